@@ -1,0 +1,298 @@
+//! The one matrix product of the engine.
+//!
+//! Every `W·a`, `δ·W` and `δᵀ·a` in the network goes through [`matmul`], so the GEMM
+//! library behind it can be swapped by measurement without touching anything else.
+//! Transposes are free: a [`MatRef`] carries its strides, and [`MatRef::t`] swaps them.
+//!
+//! [`matmul_reference`] is the slow, obviously-right twin used by the tests to keep the fast
+//! kernel honest.
+
+use crate::real::Real;
+
+/// A read-only view of a matrix stored in a slice with explicit strides.
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a, T> {
+    data: &'a [T],
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+/// A mutable view of a matrix stored in a slice with explicit strides.
+#[derive(Debug)]
+pub struct MatMut<'a, T> {
+    data: &'a mut [T],
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+/// Whether [`matmul`] overwrites its destination or adds to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accum {
+    /// `dst = lhs · rhs`
+    Replace,
+    /// `dst += lhs · rhs`
+    Add,
+}
+
+/// Index of the last element a `rows × cols` view with these strides touches, plus one.
+fn extent(rows: usize, cols: usize, row_stride: usize, col_stride: usize) -> usize {
+    if rows == 0 || cols == 0 {
+        0
+    } else {
+        (rows - 1) * row_stride + (cols - 1) * col_stride + 1
+    }
+}
+
+impl<'a, T> MatRef<'a, T> {
+    /// Views `data` as a row-major `rows × cols` matrix.
+    ///
+    /// # Panics
+    /// If `data` is shorter than `rows * cols`.
+    #[track_caller]
+    pub fn row_major(data: &'a [T], rows: usize, cols: usize) -> Self {
+        Self::with_strides(data, rows, cols, cols, 1)
+    }
+
+    /// Views `data` as a `rows × cols` matrix whose element `(i, j)` is
+    /// `data[i * row_stride + j * col_stride]`.
+    ///
+    /// # Panics
+    /// If the view reaches past the end of `data`.
+    #[track_caller]
+    pub fn with_strides(
+        data: &'a [T],
+        rows: usize,
+        cols: usize,
+        row_stride: usize,
+        col_stride: usize,
+    ) -> Self {
+        assert!(
+            extent(rows, cols, row_stride, col_stride) <= data.len(),
+            "matrix view {rows}x{cols} (strides {row_stride},{col_stride}) exceeds a slice of {}",
+            data.len()
+        );
+        Self {
+            data,
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+        }
+    }
+
+    /// The transpose, without copying.
+    pub fn t(self) -> Self {
+        Self {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+        }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Element `(i, j)`.
+    ///
+    /// # Panics
+    /// If `(i, j)` is out of bounds.
+    #[track_caller]
+    pub fn get(&self, i: usize, j: usize) -> &T {
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) out of bounds"
+        );
+        &self.data[i * self.row_stride + j * self.col_stride]
+    }
+}
+
+impl<'a, T> MatMut<'a, T> {
+    /// Views `data` as a mutable row-major `rows × cols` matrix.
+    ///
+    /// # Panics
+    /// If `data` is shorter than `rows * cols`.
+    #[track_caller]
+    pub fn row_major(data: &'a mut [T], rows: usize, cols: usize) -> Self {
+        assert!(
+            rows * cols <= data.len(),
+            "matrix view {rows}x{cols} exceeds a slice of {}",
+            data.len()
+        );
+        Self {
+            data,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+}
+
+/// `dst = lhs · rhs` or `dst += lhs · rhs`, single-threaded.
+///
+/// The engine parallelizes *around* this call (over fixed chunks of rows), never inside it,
+/// so a result never depends on the number of threads.
+///
+/// # Panics
+/// If the shapes do not agree: `lhs` is `m × k`, `rhs` is `k × n`, `dst` is `m × n`.
+#[track_caller]
+pub fn matmul<T: Real>(dst: MatMut<'_, T>, accum: Accum, lhs: MatRef<'_, T>, rhs: MatRef<'_, T>) {
+    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
+    assert_eq!(
+        rhs.rows, k,
+        "matmul: lhs is {m}x{k} but rhs has {} rows",
+        rhs.rows
+    );
+    assert_eq!(
+        (dst.rows, dst.cols),
+        (m, n),
+        "matmul: destination must be {m}x{n}"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if accum == Accum::Replace {
+            for i in 0..m {
+                for j in 0..n {
+                    dst.data[i * dst.row_stride + j * dst.col_stride] = T::zero();
+                }
+            }
+        }
+        return;
+    }
+    // SAFETY: the constructors checked that every view stays inside its slice, `dst` is an
+    // exclusive borrow so it cannot alias `lhs` or `rhs`, and the shapes were checked above.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.data.as_mut_ptr(),
+            dst.col_stride as isize,
+            dst.row_stride as isize,
+            accum == Accum::Add,
+            lhs.data.as_ptr(),
+            lhs.col_stride as isize,
+            lhs.row_stride as isize,
+            rhs.data.as_ptr(),
+            rhs.col_stride as isize,
+            rhs.row_stride as isize,
+            T::one(),
+            T::one(),
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// The naive triple loop, accumulating in `f64`: the reference [`matmul`] is tested against.
+#[track_caller]
+pub fn matmul_reference<T: Real>(
+    dst: MatMut<'_, T>,
+    accum: Accum,
+    lhs: MatRef<'_, T>,
+    rhs: MatRef<'_, T>,
+) {
+    assert_eq!(rhs.rows, lhs.cols);
+    assert_eq!((dst.rows, dst.cols), (lhs.rows, rhs.cols));
+    for i in 0..lhs.rows {
+        for j in 0..rhs.cols {
+            let mut sum = 0.0f64;
+            for p in 0..lhs.cols {
+                sum += lhs.get(i, p).as_f64() * rhs.get(p, j).as_f64();
+            }
+            let slot = &mut dst.data[i * dst.row_stride + j * dst.col_stride];
+            *slot = match accum {
+                Accum::Replace => T::from_f64(sum),
+                Accum::Add => *slot + T::from_f64(sum),
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled(len: usize, seed: u64) -> Vec<f64> {
+        let mut state = seed;
+        (0..len)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 33) as f64 / (1u64 << 31) as f64) - 0.5
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matches_reference_for_every_transpose_and_accum() {
+        for &(m, k, n) in &[(1, 1, 1), (3, 5, 2), (17, 33, 9), (64, 70, 65)] {
+            let a = filled(m * k, 1);
+            let b = filled(k * n, 2);
+            for transpose_a in [false, true] {
+                for transpose_b in [false, true] {
+                    let lhs = if transpose_a {
+                        MatRef::row_major(&a, k, m).t()
+                    } else {
+                        MatRef::row_major(&a, m, k)
+                    };
+                    let rhs = if transpose_b {
+                        MatRef::row_major(&b, n, k).t()
+                    } else {
+                        MatRef::row_major(&b, k, n)
+                    };
+                    for accum in [Accum::Replace, Accum::Add] {
+                        let mut fast = filled(m * n, 3);
+                        let mut slow = fast.clone();
+                        matmul(MatMut::row_major(&mut fast, m, n), accum, lhs, rhs);
+                        matmul_reference(MatMut::row_major(&mut slow, m, n), accum, lhs, rhs);
+                        for (x, y) in fast.iter().zip(&slow) {
+                            assert!((x - y).abs() < 1e-12, "{m}x{k}x{n}: {x} vs {y}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "matmul")]
+    fn mismatched_shapes_panic() {
+        let a = [0.0f32; 6];
+        let mut c = [0.0f32; 4];
+        matmul(
+            MatMut::row_major(&mut c, 2, 2),
+            Accum::Replace,
+            MatRef::row_major(&a, 2, 3),
+            MatRef::row_major(&a, 2, 3),
+        );
+    }
+}
