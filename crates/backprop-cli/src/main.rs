@@ -1,6 +1,8 @@
 //! The `backprop` command: train, evaluate, predict and inspect multilayer perceptrons.
 
 mod cli;
+mod commands;
+mod settings;
 
 use std::process::ExitCode;
 
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
 
 fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        cli::Command::Gradcheck(args) => commands::gradcheck::run(&args),
         _ => anyhow::bail!("not implemented yet"),
     }
 }
