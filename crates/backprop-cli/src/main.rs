@@ -1,5 +1,7 @@
 //! The `backprop` command.
 
+mod model_file;
+
 fn main() {
     println!("backprop {}", env!("CARGO_PKG_VERSION"));
 }
