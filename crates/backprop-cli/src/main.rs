@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod model_file;
 mod settings;
 
 use std::process::ExitCode;

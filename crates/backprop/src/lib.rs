@@ -21,6 +21,7 @@ mod parallel;
 mod propagation;
 pub mod real;
 pub mod rng;
+pub mod safetensors_io;
 pub mod workspace;
 
 pub use activation::Activation;
