@@ -10,6 +10,7 @@
 
 pub mod activation;
 pub mod architecture;
+pub mod clip;
 pub mod error;
 pub mod init;
 pub mod loss;
@@ -20,6 +21,7 @@ mod parallel;
 mod propagation;
 pub mod real;
 pub mod rng;
+pub mod schedule;
 pub mod workspace;
 
 pub use activation::Activation;

@@ -58,7 +58,8 @@ pub enum OptimizerConfig {
         /// Use the maximum of past second moments (AMSGrad).
         amsgrad: bool,
     },
-    /// AdamW (`torch.optim.AdamW`): decoupled weight decay.
+    /// AdamW (`torch.optim.AdamW`): decoupled weight decay. Tagged `adamw`.
+    #[serde(rename = "adamw", alias = "adam_w")]
     AdamW {
         /// Learning rate.
         lr: f64,
@@ -73,7 +74,8 @@ pub enum OptimizerConfig {
         /// Use the maximum of past second moments (AMSGrad).
         amsgrad: bool,
     },
-    /// RMSprop (`torch.optim.RMSprop`).
+    /// RMSprop (`torch.optim.RMSprop`). Tagged `rmsprop`.
+    #[serde(rename = "rmsprop", alias = "rms_prop")]
     RmsProp {
         /// Learning rate.
         lr: f64,
