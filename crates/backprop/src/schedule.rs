@@ -149,7 +149,7 @@ pub struct SchedulerState {
     pub cooldown_counter: usize,
 }
 
-/// Relative improvement-free difference under which `ReduceLROnPlateau` keeps the rate.
+/// Smallest change of rate `ReduceLROnPlateau` applies (its `eps`).
 const PLATEAU_EPS: f64 = 1e-8;
 
 /// Steps a [`Schedule`] from a base learning rate, epoch by epoch.

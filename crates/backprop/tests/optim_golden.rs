@@ -183,24 +183,35 @@ fn check_case<T: Real>(case: &Case, golden: &Golden, want: &Run, tolerance: f64)
         })
 }
 
-fn check_all<T: Real>(select: fn(&Case) -> &Run, tolerance: f64) {
+fn check_all<T: Real>(select: fn(&Case) -> &Run, tolerance: fn(&Case) -> f64) {
     let golden = golden();
     let failures: Vec<String> = golden
         .cases
         .iter()
-        .filter_map(|case| check_case::<T>(case, &golden, select(case), tolerance))
+        .filter_map(|case| check_case::<T>(case, &golden, select(case), tolerance(case)))
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
 fn every_variant_matches_pytorch_in_f64() {
-    check_all::<f64>(|case| &case.f64, 1e-10);
+    check_all::<f64>(|case| &case.f64, |_| 1e-10);
 }
 
+/// `f32` within 1e-5, except L-BFGS within 1e-3: in `f32` its stopping tests
+/// (`|ΔL| < tolerance_change = 1e-9`, far below the loss's resolution) and the flat valley
+/// around the minimum make where it stops depend on the last bit of each sum, so PyTorch and
+/// this engine (which sum in different orders) end at points that agree to about 1e-4 (the
+/// `f64` runs agree to 1e-10).
 #[test]
 fn every_variant_matches_pytorch_in_f32() {
-    check_all::<f32>(|case| &case.f32, 1e-5);
+    check_all::<f32>(
+        |case| &case.f32,
+        |case| match case.optimizer {
+            OptimizerConfig::Lbfgs { .. } => 1e-3,
+            _ => 1e-5,
+        },
+    );
 }
 
 #[test]
