@@ -19,7 +19,7 @@ mod sgd;
 
 pub use adagrad::Adagrad;
 pub use adam::Adam;
-pub use lbfgs::Lbfgs;
+pub use lbfgs::{Lbfgs, LbfgsSettings};
 pub use rmsprop::RmsProp;
 pub use rprop::Rprop;
 pub use sgd::Sgd;
@@ -520,7 +520,7 @@ impl OptimizerConfig {
                 ..
             } => Solver::Lbfgs(Lbfgs::new(
                 n,
-                lbfgs::LbfgsSettings {
+                LbfgsSettings {
                     max_iter,
                     max_eval,
                     tolerance_grad,
