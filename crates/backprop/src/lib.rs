@@ -10,6 +10,7 @@
 
 pub mod activation;
 pub mod architecture;
+pub mod clip;
 pub mod error;
 pub mod gradcheck;
 pub mod init;
@@ -22,6 +23,7 @@ mod propagation;
 pub mod real;
 pub mod rng;
 pub mod safetensors_io;
+pub mod schedule;
 pub mod workspace;
 
 pub use activation::Activation;
