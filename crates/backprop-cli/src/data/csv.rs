@@ -8,9 +8,11 @@ use super::error::{DataError, Location, Position, Result};
 use super::table::{Column, Table, TextCells, Values};
 use super::TargetSelect;
 use flate2::read::MultiGzDecoder;
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::rc::Rc;
 
 /// Reads a CSV or TSV file (`.gz` allowed) and picks its target column.
 pub fn load(path: &Path, target: &TargetSelect) -> Result<Table> {
@@ -48,13 +50,25 @@ fn header_looks_tab_separated(reader: &mut impl BufRead, name: &str) -> Result<b
 
 /// Parses delimited text with a header row; `name` is used in messages.
 pub fn read(input: impl Read, delimiter: u8, name: &str, target: &TargetSelect) -> Result<Table> {
+    // The csv crate's positions do not count skipped blank lines, so lines are counted here
+    // from the byte offsets of the line ends that pass through.
+    let ends = Rc::new(RefCell::new(LineEnds::default()));
+    let input = NewlineIndex {
+        inner: input,
+        offset: 0,
+        ends: Rc::clone(&ends),
+    };
+    let line_of = |byte: u64| ends.borrow().line_of(byte);
     let mut reader = ::csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
         .flexible(true)
         .trim(::csv::Trim::All)
         .from_reader(input);
-    let csv_error = |e: ::csv::Error| convert_error(e, name);
+    let csv_error = |e: ::csv::Error| {
+        let line = e.position().map_or(1, |p| line_of(p.byte()));
+        convert_error(e, name, line)
+    };
     let header = reader.headers().map_err(csv_error)?.clone();
     if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
         return Err(DataError::Empty {
@@ -69,7 +83,7 @@ pub fn read(input: impl Read, delimiter: u8, name: &str, target: &TargetSelect) 
     let mut lines = Vec::new();
     let mut record = ::csv::StringRecord::new();
     while reader.read_record(&mut record).map_err(csv_error)? {
-        let line = record.position().map_or(0, |p| p.line());
+        let line = line_of(record.position().map_or(0, |p| p.byte()));
         if record.len() != names.len() {
             return Err(DataError::Ragged {
                 location: Location {
@@ -104,8 +118,7 @@ pub fn read(input: impl Read, delimiter: u8, name: &str, target: &TargetSelect) 
     Ok(Table::from_lines(name.to_string(), columns, target, lines))
 }
 
-fn convert_error(error: ::csv::Error, name: &str) -> DataError {
-    let line = error.position().map_or(1, |p| p.line());
+fn convert_error(error: ::csv::Error, name: &str, line: u64) -> DataError {
     match error.into_kind() {
         ::csv::ErrorKind::Io(cause) => DataError::Io {
             path: name.to_string(),
@@ -125,6 +138,53 @@ fn convert_error(error: ::csv::Error, name: &str) -> DataError {
             },
             message: format!("{other:?}"),
         },
+    }
+}
+
+/// The byte offsets of the `\n` and `\r` bytes read so far.
+#[derive(Default)]
+struct LineEnds {
+    newlines: Vec<u64>,
+    returns: Vec<u64>,
+}
+
+impl LineEnds {
+    /// The 1-based line of the first non-blank line at or after `byte`.
+    fn line_of(&self, mut byte: u64) -> u64 {
+        let has = |v: &[u64], b: u64| v.binary_search(&b).is_ok();
+        loop {
+            if has(&self.newlines, byte) {
+                byte += 1;
+            } else if has(&self.returns, byte) && has(&self.newlines, byte + 1) {
+                byte += 2;
+            } else {
+                break;
+            }
+        }
+        1 + self.newlines.partition_point(|&n| n < byte) as u64
+    }
+}
+
+/// A reader that records where the line ends are in what it passes on.
+struct NewlineIndex<R> {
+    inner: R,
+    offset: u64,
+    ends: Rc<RefCell<LineEnds>>,
+}
+
+impl<R: Read> Read for NewlineIndex<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut ends = self.ends.borrow_mut();
+        for (i, &b) in buf[..n].iter().enumerate() {
+            match b {
+                b'\n' => ends.newlines.push(self.offset + i as u64),
+                b'\r' => ends.returns.push(self.offset + i as u64),
+                _ => {}
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
     }
 }
 
@@ -197,12 +257,17 @@ mod tests {
     #[test]
     fn reads_header_cells_lines_and_default_target() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(&dir, "d.csv", "a, b ,c\n1,x,2\n\n3,\"y,z\",4\n");
+        let path = write(&dir, "d.csv", "a, b ,c\n1,x,2\n\r\n\n3,\"y,z\",4\n");
         let table = load(&path, &TargetSelect::Last).unwrap();
         assert_eq!(table.names(), ["a", "b", "c"]);
         assert_eq!(table.rows, 2);
         assert_eq!(table.target, Some(2));
         assert_eq!(text(&table, 1), ["x", "y,z"]);
+        let loc = table.location(&table.columns[0], 1);
+        assert_eq!(loc.to_string(), format!("{}:5", path.display()));
+        // Quoted fields may span lines; the next record's line counts them.
+        let path = write(&dir, "q.csv", "a,b\n\"multi\nline\",1\nz,2\n");
+        let table = load(&path, &TargetSelect::Last).unwrap();
         let loc = table.location(&table.columns[0], 1);
         assert_eq!(loc.to_string(), format!("{}:4", path.display()));
     }

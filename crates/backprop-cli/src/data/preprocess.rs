@@ -359,3 +359,261 @@ fn category_text(table: &Table, column: &Column, row: usize) -> Result<String> {
     }
     Ok(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{load, LoadOptions};
+
+    /// Writes `body` to `name` in a fresh temp dir and loads it for training.
+    fn table(
+        dir: &tempfile::TempDir,
+        name: &str,
+        body: &str,
+        options: &LoadOptions,
+    ) -> Result<Table> {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        load(path.to_str().unwrap(), options)
+    }
+
+    fn fit(body: &str, scaler: Scaler) -> Result<Preprocessor> {
+        let dir = tempfile::tempdir().unwrap();
+        let t = table(&dir, "train.csv", body, &LoadOptions::default())?;
+        Preprocessor::fit(&t, scaler, None)
+    }
+
+    fn fit_error(body: &str) -> String {
+        fit(body, Scaler::Standard).unwrap_err().to_string()
+    }
+
+    const TRAIN: &str =
+        "age,color,height,label\n20,red,1.5,yes\n30,blue,1.7,no\n40,red,1.9,yes\n50,green,1.6,no\n";
+
+    #[test]
+    fn numeric_and_one_hot_layout_with_standard_scaling() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = table(&dir, "train.csv", TRAIN, &LoadOptions::default()).unwrap();
+        let pre = Preprocessor::fit(&t, Scaler::Standard, None).unwrap();
+        assert_eq!(pre.inputs(), 5);
+        assert_eq!(pre.outputs(), 2);
+        assert_eq!(
+            pre.input_names(),
+            ["age", "color=blue", "color=green", "color=red", "height"]
+        );
+        let Encoding::Numeric { offset, scale } = pre.features[0].encoding else {
+            panic!("age is numeric")
+        };
+        assert_eq!(offset, 35.0);
+        assert!((scale - 125f64.sqrt()).abs() < 1e-12);
+        let x = pre.transform(&t).unwrap();
+        assert_eq!(x.len(), 4 * 5);
+        let row0 = &x[..5];
+        assert!((row0[0] - (-15.0 / 125f64.sqrt()) as f32).abs() < 1e-6);
+        assert_eq!(&row0[1..4], [0.0, 0.0, 1.0]);
+        assert_eq!(&x[5 + 1..5 + 4], [1.0, 0.0, 0.0]);
+        let mean_height: f32 = x.chunks(5).map(|r| r[4]).sum::<f32>() / 4.0;
+        assert!(mean_height.abs() < 1e-6);
+        assert_eq!(
+            pre.encode_target(&t).unwrap(),
+            EncodedTargets::Classes(vec![1, 0, 1, 0])
+        );
+        assert_eq!(pre.class_name(1), Some("yes"));
+    }
+
+    #[test]
+    fn minmax_none_and_constant_columns() {
+        let body = "a,b,y\n2,7,0.5\n4,7,1.5\n6,7,2.5\n";
+        let pre = fit(body, Scaler::Minmax).unwrap();
+        assert_eq!(
+            pre.features[0].encoding,
+            Encoding::Numeric {
+                offset: 2.0,
+                scale: 4.0
+            }
+        );
+        assert_eq!(
+            pre.features[1].encoding,
+            Encoding::Numeric {
+                offset: 7.0,
+                scale: 1.0
+            }
+        );
+        let pre = fit(body, Scaler::Standard).unwrap();
+        assert_eq!(
+            pre.features[1].encoding,
+            Encoding::Numeric {
+                offset: 7.0,
+                scale: 1.0
+            }
+        );
+        let pre = fit(body, Scaler::None).unwrap();
+        assert_eq!(
+            pre.features[0].encoding,
+            Encoding::Numeric {
+                offset: 0.0,
+                scale: 1.0
+            }
+        );
+        assert_eq!(pre.target.task(), Task::Regress);
+    }
+
+    #[test]
+    fn json_round_trip_is_exact_and_self_describing() {
+        let pre = fit(TRAIN, Scaler::Standard).unwrap();
+        let json = serde_json::to_string(&pre).unwrap();
+        assert!(
+            json.contains("\"kind\":\"one_hot\"") && json.contains("\"task\":\"classify\""),
+            "{json}"
+        );
+        assert!(
+            json.contains("\"scaler\":\"standard\"") && json.contains("\"version\":1"),
+            "{json}"
+        );
+        let back: Preprocessor = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, pre);
+    }
+
+    #[test]
+    fn mixed_columns_name_the_stray_cell() {
+        let msg = fit_error("age,y\n20,1\n30,0\nabc,1\n40,0\n50,1\n");
+        assert!(
+            msg.contains(
+                "train.csv:4: column \"age\" (1): \"abc\" is not a number, but 4 other cells"
+            ),
+            "{msg}"
+        );
+        let msg = fit_error("x,color,y\n1,red,1\n2,7,0\n3,blue,1\n4,red,0\n");
+        assert!(
+            msg.contains("train.csv:3: column \"color\" (2): \"7\" is a number, but 3 other cells"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn empty_nan_and_infinite_cells_are_errors() {
+        let cases = [
+            (
+                "a,b,y\n1,2,0\n3,,1\n",
+                "train.csv:3: column \"b\" (2) is empty",
+            ),
+            (
+                "a,b,y\n1,2,0\nNaN,4,1\n",
+                "train.csv:3: column \"a\" (1): \"NaN\" is not a finite number",
+            ),
+            (
+                "a,b,y\n1,inf,0\n3,4,1\n",
+                "train.csv:2: column \"b\" (2): \"inf\" is not a finite number",
+            ),
+            (
+                "a,b,y\n1,2,0\n3,4,\n",
+                "train.csv:3: column \"y\" (3) is empty",
+            ),
+            (
+                "a,b,y\n1,2,0\n3,4,nan\n",
+                "train.csv:3: column \"y\" (3): \"nan\" is not a finite number",
+            ),
+        ];
+        for (body, expected) in cases {
+            let msg = fit_error(body);
+            assert!(msg.contains(expected), "{msg}");
+        }
+    }
+
+    #[test]
+    fn training_needs_features_a_target_and_two_classes() {
+        let msg = fit_error("y\n1\n2\n");
+        assert!(
+            msg.contains("no feature columns besides the target \"y\""),
+            "{msg}"
+        );
+        let msg = fit_error("a,y\n1,same\n2,same\n");
+        assert!(msg.contains("only one class (\"same\")"), "{msg}");
+        let dir = tempfile::tempdir().unwrap();
+        let t = table(
+            &dir,
+            "t.csv",
+            "a,b\n1,2\n",
+            &LoadOptions::for_model(&fit(TRAIN, Scaler::None).unwrap()),
+        )
+        .unwrap();
+        let msg = Preprocessor::fit(&t, Scaler::None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("t.csv") && msg.contains("missing"), "{msg}");
+    }
+
+    #[test]
+    fn test_files_are_read_with_the_training_schema() {
+        let pre = fit(TRAIN, Scaler::Standard).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let options = LoadOptions::for_model(&pre);
+        // Reordered columns, no target: fine.
+        let t = table(
+            &dir,
+            "predict.csv",
+            "height,color,age\n1.5,red,20\n",
+            &options,
+        )
+        .unwrap();
+        let trained = table(&dir, "train.csv", TRAIN, &LoadOptions::default()).unwrap();
+        assert_eq!(
+            pre.transform(&t).unwrap(),
+            pre.transform(&trained).unwrap()[..5]
+        );
+        let encoded = pre.encode(&t).unwrap();
+        assert_eq!(
+            (encoded.rows, encoded.inputs, encoded.targets),
+            (1, 5, None)
+        );
+        let msg = pre.encode_target(&t).unwrap_err().to_string();
+        assert!(
+            msg.contains("predict.csv: the target column \"label\" is missing"),
+            "{msg}"
+        );
+
+        let cases = [
+            (
+                "cols.csv",
+                "age,colour,height\n1,red,2\n",
+                "cols.csv: the columns differ",
+                "missing: [color]; not in the model: [colour]",
+            ),
+            (
+                "cat.csv",
+                "age,color,height,label\n1,red,2,yes\n1,purple,2,no\n",
+                "cat.csv:3: column \"color\" (2): \"purple\" is a category the model has not seen",
+                "known: blue, green, red",
+            ),
+            (
+                "num.csv",
+                "age,color,height\n1,red,2\n1,red,tall\n",
+                "num.csv:3: column \"height\" (3): \"tall\" is not a number",
+                "",
+            ),
+            (
+                "gap.csv",
+                "age,color,height\n1,,2\n",
+                "gap.csv:2: column \"color\" (2) is empty",
+                "",
+            ),
+        ];
+        for (name, body, expected, more) in cases {
+            let t = table(&dir, name, body, &options).unwrap();
+            let msg = pre.transform(&t).unwrap_err().to_string();
+            assert!(msg.contains(expected) && msg.contains(more), "{msg}");
+        }
+        let t = table(
+            &dir,
+            "eval.csv",
+            "age,color,height,label\n1,red,2,yes\n1,red,2,maybe\n",
+            &options,
+        )
+        .unwrap();
+        let msg = pre.encode(&t).unwrap_err().to_string();
+        assert!(
+            msg.contains("eval.csv:3: column \"label\" (4): class \"maybe\" was not among the training classes (no, yes)"),
+            "{msg}"
+        );
+    }
+}

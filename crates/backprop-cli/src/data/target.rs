@@ -243,3 +243,103 @@ fn distinct_sorted(values: &[f64]) -> Vec<f64> {
     distinct.dedup();
     distinct
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{csv, TargetSelect};
+
+    fn table(body: &str) -> Table {
+        csv::read(body.as_bytes(), b',', "t.csv", &TargetSelect::Last).unwrap()
+    }
+
+    fn rows(labels: &[&str]) -> String {
+        let mut body = String::from("x,y\n");
+        for (i, l) in labels.iter().enumerate() {
+            body.push_str(&format!("{i},{l}\n"));
+        }
+        body
+    }
+
+    #[test]
+    fn few_distinct_integers_classify_others_regress() {
+        let schema =
+            TargetSchema::fit(&table(&rows(&["10", "9", "2", "9", "10", "2", "2"])), None).unwrap();
+        assert_eq!(
+            schema,
+            TargetSchema::Classify {
+                name: "y".into(),
+                classes: vec!["2".into(), "9".into(), "10".into()],
+                numeric: true
+            }
+        );
+        let floats =
+            TargetSchema::fit(&table(&rows(&["1.5", "2", "1.5", "2", "1.5"])), None).unwrap();
+        assert_eq!(floats.task(), Task::Regress);
+        // As many distinct values as half the rows: regression.
+        let half = TargetSchema::fit(&table(&rows(&["1", "2", "1", "2"])), None).unwrap();
+        assert_eq!(half.task(), Task::Regress);
+        let many: Vec<String> = (0..100).map(|i| (i % 25).to_string()).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(
+            TargetSchema::fit(&table(&rows(&many)), None)
+                .unwrap()
+                .task(),
+            Task::Regress
+        );
+        let overridden = TargetSchema::fit(&table(&rows(&many)), Some(Task::Classify)).unwrap();
+        assert_eq!(overridden.classes().unwrap().len(), 25);
+    }
+
+    #[test]
+    fn text_classes_sort_lexicographically() {
+        let schema =
+            TargetSchema::fit(&table(&rows(&["dog", "cat", "Zebra", "cat"])), None).unwrap();
+        assert_eq!(schema.classes().unwrap(), ["Zebra", "cat", "dog"]);
+        let encoded = schema
+            .encode(&table(&rows(&["dog", "cat", "Zebra", "cat"])))
+            .unwrap();
+        assert_eq!(encoded, EncodedTargets::Classes(vec![2, 1, 0, 1]));
+    }
+
+    #[test]
+    fn regressing_a_text_target_names_the_cell() {
+        let msg = TargetSchema::fit(&table(&rows(&["1.5", "2", "big"])), Some(Task::Regress))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("t.csv:4: column \"y\" (2): \"big\" is not a number"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn numeric_classes_match_by_value_and_unseen_ones_are_located() {
+        let schema = TargetSchema::fit(&table(&rows(&["0", "1", "0", "1", "0"])), None).unwrap();
+        let encoded = schema.encode(&table(&rows(&["1.0", "0", "1e0"]))).unwrap();
+        assert_eq!(encoded, EncodedTargets::Classes(vec![1, 0, 1]));
+        let msg = schema
+            .encode(&table(&rows(&["1", "7"])))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains(
+                "t.csv:3: column \"y\" (2): class \"7\" was not among the training classes (0, 1)"
+            ),
+            "{msg}"
+        );
+        let values = TargetSchema::Regress { name: "y".into() };
+        assert_eq!(
+            values.encode(&table(&rows(&["0.5", "-2"]))).unwrap(),
+            EncodedTargets::Values(vec![0.5, -2.0])
+        );
+    }
+
+    #[test]
+    fn task_parses_and_prints() {
+        assert_eq!("classify".parse::<Task>().unwrap(), Task::Classify);
+        assert_eq!("regress".parse::<Task>().unwrap(), Task::Regress);
+        assert!("cluster".parse::<Task>().is_err());
+        assert_eq!(Task::Regress.to_string(), "regress");
+    }
+}
