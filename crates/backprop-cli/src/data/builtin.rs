@@ -147,3 +147,47 @@ pub fn from_synthetic(data: Synthetic, source: String) -> Table {
     let target = Some(columns.len() - 1);
     Table::from_records(source, rows, columns, target)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_dataset_loads_with_a_target() {
+        for info in list() {
+            let table = load(info.name).unwrap();
+            assert!(table.rows > 0 && table.target.is_some(), "{}", info.name);
+            assert_eq!(table.source, format!("builtin:{}", info.name));
+            assert!(!info.description.is_empty());
+        }
+        let mnist = load("mnist10k-test").unwrap();
+        assert_eq!((mnist.rows, mnist.columns.len()), (2000, 785));
+        let spirals = load("spirals").unwrap();
+        assert_eq!(
+            (spirals.rows, spirals.names()),
+            (300, vec!["x0", "x1", "label"])
+        );
+        let regression = load("regression").unwrap();
+        assert_eq!(regression.target_column().unwrap().name, "y");
+    }
+
+    #[test]
+    fn test_splits_are_drawn_with_another_seed() {
+        let (train, test) = (load("moons").unwrap(), load("moons-test").unwrap());
+        let first = |t: &Table| match &t.columns[0].values {
+            Values::Numbers(v) => v[0],
+            Values::Text(_) => panic!("numbers expected"),
+        };
+        assert_ne!(first(&train), first(&test));
+        assert_eq!(first(&train), first(&load("moons").unwrap()));
+    }
+
+    #[test]
+    fn unknown_names_list_the_available_ones() {
+        let msg = load("mnist").unwrap_err().to_string();
+        assert!(
+            msg.contains("\"builtin:mnist\"") && msg.contains("mnist10k, mnist10k-test, xor"),
+            "{msg}"
+        );
+    }
+}

@@ -132,8 +132,10 @@ pub enum DataError {
     },
     /// A column of the training data mixes numbers with text.
     #[error(
-        "{location}: column \"{column}\" ({number}): \"{value}\" is {what}, but {others} other \
-         cells of the column are {other_kind}; a column must be all numbers or all text"
+        "{location}: column \"{column}\" ({number}): \"{value}\" is {}, but {others} other \
+         cells of the column are {}; a column must be all numbers or all text",
+        if *.stray_number { "a number" } else { "not a number" },
+        if *.stray_number { "text" } else { "numbers" }
     )]
     MixedColumn {
         /// Where the first cell of the minority kind is.
@@ -144,12 +146,10 @@ pub enum DataError {
         number: usize,
         /// The cell's text.
         value: String,
-        /// `"not a number"` or `"a number"`.
-        what: &'static str,
+        /// Whether the stray cell is a number among text (else text among numbers).
+        stray_number: bool,
         /// How many cells are of the majority kind.
         others: usize,
-        /// `"numbers"` or `"text"`.
-        other_kind: &'static str,
     },
     /// The requested target column does not exist.
     #[error("{file}: there is no column {target} to predict (the columns are: {columns})")]

@@ -165,3 +165,142 @@ fn body<'a>(bytes: &'a [u8], name: &str, start: usize, len: usize) -> Result<&'a
     }
     Ok(&bytes[start..])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Values;
+
+    fn bundled(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/mnist10k")
+            .join(name)
+    }
+
+    fn labels(table: &Table) -> Vec<f64> {
+        match &table.target_column().unwrap().values {
+            Values::Numbers(v) => v.clone(),
+            Values::Text(_) => panic!("labels are numbers"),
+        }
+    }
+
+    #[test]
+    fn reads_the_bundled_mnist_files() {
+        let table = load(&bundled("train-images-idx3-ubyte.gz")).unwrap();
+        assert_eq!(table.rows, 8000);
+        assert_eq!(table.columns.len(), 785);
+        assert_eq!(table.columns[0].name, "p0");
+        assert_eq!(table.columns[783].name, "p783");
+        assert_eq!(table.target_column().unwrap().name, "label");
+        let train_labels = labels(&table);
+        assert_eq!(
+            train_labels[..10],
+            [3.0, 8.0, 1.0, 0.0, 4.0, 0.0, 9.0, 3.0, 4.0, 9.0]
+        );
+        let mut counts = [0usize; 10];
+        train_labels.iter().for_each(|&l| counts[l as usize] += 1);
+        assert_eq!(counts, [784, 882, 805, 828, 789, 679, 811, 882, 755, 785]);
+        let mut ink = 0.0;
+        for column in &table.columns[..784] {
+            let Values::Numbers(v) = &column.values else {
+                panic!()
+            };
+            assert!(v.iter().all(|p| (0.0..=1.0).contains(p)));
+            ink += v.iter().sum::<f64>();
+        }
+        // Digits are mostly background: about 13% ink on average.
+        let mean = ink / (8000.0 * 784.0);
+        assert!((0.08..0.2).contains(&mean), "mean pixel {mean}");
+        let test = load(&bundled("t10k-images-idx3-ubyte.gz")).unwrap();
+        assert_eq!(test.rows, 2000);
+        assert_eq!(
+            labels(&test)[..10],
+            [3.0, 8.0, 8.0, 0.0, 9.0, 0.0, 9.0, 0.0, 4.0, 5.0]
+        );
+    }
+
+    fn images(n: u32, rows: u32, cols: u32, pixels: &[u8]) -> Vec<u8> {
+        let mut bytes = IMAGES_MAGIC.to_be_bytes().to_vec();
+        for d in [n, rows, cols] {
+            bytes.extend(d.to_be_bytes());
+        }
+        bytes.extend(pixels);
+        bytes
+    }
+
+    fn label_bytes(labels: &[u8]) -> Vec<u8> {
+        let mut bytes = LABELS_MAGIC.to_be_bytes().to_vec();
+        bytes.extend((labels.len() as u32).to_be_bytes());
+        bytes.extend(labels);
+        bytes
+    }
+
+    #[test]
+    fn small_uncompressed_files_beside_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = dir.path().join("tiny-images-idx3-ubyte");
+        std::fs::write(&img, images(2, 1, 2, &[0, 255, 51, 102])).unwrap();
+        let table = load(&img).unwrap();
+        assert_eq!((table.rows, table.target), (2, None));
+        let Values::Numbers(p1) = &table.columns[1].values else {
+            panic!()
+        };
+        assert_eq!(p1, &[1.0, 0.4]);
+        std::fs::write(
+            dir.path().join("tiny-labels-idx1-ubyte"),
+            label_bytes(&[7, 2]),
+        )
+        .unwrap();
+        let table = load(&img).unwrap();
+        assert_eq!(labels(&table), [7.0, 2.0]);
+    }
+
+    #[test]
+    fn malformed_files_are_errors_naming_the_file() {
+        let good = images(2, 1, 2, &[0, 1, 2, 3]);
+        /// Images bytes, labels bytes, expected message.
+        type Case = (Vec<u8>, Option<Vec<u8>>, &'static str);
+        let cases: Vec<Case> = vec![
+            (vec![0, 0], None, "too short"),
+            (
+                label_bytes(&[1]),
+                None,
+                "magic number 0x00000801, expected 0x00000803",
+            ),
+            (good[..10].to_vec(), None, "header is truncated"),
+            (
+                good[..18].to_vec(),
+                None,
+                "truncated: 18 bytes, expected 20",
+            ),
+            (
+                [good.clone(), vec![9]].concat(),
+                None,
+                "longer than its header says",
+            ),
+            (
+                good.clone(),
+                Some(label_bytes(&[1, 2, 3])),
+                "holds 3 labels, but imgs holds 2 images",
+            ),
+            (
+                good.clone(),
+                Some(label_bytes(&[1, 2])[..9].to_vec()),
+                "truncated: 9 bytes, expected 10",
+            ),
+            (vec![0x1f, 0x8b, 1, 2, 3], None, "cannot decompress"),
+        ];
+        for (image_bytes, label_file, expected) in cases {
+            let labels = label_file.as_ref().map(|b| (b.as_slice(), "lbls"));
+            let msg = from_bytes(&image_bytes, "imgs", labels)
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains(expected), "{msg}");
+            assert!(msg.starts_with("imgs") || msg.starts_with("lbls"), "{msg}");
+        }
+        let msg = load(Path::new("/nonexistent/x-images-idx3-ubyte"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("/nonexistent/x-images-idx3-ubyte"), "{msg}");
+    }
+}

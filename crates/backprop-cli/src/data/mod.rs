@@ -109,3 +109,58 @@ fn fixed_target(table: Table, options: &LoadOptions) -> Result<Table> {
         _ => Ok(table),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispatches_on_prefix_and_extension() {
+        let xor = load("builtin:xor", &LoadOptions::default()).unwrap();
+        let pre = Preprocessor::fit(&xor, Scaler::Standard, None).unwrap();
+        assert_eq!((pre.inputs(), pre.outputs()), (2, 2));
+        assert_eq!(pre.target.classes().unwrap(), ["0", "1"]);
+        let regression = load("builtin:regression", &LoadOptions::default()).unwrap();
+        let pre = Preprocessor::fit(&regression, Scaler::Standard, None).unwrap();
+        assert_eq!((pre.inputs(), pre.target.task()), (4, Task::Regress));
+        let msg = load("data.parquet", &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("data.parquet: unknown data format"),
+            "{msg}"
+        );
+        let msg = load("missing.csv", &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.starts_with("missing.csv: "), "{msg}");
+    }
+
+    #[test]
+    fn formats_with_a_labels_file_refuse_another_target() {
+        let named = LoadOptions::training(Some("label"));
+        assert!(load("builtin:xor", &named).is_ok());
+        let msg = load("builtin:xor", &LoadOptions::training(Some("x0")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("builtin:xor: the target of this format is its labels file"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn mnist_end_to_end_through_the_preprocessor() {
+        let train = load("builtin:mnist10k", &LoadOptions::default()).unwrap();
+        let pre = Preprocessor::fit(&train, Scaler::None, None).unwrap();
+        assert_eq!((pre.inputs(), pre.outputs()), (784, 10));
+        let test = load("builtin:mnist10k-test", &LoadOptions::for_model(&pre)).unwrap();
+        let encoded = pre.encode(&test).unwrap();
+        assert_eq!((encoded.rows, encoded.x.len()), (2000, 2000 * 784));
+        let Some(EncodedTargets::Classes(labels)) = encoded.targets else {
+            panic!("classes expected")
+        };
+        assert_eq!(labels[..10], [3, 8, 8, 0, 9, 0, 9, 0, 4, 5]);
+        assert!(encoded.x.iter().all(|p| (0.0..=1.0).contains(p)));
+    }
+}

@@ -251,3 +251,181 @@ fn dict_value<'h>(header: &'h str, key: &str) -> Option<&'h str> {
     };
     Some(value[..end].trim())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `.npy` file as NumPy writes it (version 1, header padded to 64 bytes).
+    fn npy(descr: &str, shape: &str, fortran: bool, data: &[u8]) -> Vec<u8> {
+        let order = if fortran { "True" } else { "False" };
+        let mut header =
+            format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend((header.len() as u16).to_le_bytes());
+        bytes.extend(header.as_bytes());
+        bytes.extend(data);
+        bytes
+    }
+
+    fn le<T: Copy, const N: usize>(values: &[T], to: fn(T) -> [u8; N]) -> Vec<u8> {
+        values.iter().flat_map(|&v| to(v)).collect()
+    }
+
+    fn numbers(table: &Table, column: usize) -> Vec<f64> {
+        match &table.columns[column].values {
+            Values::Numbers(v) => v.clone(),
+            Values::Text(_) => panic!("numbers expected"),
+        }
+    }
+
+    #[test]
+    fn the_helper_writes_headers_as_numpy_does() {
+        // The first 128 bytes of `np.save(f, np.arange(12, dtype=np.float32).reshape(4, 3))`.
+        let numpy = [
+            b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (4, 3), }"
+                .as_slice(),
+            &[b' '; 58],
+            b"\n",
+        ]
+        .concat();
+        assert_eq!(npy("<f4", "(4, 3)", false, &[]), numpy);
+    }
+
+    #[test]
+    fn float32_features_with_int64_targets() {
+        let dir = tempfile::tempdir().unwrap();
+        let x = le(&[1.5f32, 2.0, -3.0, 4.25, 0.0, 6.0], f32::to_le_bytes);
+        std::fs::write(
+            dir.path().join("train_X.npy"),
+            npy("<f4", "(3, 2)", false, &x),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("train_y.npy"),
+            npy("<i8", "(3,)", false, &le(&[0i64, 1, -1], i64::to_le_bytes)),
+        )
+        .unwrap();
+        let table = load(&dir.path().join("train_X.npy")).unwrap();
+        assert_eq!(table.rows, 3);
+        assert_eq!(table.names(), ["x0", "x1", "y"]);
+        assert_eq!(numbers(&table, 0), [1.5, -3.0, 0.0]);
+        assert_eq!(numbers(&table, 1), [2.0, 4.25, 6.0]);
+        assert_eq!(numbers(&table, 2), [0.0, 1.0, -1.0]);
+    }
+
+    #[test]
+    fn float64_fortran_order_and_big_endian() {
+        let dir = tempfile::tempdir().unwrap();
+        // Column-major 2 × 3: rows (1, 2, 3) and (4, 5, 6).
+        let x = le(&[1f64, 4.0, 2.0, 5.0, 3.0, 6.0], f64::to_le_bytes);
+        std::fs::write(dir.path().join("X.npy"), npy("<f8", "(2, 3)", true, &x)).unwrap();
+        let y = le(&[0.25f64, 0.5], f64::to_be_bytes);
+        std::fs::write(dir.path().join("y.npy"), npy(">f8", "(2, 1)", false, &y)).unwrap();
+        let table = load(&dir.path().join("X.npy")).unwrap();
+        assert_eq!(numbers(&table, 0), [1.0, 4.0]);
+        assert_eq!(numbers(&table, 2), [3.0, 6.0]);
+        assert_eq!(numbers(&table, 3), [0.25, 0.5]);
+    }
+
+    #[test]
+    fn int_and_bool_dtypes_and_missing_targets() {
+        let dir = tempfile::tempdir().unwrap();
+        let x = le(&[-2i32, 7], i32::to_le_bytes);
+        std::fs::write(dir.path().join("aX.npy"), npy("<i4", "(1, 2)", false, &x)).unwrap();
+        let table = load(&dir.path().join("aX.npy")).unwrap();
+        assert_eq!((numbers(&table, 0), table.target), (vec![-2.0], None));
+        std::fs::write(
+            dir.path().join("bX.npy"),
+            npy("|b1", "(2, 1)", false, &[1, 0]),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("bX.npy"),
+            npy("|u1", "(2, 1)", false, &[255, 0]),
+        )
+        .unwrap();
+        assert_eq!(
+            numbers(&load(&dir.path().join("bX.npy")).unwrap(), 0),
+            [255.0, 0.0]
+        );
+    }
+
+    #[test]
+    fn bad_files_are_errors_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f4 = |v: &[f32]| le(v, f32::to_le_bytes);
+        /// File name, X bytes, y bytes, expected message.
+        type Case = (&'static str, Vec<u8>, Option<Vec<u8>>, &'static str);
+        let cases: Vec<Case> = vec![
+            (
+                "magicX.npy",
+                b"PK\x03\x04 not numpy".to_vec(),
+                None,
+                "no \\x93NUMPY magic",
+            ),
+            (
+                "dtypeX.npy",
+                npy("<c8", "(1, 1)", false, &[0; 8]),
+                None,
+                "unsupported dtype '<c8'",
+            ),
+            (
+                "shapeX.npy",
+                npy("<f4", "(3,)", false, &f4(&[1.0, 2.0, 3.0])),
+                None,
+                "expected a 2-D array",
+            ),
+            (
+                "shortX.npy",
+                npy("<f4", "(2, 2)", false, &f4(&[1.0, 2.0, 3.0])),
+                None,
+                "the data is 12 bytes, but shape [2, 2] of '<f4' needs 16",
+            ),
+            (
+                "nanX.npy",
+                npy("<f4", "(2, 2)", false, &f4(&[1.0, 2.0, 3.0, f32::NAN])),
+                None,
+                "nanX.npy: record 2: column \"x1\" (2): \"NaN\" is not a finite number",
+            ),
+            (
+                "lenX.npy",
+                npy("<f4", "(2, 1)", false, &f4(&[1.0, 2.0])),
+                Some(npy("<f4", "(3,)", false, &f4(&[1.0, 2.0, 3.0]))),
+                "leny.npy: expected shape (2,) to match",
+            ),
+            (
+                "infX.npy",
+                npy("<f4", "(2, 1)", false, &f4(&[1.0, 2.0])),
+                Some(npy("<f4", "(2,)", false, &f4(&[1.0, f32::INFINITY]))),
+                "infy.npy: record 2: column \"y\" (1): \"inf\" is not a finite number",
+            ),
+            (
+                "bigX.npy",
+                npy("<i8", "(1, 1)", false, &le(&[1i64 << 60], i64::to_le_bytes)),
+                None,
+                "cannot be represented exactly",
+            ),
+        ];
+        for (name, x, y, expected) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, x).unwrap();
+            if let Some(y) = y {
+                std::fs::write(targets_path(&path).unwrap(), y).unwrap();
+            }
+            let msg = load(&path).unwrap_err().to_string();
+            assert!(
+                msg.contains(name.trim_end_matches("X.npy")) && msg.contains(expected),
+                "{msg}"
+            );
+        }
+        let msg = load(&dir.path().join("features.npy"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("*X.npy"), "{msg}");
+    }
+}

@@ -317,13 +317,8 @@ fn numeric_or_categories(table: &Table, column: &Column) -> Result<Kind> {
                 column: column.name.clone(),
                 number: column.number,
                 value: cells.get(row).to_string(),
-                what: if stray_text {
-                    "not a number"
-                } else {
-                    "a number"
-                },
+                stray_number: !stray_text,
                 others: if stray_text { numbers.len() } else { texts },
-                other_kind: if stray_text { "numbers" } else { "text" },
             })
         }
     }
