@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod data;
 mod model_file;
 mod settings;
 

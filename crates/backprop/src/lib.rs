@@ -11,6 +11,7 @@
 pub mod activation;
 pub mod architecture;
 pub mod clip;
+pub mod datasets;
 pub mod error;
 pub mod gradcheck;
 pub mod init;

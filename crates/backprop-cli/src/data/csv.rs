@@ -1,0 +1,377 @@
+//! CSV and TSV files with a header row, optionally gzip-compressed.
+//!
+//! The delimiter comes from the extension (`.tsv` is tab-separated); a `.csv` whose header
+//! line has tabs and no commas is read as tab-separated too. Cells are trimmed and kept as
+//! text; blank lines are skipped. Quoted fields follow RFC 4180.
+
+use super::error::{DataError, Location, Position, Result};
+use super::table::{Column, Table, TextCells, Values};
+use super::TargetSelect;
+use flate2::read::MultiGzDecoder;
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::rc::Rc;
+
+/// Reads a CSV or TSV file (`.gz` allowed) and picks its target column.
+pub fn load(path: &Path, target: &TargetSelect) -> Result<Table> {
+    let name = path.display().to_string();
+    let file = File::open(path).map_err(|cause| DataError::Io {
+        path: name.clone(),
+        cause,
+    })?;
+    let lower = name.to_ascii_lowercase();
+    let gz = lower.ends_with(".gz");
+    let tsv = lower.trim_end_matches(".gz").ends_with(".tsv");
+    let raw: Box<dyn Read> = if gz {
+        Box::new(MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, raw);
+    let delimiter = if tsv || header_looks_tab_separated(&mut reader, &name)? {
+        b'\t'
+    } else {
+        b','
+    };
+    read(reader, delimiter, &name, target)
+}
+
+/// Whether the first line (as far as the buffer reaches) has tabs and no commas.
+fn header_looks_tab_separated(reader: &mut impl BufRead, name: &str) -> Result<bool> {
+    let buffer = reader.fill_buf().map_err(|cause| DataError::Io {
+        path: name.to_string(),
+        cause,
+    })?;
+    let line = buffer.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    Ok(line.contains(&b'\t') && !line.contains(&b','))
+}
+
+/// Parses delimited text with a header row; `name` is used in messages.
+pub fn read(input: impl Read, delimiter: u8, name: &str, target: &TargetSelect) -> Result<Table> {
+    // The csv crate's positions do not count skipped blank lines, so lines are counted here
+    // from the byte offsets of the line ends that pass through.
+    let ends = Rc::new(RefCell::new(LineEnds::default()));
+    let input = NewlineIndex {
+        inner: input,
+        offset: 0,
+        ends: Rc::clone(&ends),
+    };
+    let line_of = |byte: u64| ends.borrow().line_of(byte);
+    let mut reader = ::csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .trim(::csv::Trim::All)
+        .from_reader(input);
+    let csv_error = |e: ::csv::Error| {
+        let line = e.position().map_or(1, |p| line_of(p.byte()));
+        convert_error(e, name, line)
+    };
+    let header = reader.headers().map_err(csv_error)?.clone();
+    if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
+        return Err(DataError::Empty {
+            file: name.to_string(),
+        });
+    }
+    let names: Vec<String> = header.iter().map(str::to_string).collect();
+    check_names(&names, name)?;
+    let target = resolve_target(&names, target, name)?;
+
+    let mut cells: Vec<TextCells> = vec![TextCells::default(); names.len()];
+    let mut lines = Vec::new();
+    let mut record = ::csv::StringRecord::new();
+    while reader.read_record(&mut record).map_err(csv_error)? {
+        let line = line_of(record.position().map_or(0, |p| p.byte()));
+        if record.len() != names.len() {
+            return Err(DataError::Ragged {
+                location: Location {
+                    file: name.to_string(),
+                    position: Position::Line(line),
+                },
+                expected: names.len(),
+                got: record.len(),
+            });
+        }
+        for (column, cell) in cells.iter_mut().zip(record.iter()) {
+            column.push(cell);
+        }
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        return Err(DataError::NoRows {
+            file: name.to_string(),
+        });
+    }
+    let columns = names
+        .into_iter()
+        .zip(cells)
+        .enumerate()
+        .map(|(i, (column_name, cells))| Column {
+            name: column_name,
+            number: i + 1,
+            file: name.to_string(),
+            values: Values::Text(cells),
+        })
+        .collect();
+    Ok(Table::from_lines(name.to_string(), columns, target, lines))
+}
+
+fn convert_error(error: ::csv::Error, name: &str, line: u64) -> DataError {
+    match error.into_kind() {
+        ::csv::ErrorKind::Io(cause) => DataError::Io {
+            path: name.to_string(),
+            cause,
+        },
+        ::csv::ErrorKind::Utf8 { err, .. } => DataError::Csv {
+            location: Location {
+                file: name.to_string(),
+                position: Position::Line(line),
+            },
+            message: format!("the text is not valid UTF-8 ({err})"),
+        },
+        other => DataError::Csv {
+            location: Location {
+                file: name.to_string(),
+                position: Position::Line(line),
+            },
+            message: format!("{other:?}"),
+        },
+    }
+}
+
+/// The byte offsets of the `\n` and `\r` bytes read so far.
+#[derive(Default)]
+struct LineEnds {
+    newlines: Vec<u64>,
+    returns: Vec<u64>,
+}
+
+impl LineEnds {
+    /// The 1-based line of the first non-blank line at or after `byte`.
+    fn line_of(&self, mut byte: u64) -> u64 {
+        let has = |v: &[u64], b: u64| v.binary_search(&b).is_ok();
+        loop {
+            if has(&self.newlines, byte) {
+                byte += 1;
+            } else if has(&self.returns, byte) && has(&self.newlines, byte + 1) {
+                byte += 2;
+            } else {
+                break;
+            }
+        }
+        1 + self.newlines.partition_point(|&n| n < byte) as u64
+    }
+}
+
+/// A reader that records where the line ends are in what it passes on.
+struct NewlineIndex<R> {
+    inner: R,
+    offset: u64,
+    ends: Rc<RefCell<LineEnds>>,
+}
+
+impl<R: Read> Read for NewlineIndex<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut ends = self.ends.borrow_mut();
+        for (i, &b) in buf[..n].iter().enumerate() {
+            match b {
+                b'\n' => ends.newlines.push(self.offset + i as u64),
+                b'\r' => ends.returns.push(self.offset + i as u64),
+                _ => {}
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+fn check_names(names: &[String], file: &str) -> Result<()> {
+    for (i, name) in names.iter().enumerate() {
+        if name.is_empty() {
+            return Err(DataError::EmptyColumnName {
+                file: file.to_string(),
+                number: i + 1,
+            });
+        }
+        if let Some(first) = names[..i].iter().position(|n| n == name) {
+            return Err(DataError::DuplicateColumn {
+                file: file.to_string(),
+                name: name.clone(),
+                first: first + 1,
+                second: i + 1,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The index of the target among `names`: a name first, then a 0-based index.
+fn resolve_target(names: &[String], target: &TargetSelect, file: &str) -> Result<Option<usize>> {
+    Ok(match target {
+        TargetSelect::Last => Some(names.len() - 1),
+        TargetSelect::None => None,
+        TargetSelect::IfPresent(name) => names.iter().position(|n| n == name),
+        TargetSelect::Column(spec) => {
+            let by_name = names.iter().position(|n| n == spec);
+            let by_index = spec.parse::<usize>().ok().filter(|&i| i < names.len());
+            let found = by_name.or(by_index);
+            if found.is_none() {
+                let target = if spec.parse::<usize>().is_ok() {
+                    format!("{spec} (0-based; there are {} columns)", names.len())
+                } else {
+                    format!("\"{spec}\"")
+                };
+                return Err(DataError::UnknownTarget {
+                    file: file.to_string(),
+                    target,
+                    columns: super::error::join_limited(names, 20),
+                });
+            }
+            found
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::{write::GzEncoder, Compression};
+    use std::io::Write;
+
+    fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn text(table: &Table, column: usize) -> Vec<String> {
+        match &table.columns[column].values {
+            Values::Text(cells) => cells.iter().map(str::to_string).collect(),
+            Values::Numbers(_) => panic!("expected text"),
+        }
+    }
+
+    #[test]
+    fn reads_header_cells_lines_and_default_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "d.csv", "a, b ,c\n1,x,2\n\r\n\n3,\"y,z\",4\n");
+        let table = load(&path, &TargetSelect::Last).unwrap();
+        assert_eq!(table.names(), ["a", "b", "c"]);
+        assert_eq!(table.rows, 2);
+        assert_eq!(table.target, Some(2));
+        assert_eq!(text(&table, 1), ["x", "y,z"]);
+        let loc = table.location(&table.columns[0], 1);
+        assert_eq!(loc.to_string(), format!("{}:5", path.display()));
+        // Quoted fields may span lines; the next record's line counts them.
+        let path = write(&dir, "q.csv", "a,b\n\"multi\nline\",1\nz,2\n");
+        let table = load(&path, &TargetSelect::Last).unwrap();
+        let loc = table.location(&table.columns[0], 1);
+        assert_eq!(loc.to_string(), format!("{}:4", path.display()));
+    }
+
+    #[test]
+    fn target_by_name_or_index_and_unknown_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "d.csv", "a,b,c\n1,2,3\n");
+        let by_name = load(&path, &TargetSelect::Column("b".into())).unwrap();
+        assert_eq!(by_name.target, Some(1));
+        let by_index = load(&path, &TargetSelect::Column("0".into())).unwrap();
+        assert_eq!(by_index.target, Some(0));
+        let optional = load(&path, &TargetSelect::IfPresent("z".into())).unwrap();
+        assert_eq!(optional.target, None);
+        let err = load(&path, &TargetSelect::Column("price".into())).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("d.csv") && msg.contains("\"price\"") && msg.contains("a, b, c"),
+            "{msg}"
+        );
+        let err = load(&path, &TargetSelect::Column("3".into())).unwrap_err();
+        assert!(
+            err.to_string().contains("3 (0-based; there are 3 columns)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn tsv_by_extension_and_by_sniffing() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["d.tsv", "tabs.csv"] {
+            let path = write(&dir, name, "a\tb\n1\t2\n");
+            let table = load(&path, &TargetSelect::Last).unwrap();
+            assert_eq!(table.names(), ["a", "b"], "{name}");
+        }
+    }
+
+    #[test]
+    fn gzip_round_trip_matches_plain_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = "x,y,label\n1.5,2,cat\n-3,4e2,dog\n";
+        let plain = load(&write(&dir, "d.csv", body), &TargetSelect::Last).unwrap();
+        let gz_path = dir.path().join("d.csv.gz");
+        let mut encoder = GzEncoder::new(File::create(&gz_path).unwrap(), Compression::default());
+        encoder.write_all(body.as_bytes()).unwrap();
+        encoder.finish().unwrap();
+        let gz = load(&gz_path, &TargetSelect::Last).unwrap();
+        assert_eq!(gz.names(), plain.names());
+        for c in 0..3 {
+            assert_eq!(text(&gz, c), text(&plain, c));
+        }
+    }
+
+    #[test]
+    fn corrupt_gzip_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "d.csv.gz", "this is not gzip");
+        let msg = load(&path, &TargetSelect::Last).unwrap_err().to_string();
+        assert!(msg.contains("d.csv.gz"), "{msg}");
+    }
+
+    #[test]
+    fn structural_errors_say_where() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("empty.csv", "", "empty"),
+            ("blank.csv", "\n\n", "empty"),
+            ("header.csv", "a,b\n", "not followed by any data rows"),
+            (
+                "ragged.csv",
+                "a,b\n1,2\n3\n",
+                "ragged.csv:3: the row has 1 fields, but the header has 2",
+            ),
+            (
+                "long.csv",
+                "a,b\n1,2,3\n",
+                "long.csv:2: the row has 3 fields",
+            ),
+            (
+                "dup.csv",
+                "a,b,a\n1,2,3\n",
+                "column \"a\" appears twice (columns 1 and 3)",
+            ),
+            ("noname.csv", "a,,c\n1,2,3\n", "column 2 has an empty name"),
+        ];
+        for (name, body, expected) in cases {
+            let path = write(&dir, name, body);
+            let msg = load(&path, &TargetSelect::Last).unwrap_err().to_string();
+            assert!(
+                msg.contains(name) && msg.contains(expected),
+                "{name}: {msg}"
+            );
+        }
+        let missing = dir.path().join("missing.csv");
+        let msg = load(&missing, &TargetSelect::Last).unwrap_err().to_string();
+        assert!(msg.contains("missing.csv"), "{msg}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bin.csv");
+        std::fs::write(&path, b"a,b\n1,2\n3,\xff\n").unwrap();
+        let msg = load(&path, &TargetSelect::Last).unwrap_err().to_string();
+        assert!(msg.contains("bin.csv:3") && msg.contains("UTF-8"), "{msg}");
+    }
+}

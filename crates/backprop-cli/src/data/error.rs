@@ -1,0 +1,289 @@
+//! The errors that bad input data can cause, each naming where the problem is.
+
+use std::fmt;
+
+/// Where in a file a row sits: a text line, or a record of a binary file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Position {
+    /// A 1-based line of a text file (CSV, TSV).
+    Line(u64),
+    /// A 1-based record (sample) of a binary file (IDX, NumPy) or a built-in dataset.
+    Record(u64),
+}
+
+/// A place in an input: the file and the row's position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The file as the user named it (or `builtin:NAME`).
+    pub file: String,
+    /// The row's line or record.
+    pub position: Position,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Position::Line(line) => write!(f, "{}:{line}", self.file),
+            Position::Record(record) => write!(f, "{}: record {record}", self.file),
+        }
+    }
+}
+
+/// Everything that can be wrong with input data.
+///
+/// Messages start with the location, like `data.csv:17: column "age" (3): "abc" is not a
+/// number`; column numbers are 1-based, as a spreadsheet shows them.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be opened or read.
+    #[error("{path}: {cause}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the operating system said.
+        cause: std::io::Error,
+    },
+    /// The CSV reader rejected the text (for example, invalid UTF-8).
+    #[error("{location}: {message}")]
+    Csv {
+        /// Where.
+        location: Location,
+        /// The reader's message.
+        message: String,
+    },
+    /// The file holds nothing, not even a header row.
+    #[error("{file}: the file is empty (expected a header row naming the columns)")]
+    Empty {
+        /// The file.
+        file: String,
+    },
+    /// The header row is not followed by data.
+    #[error("{file}: the header row is not followed by any data rows")]
+    NoRows {
+        /// The file.
+        file: String,
+    },
+    /// A header cell is empty.
+    #[error("{file}:1: column {number} has an empty name in the header row")]
+    EmptyColumnName {
+        /// The file.
+        file: String,
+        /// The 1-based column number.
+        number: usize,
+    },
+    /// Two columns share a name.
+    #[error("{file}:1: column \"{name}\" appears twice (columns {first} and {second})")]
+    DuplicateColumn {
+        /// The file.
+        file: String,
+        /// The repeated name.
+        name: String,
+        /// The 1-based number of its first occurrence.
+        first: usize,
+        /// The 1-based number of its second occurrence.
+        second: usize,
+    },
+    /// A row has more or fewer fields than the header.
+    #[error("{location}: the row has {got} fields, but the header has {expected}")]
+    Ragged {
+        /// Where.
+        location: Location,
+        /// The header's field count.
+        expected: usize,
+        /// This row's field count.
+        got: usize,
+    },
+    /// A cell is empty; missing values are never filled in.
+    #[error(
+        "{location}: column \"{column}\" ({number}) is empty (missing values are not filled in; \
+         remove or complete the row)"
+    )]
+    EmptyCell {
+        /// Where.
+        location: Location,
+        /// The column's name.
+        column: String,
+        /// The column's 1-based number.
+        number: usize,
+    },
+    /// A cell of a numeric column is not a number.
+    #[error("{location}: column \"{column}\" ({number}): \"{value}\" is not a number")]
+    NotANumber {
+        /// Where.
+        location: Location,
+        /// The column's name.
+        column: String,
+        /// The column's 1-based number.
+        number: usize,
+        /// The cell's text.
+        value: String,
+    },
+    /// A cell holds NaN or an infinity.
+    #[error("{location}: column \"{column}\" ({number}): \"{value}\" is not a finite number")]
+    NotFinite {
+        /// Where.
+        location: Location,
+        /// The column's name.
+        column: String,
+        /// The column's 1-based number.
+        number: usize,
+        /// The cell's text.
+        value: String,
+    },
+    /// A column of the training data mixes numbers with text.
+    #[error(
+        "{location}: column \"{column}\" ({number}): \"{value}\" is {}, but {others} other \
+         cells of the column are {}; a column must be all numbers or all text",
+        if *.stray_number { "a number" } else { "not a number" },
+        if *.stray_number { "text" } else { "numbers" }
+    )]
+    MixedColumn {
+        /// Where the first cell of the minority kind is.
+        location: Location,
+        /// The column's name.
+        column: String,
+        /// The column's 1-based number.
+        number: usize,
+        /// The cell's text.
+        value: String,
+        /// Whether the stray cell is a number among text (else text among numbers).
+        stray_number: bool,
+        /// How many cells are of the majority kind.
+        others: usize,
+    },
+    /// The requested target column does not exist.
+    #[error("{file}: there is no column {target} to predict (the columns are: {columns})")]
+    UnknownTarget {
+        /// The file.
+        file: String,
+        /// The requested name or index, quoted when a name.
+        target: String,
+        /// The file's columns.
+        columns: String,
+    },
+    /// The target of a binary format is fixed and cannot be chosen.
+    #[error(
+        "{file}: the target of this format is its labels file; choosing a target column \
+         applies to CSV and TSV files only"
+    )]
+    TargetNotSelectable {
+        /// The file.
+        file: String,
+    },
+    /// The data has no target column where one is needed.
+    #[error("{file}: the target column \"{column}\" is missing")]
+    MissingTarget {
+        /// The file.
+        file: String,
+        /// The target's name.
+        column: String,
+    },
+    /// Only the target column is present.
+    #[error("{file}: there are no feature columns besides the target \"{target}\"")]
+    NoFeatures {
+        /// The file.
+        file: String,
+        /// The target's name.
+        target: String,
+    },
+    /// A classification target holds a single class.
+    #[error("{file}: the target \"{column}\" has only one class (\"{class}\"); nothing to learn")]
+    SingleClass {
+        /// The file.
+        file: String,
+        /// The target's name.
+        column: String,
+        /// The only class.
+        class: String,
+    },
+    /// The columns of a file differ from those the model was trained on.
+    #[error(
+        "{file}: the columns differ from the model's feature columns; missing: [{missing}]; \
+         not in the model: [{unexpected}]"
+    )]
+    ColumnMismatch {
+        /// The file.
+        file: String,
+        /// Model columns the file lacks, comma separated.
+        missing: String,
+        /// File columns the model lacks, comma separated.
+        unexpected: String,
+    },
+    /// A categorical cell holds a category not seen in training.
+    #[error(
+        "{location}: column \"{column}\" ({number}): \"{value}\" is a category the model has not \
+         seen (known: {known})"
+    )]
+    UnseenCategory {
+        /// Where.
+        location: Location,
+        /// The column's name.
+        column: String,
+        /// The column's 1-based number.
+        number: usize,
+        /// The cell's text.
+        value: String,
+        /// The known categories, comma separated.
+        known: String,
+    },
+    /// A target cell holds a class not seen in training.
+    #[error(
+        "{location}: column \"{column}\" ({number}): class \"{value}\" was not among the \
+         training classes ({known})"
+    )]
+    UnseenClass {
+        /// Where.
+        location: Location,
+        /// The target's name.
+        column: String,
+        /// The column's 1-based number.
+        number: usize,
+        /// The cell's text.
+        value: String,
+        /// The training classes, comma separated.
+        known: String,
+    },
+    /// A binary file (IDX, NumPy, gzip) is malformed.
+    #[error("{file}: {message}")]
+    Format {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// `builtin:NAME` names no built-in dataset.
+    #[error("there is no built-in dataset \"builtin:{name}\" (available: {known})")]
+    UnknownBuiltin {
+        /// The name after `builtin:`.
+        name: String,
+        /// The available names, comma separated.
+        known: String,
+    },
+    /// The file's name says nothing about its format.
+    #[error(
+        "{path}: unknown data format; expected .csv or .tsv (optionally .gz), \
+         *-images-idx3-ubyte[.gz] (MNIST IDX), *X.npy (NumPy, with *y.npy beside it), \
+         or builtin:NAME"
+    )]
+    UnknownFormat {
+        /// The path.
+        path: String,
+    },
+}
+
+/// The result of a data operation.
+pub type Result<T, E = DataError> = std::result::Result<T, E>;
+
+/// Joins names for messages: `a, b, c`, cut short after `limit` names.
+pub(crate) fn join_limited<S: AsRef<str>>(names: &[S], limit: usize) -> String {
+    let mut out = names
+        .iter()
+        .take(limit)
+        .map(|n| n.as_ref())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > limit {
+        out.push_str(&format!(", ... ({} in all)", names.len()));
+    }
+    out
+}

@@ -1,0 +1,268 @@
+//! A loaded dataset before preprocessing: named columns of raw cells, with the position of
+//! every row in its file so that errors can point at it.
+
+use super::error::{DataError, Location, Position, Result};
+
+/// Raw data as read from a file: columns in file order, one of them perhaps the target.
+///
+/// Text formats keep their cells as text until a [`Preprocessor`](super::Preprocessor)
+/// decides, from the training data, what each column is; binary formats hold numbers.
+#[derive(Clone, Debug)]
+pub struct Table {
+    /// The file the rows came from, as the user named it (or `builtin:NAME`).
+    pub source: String,
+    /// Number of data rows.
+    pub rows: usize,
+    /// Every column, in file order (the target included).
+    pub columns: Vec<Column>,
+    /// Index into `columns` of the target, if the data has one.
+    pub target: Option<usize>,
+    positions: Positions,
+}
+
+#[derive(Clone, Debug)]
+enum Positions {
+    /// The 1-based line on which each row starts.
+    Lines(Vec<u64>),
+    /// Rows are records `1..=rows`.
+    Records,
+}
+
+/// One column: its name, number and cells.
+#[derive(Clone, Debug)]
+pub struct Column {
+    /// The header name.
+    pub name: String,
+    /// The 1-based column number in its file.
+    pub number: usize,
+    /// The file this column came from (IDX and NumPy labels live in their own file).
+    pub file: String,
+    /// The cells.
+    pub values: Values,
+}
+
+/// The cells of a column.
+#[derive(Clone, Debug)]
+pub enum Values {
+    /// Numbers already decoded from a binary format (always finite).
+    Numbers(Vec<f64>),
+    /// Text cells, trimmed, as read.
+    Text(TextCells),
+}
+
+/// Text cells stored back to back in one string (a table of MNIST as CSV has six million
+/// cells; one allocation per cell would be wasteful).
+#[derive(Clone, Debug, Default)]
+pub struct TextCells {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl TextCells {
+    /// Appends a cell.
+    pub fn push(&mut self, cell: &str) {
+        self.text.push_str(cell);
+        self.ends.push(self.text.len());
+    }
+
+    /// The number of cells.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are no cells.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Cell `i`.
+    ///
+    /// # Panics
+    /// If `i` is out of range.
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    /// The cells in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+impl<'a> FromIterator<&'a str> for TextCells {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(iter: I) -> Self {
+        let mut cells = TextCells::default();
+        for cell in iter {
+            cells.push(cell);
+        }
+        cells
+    }
+}
+
+/// What a text cell holds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Cell<'a> {
+    /// Nothing.
+    Empty,
+    /// A finite number.
+    Number(f64),
+    /// NaN or an infinity, which are refused everywhere.
+    NonFinite,
+    /// Anything else.
+    Text(&'a str),
+}
+
+/// Reads a cell: Rust's `f64` syntax (`3`, `-2.5e-3`); `nan`, `inf` and `infinity` are
+/// recognized only to be refused.
+pub(crate) fn classify(cell: &str) -> Cell<'_> {
+    if cell.is_empty() {
+        return Cell::Empty;
+    }
+    match cell.parse::<f64>() {
+        Ok(v) if v.is_finite() => Cell::Number(v),
+        Ok(_) => Cell::NonFinite,
+        Err(_) => Cell::Text(cell),
+    }
+}
+
+/// The canonical text of a number used as a class or category name: the shortest text that
+/// reads back as the same `f64` (`1`, `2.5`).
+pub(crate) fn number_name(v: f64) -> String {
+    format!("{v}")
+}
+
+impl Table {
+    /// A table whose rows are text lines starting at the given 1-based lines.
+    pub fn from_lines(
+        source: String,
+        columns: Vec<Column>,
+        target: Option<usize>,
+        lines: Vec<u64>,
+    ) -> Self {
+        Self {
+            source,
+            rows: lines.len(),
+            columns,
+            target,
+            positions: Positions::Lines(lines),
+        }
+    }
+
+    /// A table of `rows` records (binary formats and built-in datasets).
+    pub fn from_records(
+        source: String,
+        rows: usize,
+        columns: Vec<Column>,
+        target: Option<usize>,
+    ) -> Self {
+        Self {
+            source,
+            rows,
+            columns,
+            target,
+            positions: Positions::Records,
+        }
+    }
+
+    /// Where row `row` (0-based) of `column` sits.
+    pub fn location(&self, column: &Column, row: usize) -> Location {
+        Location {
+            file: column.file.clone(),
+            position: self.position(row),
+        }
+    }
+
+    fn position(&self, row: usize) -> Position {
+        match &self.positions {
+            Positions::Lines(lines) => Position::Line(lines[row]),
+            Positions::Records => Position::Record(row as u64 + 1),
+        }
+    }
+
+    /// The target column, if any.
+    pub fn target_column(&self) -> Option<&Column> {
+        self.target.map(|i| &self.columns[i])
+    }
+
+    /// The column named `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The column names, in file order.
+    pub fn names(&self) -> Vec<&str> {
+        self.columns.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    /// The cells of `column` as numbers, or an error at the first cell that is empty, not a
+    /// number, or not finite.
+    pub fn numbers(&self, column: &Column) -> Result<Vec<f64>> {
+        match &column.values {
+            Values::Numbers(v) => Ok(v.clone()),
+            Values::Text(cells) => cells
+                .iter()
+                .enumerate()
+                .map(|(row, cell)| match classify(cell) {
+                    Cell::Number(v) => Ok(v),
+                    other => Err(self.cell_error(column, row, other, cell)),
+                })
+                .collect(),
+        }
+    }
+
+    /// The error for a cell that should have been a number.
+    pub(crate) fn cell_error(
+        &self,
+        column: &Column,
+        row: usize,
+        cell: Cell<'_>,
+        text: &str,
+    ) -> DataError {
+        let location = self.location(column, row);
+        let (column, number, value) = (column.name.clone(), column.number, text.to_string());
+        match cell {
+            Cell::Empty => DataError::EmptyCell {
+                location,
+                column,
+                number,
+            },
+            Cell::NonFinite => DataError::NotFinite {
+                location,
+                column,
+                number,
+                value,
+            },
+            Cell::Number(_) | Cell::Text(_) => DataError::NotANumber {
+                location,
+                column,
+                number,
+                value,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_cells_store_back_to_back() {
+        let cells: TextCells = ["a", "", "xyz"].into_iter().collect();
+        assert_eq!(cells.len(), 3);
+        assert_eq!(cells.iter().collect::<Vec<_>>(), ["a", "", "xyz"]);
+    }
+
+    #[test]
+    fn cells_are_classified_without_coercion() {
+        assert_eq!(classify(""), Cell::Empty);
+        assert_eq!(classify("-2.5e-1"), Cell::Number(-0.25));
+        assert_eq!(classify("NaN"), Cell::NonFinite);
+        assert_eq!(classify("-inf"), Cell::NonFinite);
+        assert_eq!(classify("abc"), Cell::Text("abc"));
+        assert_eq!(classify("1,5"), Cell::Text("1,5"));
+        assert_eq!(number_name(3.0), "3");
+        assert_eq!(number_name(0.1), "0.1");
+    }
+}

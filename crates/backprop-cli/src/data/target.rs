@@ -1,0 +1,345 @@
+//! The target column: deciding between classification and regression, naming the classes,
+//! and encoding targets as class indices or values.
+
+use super::error::{join_limited, DataError, Result};
+use super::table::{classify, number_name, Cell, Column, Table, Values};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The learning task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// Predict one of a fixed set of classes.
+    Classify,
+    /// Predict a real value.
+    Regress,
+}
+
+impl FromStr for Task {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "classify" | "classification" => Ok(Task::Classify),
+            "regress" | "regression" => Ok(Task::Regress),
+            _ => Err(format!(
+                "unknown task \"{s}\"; expected classify or regress"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Task::Classify => "classify",
+            Task::Regress => "regress",
+        })
+    }
+}
+
+/// At most this many distinct integers make a numeric target a classification target.
+pub const MAX_AUTO_CLASSES: usize = 20;
+
+/// What the model predicts, as stored in the model file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "snake_case")]
+pub enum TargetSchema {
+    /// Classification; output `i` of the network is `classes[i]`.
+    Classify {
+        /// The target column's name.
+        name: String,
+        /// The class names, sorted (numerically when `numeric`).
+        classes: Vec<String>,
+        /// Whether the classes are numbers (then `"1"` and `"1.0"` are the same class).
+        numeric: bool,
+    },
+    /// Regression of one value.
+    Regress {
+        /// The target column's name.
+        name: String,
+    },
+}
+
+/// Encoded targets, ready for the engine.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EncodedTargets {
+    /// A class index per row.
+    Classes(Vec<u32>),
+    /// A value per row.
+    Values(Vec<f32>),
+}
+
+impl TargetSchema {
+    /// The target column's name.
+    pub fn name(&self) -> &str {
+        match self {
+            TargetSchema::Classify { name, .. } | TargetSchema::Regress { name } => name,
+        }
+    }
+
+    /// The task.
+    pub fn task(&self) -> Task {
+        match self {
+            TargetSchema::Classify { .. } => Task::Classify,
+            TargetSchema::Regress { .. } => Task::Regress,
+        }
+    }
+
+    /// The class names, for classification.
+    pub fn classes(&self) -> Option<&[String]> {
+        match self {
+            TargetSchema::Classify { classes, .. } => Some(classes),
+            TargetSchema::Regress { .. } => None,
+        }
+    }
+
+    /// Learns the target from the training table's target column; `task` overrides the
+    /// automatic choice (classification when the target is text, or holds at most
+    /// [`MAX_AUTO_CLASSES`] distinct integers and fewer distinct values than half the rows).
+    pub fn fit(table: &Table, task: Option<Task>) -> Result<Self> {
+        let column = table
+            .target_column()
+            .ok_or_else(|| DataError::MissingTarget {
+                file: table.source.clone(),
+                column: "(none chosen)".to_string(),
+            })?;
+        let name = column.name.clone();
+        let numbers = scan(table, column)?;
+        let task = task.unwrap_or_else(|| match &numbers {
+            None => Task::Classify,
+            Some(values) => {
+                let distinct = distinct_sorted(values);
+                let integers = distinct.iter().all(|v| v.fract() == 0.0);
+                if integers && distinct.len() <= MAX_AUTO_CLASSES && 2 * distinct.len() < table.rows
+                {
+                    Task::Classify
+                } else {
+                    Task::Regress
+                }
+            }
+        });
+        let schema = match (task, numbers) {
+            (Task::Regress, Some(_)) => TargetSchema::Regress { name },
+            (Task::Regress, None) => {
+                // Report the first cell that is not a number.
+                table.numbers(column)?;
+                unreachable!("a text target has a non-number cell");
+            }
+            (Task::Classify, Some(values)) => TargetSchema::Classify {
+                name,
+                classes: distinct_sorted(&values)
+                    .into_iter()
+                    .map(number_name)
+                    .collect(),
+                numeric: true,
+            },
+            (Task::Classify, None) => {
+                let Values::Text(cells) = &column.values else {
+                    unreachable!("numeric columns scan as numbers")
+                };
+                let mut classes: Vec<String> = cells.iter().map(str::to_string).collect();
+                classes.sort_unstable();
+                classes.dedup();
+                TargetSchema::Classify {
+                    name,
+                    classes,
+                    numeric: false,
+                }
+            }
+        };
+        if let TargetSchema::Classify { classes, name, .. } = &schema {
+            if classes.len() < 2 {
+                return Err(DataError::SingleClass {
+                    file: table.source.clone(),
+                    column: name.clone(),
+                    class: classes[0].clone(),
+                });
+            }
+        }
+        Ok(schema)
+    }
+
+    /// Encodes the table's target column (found by name): class indices, or values.
+    pub fn encode(&self, table: &Table) -> Result<EncodedTargets> {
+        let column = table
+            .column(self.name())
+            .ok_or_else(|| DataError::MissingTarget {
+                file: table.source.clone(),
+                column: self.name().to_string(),
+            })?;
+        match self {
+            TargetSchema::Regress { .. } => Ok(EncodedTargets::Values(
+                table
+                    .numbers(column)?
+                    .into_iter()
+                    .map(|v| v as f32)
+                    .collect(),
+            )),
+            TargetSchema::Classify {
+                classes, numeric, ..
+            } => {
+                let unseen = |row: usize, value: &str| DataError::UnseenClass {
+                    location: table.location(column, row),
+                    column: column.name.clone(),
+                    number: column.number,
+                    value: value.to_string(),
+                    known: join_limited(classes, 20),
+                };
+                let mut labels = Vec::with_capacity(table.rows);
+                if *numeric {
+                    let values: Vec<f64> = classes
+                        .iter()
+                        .map(|c| c.parse().unwrap_or(f64::NAN))
+                        .collect();
+                    for (row, v) in table.numbers(column)?.into_iter().enumerate() {
+                        let index = values.iter().position(|&c| c == v);
+                        labels.push(index.ok_or_else(|| unseen(row, &number_name(v)))? as u32);
+                    }
+                } else {
+                    for row in 0..table.rows {
+                        let text = match &column.values {
+                            Values::Text(cells) => cells.get(row).to_string(),
+                            Values::Numbers(v) => number_name(v[row]),
+                        };
+                        if text.is_empty() {
+                            return Err(table.cell_error(column, row, Cell::Empty, ""));
+                        }
+                        let index = classes
+                            .binary_search(&text)
+                            .map_err(|_| unseen(row, &text))?;
+                        labels.push(index as u32);
+                    }
+                }
+                Ok(EncodedTargets::Classes(labels))
+            }
+        }
+    }
+}
+
+/// The column's numbers if every cell is a finite number; `None` if it holds text.
+/// Empty and non-finite cells are errors.
+fn scan(table: &Table, column: &Column) -> Result<Option<Vec<f64>>> {
+    let cells = match &column.values {
+        Values::Numbers(v) => return Ok(Some(v.clone())),
+        Values::Text(cells) => cells,
+    };
+    let mut numbers = Vec::with_capacity(cells.len());
+    let mut text = false;
+    for (row, cell) in cells.iter().enumerate() {
+        match classify(cell) {
+            Cell::Number(v) => numbers.push(v),
+            Cell::Text(_) => text = true,
+            bad => return Err(table.cell_error(column, row, bad, cell)),
+        }
+    }
+    Ok((!text).then_some(numbers))
+}
+
+fn distinct_sorted(values: &[f64]) -> Vec<f64> {
+    let mut distinct = values.to_vec();
+    distinct.sort_unstable_by(f64::total_cmp);
+    distinct.dedup();
+    distinct
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{csv, TargetSelect};
+
+    fn table(body: &str) -> Table {
+        csv::read(body.as_bytes(), b',', "t.csv", &TargetSelect::Last).unwrap()
+    }
+
+    fn rows(labels: &[&str]) -> String {
+        let mut body = String::from("x,y\n");
+        for (i, l) in labels.iter().enumerate() {
+            body.push_str(&format!("{i},{l}\n"));
+        }
+        body
+    }
+
+    #[test]
+    fn few_distinct_integers_classify_others_regress() {
+        let schema =
+            TargetSchema::fit(&table(&rows(&["10", "9", "2", "9", "10", "2", "2"])), None).unwrap();
+        assert_eq!(
+            schema,
+            TargetSchema::Classify {
+                name: "y".into(),
+                classes: vec!["2".into(), "9".into(), "10".into()],
+                numeric: true
+            }
+        );
+        let floats =
+            TargetSchema::fit(&table(&rows(&["1.5", "2", "1.5", "2", "1.5"])), None).unwrap();
+        assert_eq!(floats.task(), Task::Regress);
+        // As many distinct values as half the rows: regression.
+        let half = TargetSchema::fit(&table(&rows(&["1", "2", "1", "2"])), None).unwrap();
+        assert_eq!(half.task(), Task::Regress);
+        let many: Vec<String> = (0..100).map(|i| (i % 25).to_string()).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(
+            TargetSchema::fit(&table(&rows(&many)), None)
+                .unwrap()
+                .task(),
+            Task::Regress
+        );
+        let overridden = TargetSchema::fit(&table(&rows(&many)), Some(Task::Classify)).unwrap();
+        assert_eq!(overridden.classes().unwrap().len(), 25);
+    }
+
+    #[test]
+    fn text_classes_sort_lexicographically() {
+        let schema =
+            TargetSchema::fit(&table(&rows(&["dog", "cat", "Zebra", "cat"])), None).unwrap();
+        assert_eq!(schema.classes().unwrap(), ["Zebra", "cat", "dog"]);
+        let encoded = schema
+            .encode(&table(&rows(&["dog", "cat", "Zebra", "cat"])))
+            .unwrap();
+        assert_eq!(encoded, EncodedTargets::Classes(vec![2, 1, 0, 1]));
+    }
+
+    #[test]
+    fn regressing_a_text_target_names_the_cell() {
+        let msg = TargetSchema::fit(&table(&rows(&["1.5", "2", "big"])), Some(Task::Regress))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("t.csv:4: column \"y\" (2): \"big\" is not a number"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn numeric_classes_match_by_value_and_unseen_ones_are_located() {
+        let schema = TargetSchema::fit(&table(&rows(&["0", "1", "0", "1", "0"])), None).unwrap();
+        let encoded = schema.encode(&table(&rows(&["1.0", "0", "1e0"]))).unwrap();
+        assert_eq!(encoded, EncodedTargets::Classes(vec![1, 0, 1]));
+        let msg = schema
+            .encode(&table(&rows(&["1", "7"])))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains(
+                "t.csv:3: column \"y\" (2): class \"7\" was not among the training classes (0, 1)"
+            ),
+            "{msg}"
+        );
+        let values = TargetSchema::Regress { name: "y".into() };
+        assert_eq!(
+            values.encode(&table(&rows(&["0.5", "-2"]))).unwrap(),
+            EncodedTargets::Values(vec![0.5, -2.0])
+        );
+    }
+
+    #[test]
+    fn task_parses_and_prints() {
+        assert_eq!("classify".parse::<Task>().unwrap(), Task::Classify);
+        assert_eq!("regress".parse::<Task>().unwrap(), Task::Regress);
+        assert!("cluster".parse::<Task>().is_err());
+        assert_eq!(Task::Regress.to_string(), "regress");
+    }
+}
