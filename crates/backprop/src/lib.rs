@@ -20,6 +20,7 @@ mod parallel;
 mod propagation;
 pub mod real;
 pub mod rng;
+pub mod train;
 pub mod workspace;
 
 pub use activation::Activation;
@@ -30,4 +31,5 @@ pub use loss::{Loss, OutputActivation, Targets};
 pub use network::{NamedTensor, Network};
 pub use real::Real;
 pub use rng::{Rng, RngState};
+pub use train::{fit, fit_resume, Dataset, TargetData, TrainConfig, TrainReport};
 pub use workspace::Workspace;
