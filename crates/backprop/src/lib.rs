@@ -10,6 +10,7 @@
 
 pub mod activation;
 pub mod architecture;
+pub mod datasets;
 pub mod error;
 pub mod init;
 pub mod loss;
