@@ -7,8 +7,22 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::real::Real;
+
+mod adagrad;
+mod adam;
+mod lbfgs;
+mod rmsprop;
+mod rprop;
+mod sgd;
+
+pub use adagrad::Adagrad;
+pub use adam::Adam;
+pub use lbfgs::Lbfgs;
+pub use rmsprop::RmsProp;
+pub use rprop::Rprop;
+pub use sgd::Sgd;
 
 /// The settings of an optimizer, with PyTorch's defaults (see [`OptimizerConfig::sgd`],
 /// [`OptimizerConfig::adam`], ...). Serializable into configs and model files.
@@ -146,4 +160,467 @@ pub trait Optimizer<T: Real>: Send {
 
     /// Restores a snapshot from [`Optimizer::state`]; an error if it does not fit.
     fn load_state(&mut self, state: &OptimizerState) -> Result<()>;
+}
+
+impl OptimizerConfig {
+    /// Plain SGD with learning rate `lr` (PyTorch: no momentum, dampening or weight decay).
+    pub fn sgd(lr: f64) -> Self {
+        OptimizerConfig::Sgd {
+            lr,
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        }
+    }
+
+    /// Adam with PyTorch's defaults: `lr = 1e-3`, betas `(0.9, 0.999)`, `eps = 1e-8`.
+    pub fn adam() -> Self {
+        OptimizerConfig::Adam {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            amsgrad: false,
+        }
+    }
+
+    /// AdamW with PyTorch's defaults: as [`OptimizerConfig::adam`] plus `weight_decay = 1e-2`.
+    pub fn adamw() -> Self {
+        OptimizerConfig::AdamW {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 1e-2,
+            amsgrad: false,
+        }
+    }
+
+    /// RMSprop with PyTorch's defaults: `lr = 1e-2`, `alpha = 0.99`, `eps = 1e-8`.
+    pub fn rmsprop() -> Self {
+        OptimizerConfig::RmsProp {
+            lr: 1e-2,
+            alpha: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            centered: false,
+        }
+    }
+
+    /// Adagrad with PyTorch's defaults: `lr = 1e-2`, `eps = 1e-10`.
+    pub fn adagrad() -> Self {
+        OptimizerConfig::Adagrad {
+            lr: 1e-2,
+            lr_decay: 0.0,
+            weight_decay: 0.0,
+            initial_accumulator_value: 0.0,
+            eps: 1e-10,
+        }
+    }
+
+    /// Rprop with PyTorch's defaults: `lr = 1e-2`, etas `(0.5, 1.2)`, step sizes `(1e-6, 50)`.
+    pub fn rprop() -> Self {
+        OptimizerConfig::Rprop {
+            lr: 1e-2,
+            eta_minus: 0.5,
+            eta_plus: 1.2,
+            step_min: 1e-6,
+            step_max: 50.0,
+        }
+    }
+
+    /// L-BFGS with PyTorch's defaults: `lr = 1`, `max_iter = 20`, `max_eval = 25`,
+    /// `tolerance_grad = 1e-7`, `tolerance_change = 1e-9`, `history_size = 100`, no line
+    /// search.
+    pub fn lbfgs() -> Self {
+        OptimizerConfig::Lbfgs {
+            lr: 1.0,
+            max_iter: 20,
+            max_eval: 25,
+            tolerance_grad: 1e-7,
+            tolerance_change: 1e-9,
+            history_size: 100,
+            strong_wolfe: false,
+        }
+    }
+
+    /// The configured learning rate.
+    pub fn lr(&self) -> f64 {
+        match *self {
+            OptimizerConfig::Sgd { lr, .. }
+            | OptimizerConfig::Adam { lr, .. }
+            | OptimizerConfig::AdamW { lr, .. }
+            | OptimizerConfig::RmsProp { lr, .. }
+            | OptimizerConfig::Adagrad { lr, .. }
+            | OptimizerConfig::Rprop { lr, .. }
+            | OptimizerConfig::Lbfgs { lr, .. } => lr,
+        }
+    }
+
+    /// The same settings with learning rate `new_lr`.
+    pub fn with_lr(mut self, new_lr: f64) -> Self {
+        match &mut self {
+            OptimizerConfig::Sgd { lr, .. }
+            | OptimizerConfig::Adam { lr, .. }
+            | OptimizerConfig::AdamW { lr, .. }
+            | OptimizerConfig::RmsProp { lr, .. }
+            | OptimizerConfig::Adagrad { lr, .. }
+            | OptimizerConfig::Rprop { lr, .. }
+            | OptimizerConfig::Lbfgs { lr, .. } => *lr = new_lr,
+        }
+        self
+    }
+
+    /// The optimizer's short name: `sgd`, `adam`, `adamw`, `rmsprop`, `adagrad`, `rprop` or
+    /// `lbfgs` (the `kind` tag of the serialized form).
+    pub fn name(&self) -> &'static str {
+        match self {
+            OptimizerConfig::Sgd { .. } => "sgd",
+            OptimizerConfig::Adam { .. } => "adam",
+            OptimizerConfig::AdamW { .. } => "adamw",
+            OptimizerConfig::RmsProp { .. } => "rmsprop",
+            OptimizerConfig::Adagrad { .. } => "adagrad",
+            OptimizerConfig::Rprop { .. } => "rprop",
+            OptimizerConfig::Lbfgs { .. } => "lbfgs",
+        }
+    }
+
+    /// Checks every setting against the ranges PyTorch accepts (plus finiteness), giving
+    /// [`Error::InvalidConfig`] naming the optimizer, the setting and its value.
+    pub fn validate(&self) -> Result<()> {
+        let name = self.name();
+        let non_negative = |what: &str, value: f64| -> Result<()> {
+            if value.is_finite() && value >= 0.0 {
+                Ok(())
+            } else {
+                Err(invalid(name, what, value, "must be finite and at least 0"))
+            }
+        };
+        let beta = |what: &str, value: f64| -> Result<()> {
+            if (0.0..1.0).contains(&value) {
+                Ok(())
+            } else {
+                Err(invalid(name, what, value, "must be in [0, 1)"))
+            }
+        };
+        non_negative("lr", self.lr())?;
+        match *self {
+            OptimizerConfig::Sgd {
+                momentum,
+                dampening,
+                nesterov,
+                weight_decay,
+                ..
+            } => {
+                non_negative("momentum", momentum)?;
+                non_negative("weight_decay", weight_decay)?;
+                if !dampening.is_finite() {
+                    return Err(invalid(name, "dampening", dampening, "must be finite"));
+                }
+                if nesterov && (momentum <= 0.0 || dampening != 0.0) {
+                    return Err(Error::InvalidConfig(format!(
+                        "sgd: nesterov momentum needs momentum > 0 and dampening = 0 \
+                         (got momentum {momentum}, dampening {dampening})"
+                    )));
+                }
+            }
+            OptimizerConfig::Adam {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+                ..
+            }
+            | OptimizerConfig::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+                ..
+            } => {
+                beta("beta1", beta1)?;
+                beta("beta2", beta2)?;
+                non_negative("eps", eps)?;
+                non_negative("weight_decay", weight_decay)?;
+            }
+            OptimizerConfig::RmsProp {
+                alpha,
+                eps,
+                weight_decay,
+                momentum,
+                ..
+            } => {
+                non_negative("alpha", alpha)?;
+                non_negative("eps", eps)?;
+                non_negative("weight_decay", weight_decay)?;
+                non_negative("momentum", momentum)?;
+            }
+            OptimizerConfig::Adagrad {
+                lr_decay,
+                weight_decay,
+                initial_accumulator_value,
+                eps,
+                ..
+            } => {
+                non_negative("lr_decay", lr_decay)?;
+                non_negative("weight_decay", weight_decay)?;
+                non_negative("initial_accumulator_value", initial_accumulator_value)?;
+                non_negative("eps", eps)?;
+            }
+            OptimizerConfig::Rprop {
+                eta_minus,
+                eta_plus,
+                step_min,
+                step_max,
+                ..
+            } => {
+                if !(eta_minus > 0.0 && eta_minus < 1.0) {
+                    return Err(invalid(name, "eta_minus", eta_minus, "must be in (0, 1)"));
+                }
+                if !(eta_plus > 1.0 && eta_plus.is_finite()) {
+                    return Err(invalid(
+                        name,
+                        "eta_plus",
+                        eta_plus,
+                        "must be finite and > 1",
+                    ));
+                }
+                non_negative("step_min", step_min)?;
+                non_negative("step_max", step_max)?;
+                if step_min > step_max {
+                    return Err(Error::InvalidConfig(format!(
+                        "rprop: step_min {step_min} is larger than step_max {step_max}"
+                    )));
+                }
+            }
+            OptimizerConfig::Lbfgs {
+                max_iter,
+                max_eval,
+                tolerance_grad,
+                tolerance_change,
+                history_size,
+                ..
+            } => {
+                for (what, value) in [
+                    ("max_iter", max_iter),
+                    ("max_eval", max_eval),
+                    ("history_size", history_size),
+                ] {
+                    if value == 0 {
+                        return Err(invalid(name, what, 0.0, "must be at least 1"));
+                    }
+                }
+                non_negative("tolerance_grad", tolerance_grad)?;
+                non_negative("tolerance_change", tolerance_change)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates the settings and creates the optimizer for `parameter_count` parameters,
+    /// with every buffer allocated up front.
+    pub fn build<T: Real>(&self, parameter_count: usize) -> Result<Solver<T>> {
+        self.validate()?;
+        let n = parameter_count;
+        Ok(match *self {
+            OptimizerConfig::Sgd {
+                momentum,
+                dampening,
+                nesterov,
+                weight_decay,
+                ..
+            } => Solver::FirstOrder(Box::new(Sgd::<T>::new(
+                n,
+                momentum,
+                dampening,
+                nesterov,
+                weight_decay,
+            ))),
+            OptimizerConfig::Adam {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+                amsgrad,
+                ..
+            } => Solver::FirstOrder(Box::new(Adam::<T>::new(
+                n,
+                (beta1, beta2),
+                eps,
+                weight_decay,
+                amsgrad,
+                false,
+            ))),
+            OptimizerConfig::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+                amsgrad,
+                ..
+            } => Solver::FirstOrder(Box::new(Adam::<T>::new(
+                n,
+                (beta1, beta2),
+                eps,
+                weight_decay,
+                amsgrad,
+                true,
+            ))),
+            OptimizerConfig::RmsProp {
+                alpha,
+                eps,
+                weight_decay,
+                momentum,
+                centered,
+                ..
+            } => Solver::FirstOrder(Box::new(RmsProp::<T>::new(
+                n,
+                alpha,
+                eps,
+                weight_decay,
+                momentum,
+                centered,
+            ))),
+            OptimizerConfig::Adagrad {
+                lr_decay,
+                weight_decay,
+                initial_accumulator_value,
+                eps,
+                ..
+            } => Solver::FirstOrder(Box::new(Adagrad::<T>::new(
+                n,
+                lr_decay,
+                weight_decay,
+                initial_accumulator_value,
+                eps,
+            ))),
+            OptimizerConfig::Rprop {
+                eta_minus,
+                eta_plus,
+                step_min,
+                step_max,
+                ..
+            } => Solver::FirstOrder(Box::new(Rprop::<T>::new(
+                n,
+                (eta_minus, eta_plus),
+                (step_min, step_max),
+            ))),
+            OptimizerConfig::Lbfgs {
+                max_iter,
+                max_eval,
+                tolerance_grad,
+                tolerance_change,
+                history_size,
+                strong_wolfe,
+                ..
+            } => Solver::Lbfgs(Lbfgs::new(
+                n,
+                lbfgs::LbfgsSettings {
+                    max_iter,
+                    max_eval,
+                    tolerance_grad,
+                    tolerance_change,
+                    history_size,
+                    strong_wolfe,
+                },
+            )),
+        })
+    }
+}
+
+/// A built optimizer: a first-order one stepping from a gradient, or L-BFGS, which
+/// re-evaluates the loss through a closure.
+// One solver per training run: the size of the L-BFGS variant does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum Solver<T: Real> {
+    /// SGD, Adam, AdamW, RMSprop, Adagrad or Rprop.
+    FirstOrder(Box<dyn Optimizer<T>>),
+    /// L-BFGS.
+    Lbfgs(Lbfgs<T>),
+}
+
+impl<T: Real> Solver<T> {
+    /// A snapshot of the optimizer's state, for checkpoints.
+    pub fn state(&self) -> OptimizerState {
+        match self {
+            Solver::FirstOrder(optimizer) => optimizer.state(),
+            Solver::Lbfgs(lbfgs) => lbfgs.state(),
+        }
+    }
+
+    /// Restores a snapshot from [`Solver::state`]; an error if it does not fit.
+    pub fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
+        match self {
+            Solver::FirstOrder(optimizer) => optimizer.load_state(state),
+            Solver::Lbfgs(lbfgs) => lbfgs.load_state(state),
+        }
+    }
+}
+
+impl<T: Real> std::fmt::Debug for Solver<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Solver::FirstOrder(_) => f.write_str("Solver::FirstOrder(..)"),
+            Solver::Lbfgs(_) => f.write_str("Solver::Lbfgs(..)"),
+        }
+    }
+}
+
+fn invalid(name: &str, what: &str, value: f64, rule: &str) -> Error {
+    Error::InvalidConfig(format!("{name}: {what} = {value} {rule}"))
+}
+
+/// Copies a buffer into the `f64` form of [`OptimizerState`] (exact for `f32`).
+fn save_buffer<T: Real>(name: &str, values: &[T]) -> (String, Vec<f64>) {
+    (
+        name.to_string(),
+        values.iter().map(|v| v.as_f64()).collect(),
+    )
+}
+
+/// Finds buffer `name` of length `len` in `state`, or explains what is wrong.
+fn find_buffer<'a>(state: &'a OptimizerState, name: &str, len: usize) -> Result<&'a [f64]> {
+    let (_, values) = state
+        .buffers
+        .iter()
+        .find(|(key, _)| key == name)
+        .ok_or_else(|| Error::InvalidConfig(format!("optimizer state lacks buffer `{name}`")))?;
+    if values.len() != len {
+        return Err(Error::ShapeMismatch {
+            what: format!("optimizer buffer `{name}`"),
+            expected: vec![len],
+            got: vec![values.len()],
+        });
+    }
+    Ok(values)
+}
+
+/// Finds scalar `name` in `state`.
+fn find_scalar(state: &OptimizerState, name: &str) -> Result<f64> {
+    state
+        .scalars
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|&(_, value)| value)
+        .ok_or_else(|| Error::InvalidConfig(format!("optimizer state lacks scalar `{name}`")))
+}
+
+/// Copies a checked buffer back into parameter precision.
+fn copy_into<T: Real>(dst: &mut [T], src: &[f64]) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = T::from_f64(s);
+    }
+}
+
+/// PyTorch's CPU `lerp`: `a + w·(b − a)` for `|w| < 0.5`, else `b − (b − a)·(1 − w)`.
+#[inline]
+fn lerp<T: Real>(a: T, b: T, w: T) -> T {
+    if w.abs() < T::from_f64(0.5) {
+        a + w * (b - a)
+    } else {
+        b - (b - a) * (T::one() - w)
+    }
 }
