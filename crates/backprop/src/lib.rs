@@ -12,6 +12,7 @@ pub mod activation;
 pub mod architecture;
 pub mod datasets;
 pub mod error;
+pub mod gradcheck;
 pub mod init;
 pub mod loss;
 pub mod matmul;
