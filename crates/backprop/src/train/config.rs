@@ -167,7 +167,8 @@ mod tests {
 
     #[test]
     fn out_of_range_settings_are_rejected() {
-        let cases: Vec<Box<dyn Fn(&mut TrainConfig)>> = vec![
+        type Change = Box<dyn Fn(&mut TrainConfig)>;
+        let cases: Vec<Change> = vec![
             Box::new(|c| c.epochs = 0),
             Box::new(|c| c.batch_size = 0),
             Box::new(|c| c.clip_norm = Some(0.0)),

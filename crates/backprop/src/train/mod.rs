@@ -21,7 +21,7 @@
 //! let config = TrainConfig {
 //!     epochs: 300,
 //!     batch_size: 4,
-//!     optimizer: OptimizerConfig::adam_with_lr(0.05),
+//!     optimizer: OptimizerConfig::adam().with_lr(0.05),
 //!     ..TrainConfig::default()
 //! };
 //! let data = Dataset::new(&x, 2, TargetData::Classes(&y))?;

@@ -5,7 +5,7 @@ use crate::loss::Targets;
 use crate::rng::Rng;
 
 /// Salt of the random stream that chooses the validation rows (see [`Rng::derived`]).
-pub(crate) const SPLIT_SALT: u64 = 0x5e1_17;
+pub(crate) const SPLIT_SALT: u64 = 0x5e11_7000;
 
 /// Splits the rows `0..rows` into training and validation indices, each sorted ascending.
 ///

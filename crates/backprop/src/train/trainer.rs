@@ -273,10 +273,7 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
             next_epoch: self.next_epoch,
             train_rows: self.train_indices.len(),
             parameter_count: self.net.parameters().len(),
-            optimizer: match &self.solver {
-                Solver::FirstOrder(optimizer) => optimizer.state(),
-                Solver::Lbfgs(lbfgs) => lbfgs.state(),
-            },
+            optimizer: self.solver.state(),
             scheduler: self.scheduler.state(),
             shuffle_rng: self.shuffle_rng.state(),
             dropout_rng: self.dropout_rng.state(),
@@ -308,10 +305,7 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
                 state.history.len()
             ));
         }
-        match &mut self.solver {
-            Solver::FirstOrder(optimizer) => optimizer.load_state(&state.optimizer)?,
-            Solver::Lbfgs(lbfgs) => lbfgs.load_state(&state.optimizer)?,
-        }
+        self.solver.load_state(&state.optimizer)?;
         self.scheduler.load_state(&state.scheduler)?;
         let rng = |s| {
             Rng::from_state(s).ok_or_else(|| {
@@ -524,11 +518,11 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
     }
 }
 
-/// Whether every value is finite: `v − v` is 0 for finite values and NaN otherwise, and a
+/// Whether every value is finite: `0 · v` is 0 for finite values and NaN otherwise, and a
 /// NaN survives the sum (a branch-free loop the compiler vectorizes).
 fn all_finite<T: Real>(values: &[T]) -> bool {
     values
         .iter()
-        .fold(T::zero(), |acc, &v| acc + (v - v))
+        .fold(T::zero(), |acc, &v| acc + T::zero() * v)
         .is_finite()
 }
