@@ -10,6 +10,7 @@
 
 pub mod activation;
 pub mod architecture;
+pub mod clip;
 pub mod datasets;
 pub mod error;
 pub mod gradcheck;
@@ -22,6 +23,7 @@ mod parallel;
 mod propagation;
 pub mod real;
 pub mod rng;
+pub mod schedule;
 pub mod train;
 pub mod workspace;
 

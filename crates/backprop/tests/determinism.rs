@@ -4,6 +4,7 @@
 mod common;
 
 use backprop::datasets;
+use backprop::schedule::Schedule;
 use backprop::train::{
     fit, fit_resume, Checkpoint, Control, EarlyStopping, EpochInfo, NoObserver, Observer,
     TrainConfig, TrainState, Validation,
@@ -11,12 +12,20 @@ use backprop::train::{
 use backprop::{Activation, Architecture, Init, Loss, Network, OutputActivation};
 use common::{adam, view};
 
-/// Mini-batches, shuffling, dropout, a validation split and early stopping all at once.
+/// Mini-batches, shuffling, dropout, a plateau schedule, a validation split and early
+/// stopping all at once.
 fn config(threads: Option<usize>) -> TrainConfig {
     TrainConfig {
         epochs: 4,
         batch_size: 64,
         optimizer: adam(0.01),
+        schedule: Schedule::ReduceOnPlateau {
+            factor: 0.5,
+            patience: 0,
+            threshold: 1e-4,
+            cooldown: 0,
+            min_lr: 0.0,
+        },
         dropout: 0.2,
         validation: Validation::Fraction(0.2),
         early_stopping: Some(EarlyStopping::new(10)),

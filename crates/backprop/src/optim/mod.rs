@@ -19,7 +19,7 @@ mod sgd;
 
 pub use adagrad::Adagrad;
 pub use adam::Adam;
-pub use lbfgs::Lbfgs;
+pub use lbfgs::{Lbfgs, LbfgsSettings};
 pub use rmsprop::RmsProp;
 pub use rprop::Rprop;
 pub use sgd::Sgd;
@@ -58,7 +58,8 @@ pub enum OptimizerConfig {
         /// Use the maximum of past second moments (AMSGrad).
         amsgrad: bool,
     },
-    /// AdamW (`torch.optim.AdamW`): decoupled weight decay.
+    /// AdamW (`torch.optim.AdamW`): decoupled weight decay. Tagged `adamw`.
+    #[serde(rename = "adamw", alias = "adam_w")]
     AdamW {
         /// Learning rate.
         lr: f64,
@@ -73,7 +74,8 @@ pub enum OptimizerConfig {
         /// Use the maximum of past second moments (AMSGrad).
         amsgrad: bool,
     },
-    /// RMSprop (`torch.optim.RMSprop`).
+    /// RMSprop (`torch.optim.RMSprop`). Tagged `rmsprop`.
+    #[serde(rename = "rmsprop", alias = "rms_prop")]
     RmsProp {
         /// Learning rate.
         lr: f64,
@@ -518,7 +520,7 @@ impl OptimizerConfig {
                 ..
             } => Solver::Lbfgs(Lbfgs::new(
                 n,
-                lbfgs::LbfgsSettings {
+                LbfgsSettings {
                     max_iter,
                     max_eval,
                     tolerance_grad,
@@ -622,5 +624,131 @@ fn lerp<T: Real>(a: T, b: T, w: T) -> T {
         a + w * (b - a)
     } else {
         b - (b - a) * (T::one() - w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constructors_have_pytorch_defaults_and_names() {
+        let all = [
+            (OptimizerConfig::sgd(0.1), "sgd", 0.1),
+            (OptimizerConfig::adam(), "adam", 1e-3),
+            (OptimizerConfig::adamw(), "adamw", 1e-3),
+            (OptimizerConfig::rmsprop(), "rmsprop", 1e-2),
+            (OptimizerConfig::adagrad(), "adagrad", 1e-2),
+            (OptimizerConfig::rprop(), "rprop", 1e-2),
+            (OptimizerConfig::lbfgs(), "lbfgs", 1.0),
+        ];
+        for (config, name, lr) in all {
+            assert_eq!(config.name(), name);
+            assert_eq!(config.lr(), lr);
+            assert_eq!(config.clone().with_lr(0.5).lr(), 0.5);
+            config.validate().unwrap();
+            // The serde tag is the name.
+            let json = serde_json::to_value(&config).unwrap();
+            assert_eq!(json["kind"], name);
+            let back: OptimizerConfig = serde_json::from_value(json).unwrap();
+            assert_eq!(back, config);
+            assert!(config.build::<f32>(3).is_ok());
+        }
+        assert!(matches!(
+            OptimizerConfig::adamw(),
+            OptimizerConfig::AdamW { weight_decay, .. } if weight_decay == 1e-2
+        ));
+    }
+
+    #[test]
+    fn validate_rejects_out_of_range_settings() {
+        let bad = [
+            OptimizerConfig::sgd(-0.1),
+            OptimizerConfig::sgd(f64::NAN),
+            OptimizerConfig::Sgd {
+                lr: 0.1,
+                momentum: 0.0,
+                dampening: 0.0,
+                nesterov: true,
+                weight_decay: 0.0,
+            },
+            OptimizerConfig::Sgd {
+                lr: 0.1,
+                momentum: 0.9,
+                dampening: 0.1,
+                nesterov: true,
+                weight_decay: 0.0,
+            },
+            OptimizerConfig::Adam {
+                lr: 1e-3,
+                beta1: 1.0,
+                beta2: 0.999,
+                eps: 1e-8,
+                weight_decay: 0.0,
+                amsgrad: false,
+            },
+            OptimizerConfig::AdamW {
+                lr: 1e-3,
+                beta1: 0.9,
+                beta2: -0.1,
+                eps: 1e-8,
+                weight_decay: 0.0,
+                amsgrad: false,
+            },
+            OptimizerConfig::RmsProp {
+                lr: 1e-2,
+                alpha: 0.99,
+                eps: -1.0,
+                weight_decay: 0.0,
+                momentum: 0.0,
+                centered: false,
+            },
+            OptimizerConfig::Adagrad {
+                lr: 1e-2,
+                lr_decay: -0.1,
+                weight_decay: 0.0,
+                initial_accumulator_value: 0.0,
+                eps: 1e-10,
+            },
+            OptimizerConfig::Rprop {
+                lr: 1e-2,
+                eta_minus: 1.5,
+                eta_plus: 1.2,
+                step_min: 1e-6,
+                step_max: 50.0,
+            },
+            OptimizerConfig::Rprop {
+                lr: 1e-2,
+                eta_minus: 0.5,
+                eta_plus: 1.2,
+                step_min: 1.0,
+                step_max: 0.5,
+            },
+            OptimizerConfig::Lbfgs {
+                lr: 1.0,
+                max_iter: 0,
+                max_eval: 25,
+                tolerance_grad: 1e-7,
+                tolerance_change: 1e-9,
+                history_size: 100,
+                strong_wolfe: false,
+            },
+        ];
+        for config in bad {
+            let error = config.validate().unwrap_err();
+            assert!(matches!(error, Error::InvalidConfig(_)), "{config:?}");
+            assert!(config.build::<f64>(2).is_err());
+        }
+    }
+
+    #[test]
+    fn load_state_rejects_a_state_of_the_wrong_size() {
+        let config = OptimizerConfig::adam();
+        let small = config.build::<f64>(2).unwrap();
+        let mut large = config.build::<f64>(3).unwrap();
+        let error = large.load_state(&small.state()).unwrap_err();
+        assert!(matches!(error, Error::ShapeMismatch { .. }));
+        let mut lbfgs = OptimizerConfig::lbfgs().build::<f64>(3).unwrap();
+        assert!(lbfgs.load_state(&small.state()).is_err());
     }
 }

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::optim::schedule::Schedule;
 use crate::optim::OptimizerConfig;
+use crate::schedule::Schedule;
 
 /// Where the validation data comes from.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -98,6 +98,8 @@ impl TrainConfig {
     /// Checks every setting's range; an [`Error::InvalidConfig`] names the first bad one.
     pub fn validate(&self) -> Result<()> {
         let bad = |message: String| Err(Error::InvalidConfig(message));
+        self.optimizer.validate()?;
+        self.schedule.validate()?;
         if self.epochs == 0 {
             return bad("epochs must be at least 1".into());
         }

@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::optim::schedule::SchedulerState;
 use crate::optim::OptimizerState;
 use crate::rng::RngState;
+use crate::schedule::SchedulerState;
 use crate::train::observer::EpochInfo;
 
 /// The early-stopping bookkeeping: the best monitored loss so far and its weights.

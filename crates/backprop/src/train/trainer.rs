@@ -6,14 +6,14 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::architecture::Architecture;
+use crate::clip::clip_grad_norm;
 use crate::error::{Error, Result};
 use crate::loss::Loss;
 use crate::network::Network;
-use crate::optim::clip::clip_grad_norm;
-use crate::optim::schedule::Scheduler;
 use crate::optim::Solver;
 use crate::real::Real;
 use crate::rng::Rng;
+use crate::schedule::Scheduler;
 use crate::train::batch::Batch;
 use crate::train::config::{TrainConfig, Validation};
 use crate::train::dataset::Dataset;
@@ -239,7 +239,7 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
         if lbfgs {
             batch.gather(&train, &train_indices);
         }
-        let scheduler = Scheduler::new(config.schedule.clone(), config.optimizer.lr())?;
+        let scheduler = Scheduler::new(config.schedule.clone(), config.optimizer.lr());
         Ok(Self {
             trial_net: lbfgs.then(|| net.clone()),
             backup: net.parameters().to_vec(),
