@@ -25,6 +25,7 @@ pub mod real;
 pub mod rng;
 pub mod safetensors_io;
 pub mod schedule;
+pub mod train;
 pub mod workspace;
 
 pub use activation::Activation;
@@ -35,4 +36,5 @@ pub use loss::{Loss, OutputActivation, Targets};
 pub use network::{NamedTensor, Network};
 pub use real::Real;
 pub use rng::{Rng, RngState};
+pub use train::{fit, fit_resume, Dataset, TargetData, TrainConfig, TrainReport};
 pub use workspace::Workspace;
