@@ -3,7 +3,9 @@
 mod cli;
 mod commands;
 mod data;
+mod metrics;
 mod model_file;
+mod scoring;
 mod settings;
 
 use std::process::ExitCode;
@@ -32,6 +34,10 @@ fn main() -> ExitCode {
 fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         cli::Command::Gradcheck(args) => commands::gradcheck::run(&args),
+        cli::Command::Eval(args) => commands::eval::run(&args),
+        cli::Command::Predict(args) => commands::predict::run(&args),
+        cli::Command::Inspect(args) => commands::inspect::run(&args),
+        cli::Command::Datasets => commands::datasets::run(),
         _ => anyhow::bail!("not implemented yet"),
     }
 }

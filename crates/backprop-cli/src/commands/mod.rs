@@ -1,3 +1,7 @@
 //! One module per subcommand; each exposes `run(args) -> anyhow::Result<ExitCode>`.
 
+pub mod datasets;
+pub mod eval;
 pub mod gradcheck;
+pub mod inspect;
+pub mod predict;
