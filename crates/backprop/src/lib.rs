@@ -5,7 +5,46 @@
 //! A network is a stack of dense layers `z = W·a + b`, each followed by an element-wise
 //! activation; the last layer's activation is fused with the loss (identity + squared error,
 //! sigmoid + binary cross-entropy, softmax + cross-entropy). Gradients come from the δ
-//! recursion of backpropagation, computed as matrix products over a mini-batch.
+//! recursion of backpropagation, computed as matrix products over a mini-batch:
+//!
+//! `δᴸ = ∇ₐL ⊙ σ'(zᴸ)`,  `δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ ⊙ σ'(zˡ)`,  `∂L/∂Wˡ = δˡ (aˡ⁻¹)ᵀ`,  `∂L/∂bˡ = δˡ`.
+//!
+//! Train a classifier on two interleaved spirals and predict:
+//!
+//! ```
+//! use backprop::datasets::{spirals, SyntheticTargets};
+//! use backprop::optim::OptimizerConfig;
+//! use backprop::train::{fit, Dataset, NoObserver, TargetData, TrainConfig};
+//! use backprop::{Activation, Architecture, Init, Loss, Network, OutputActivation};
+//!
+//! // 2 spiral arms of 100 points each: x is row-major, 2 features per row.
+//! let data = spirals(100, 2, 0.0, 7);
+//! let x: Vec<f32> = data.x.iter().map(|&v| v as f32).collect();
+//! let SyntheticTargets::Classes { labels, .. } = &data.targets else { unreachable!() };
+//!
+//! // 2 inputs → 32 → 32 → 2 classes, tanh hidden layers, softmax + cross-entropy.
+//! let arch = Architecture::new(2, &[32, 32], Activation::Tanh, 2, OutputActivation::Softmax);
+//! let mut net = Network::<f32>::new(arch, Init::Auto, 0)?;
+//! let config = TrainConfig {
+//!     epochs: 300,
+//!     batch_size: 32,
+//!     optimizer: OptimizerConfig::adam().with_lr(0.01),
+//!     seed: 0,
+//!     ..TrainConfig::default()
+//! };
+//! let train = Dataset::new(&x, 2, TargetData::Classes(labels))?;
+//! fit(&mut net, &Loss::cross_entropy(), train, None, &config, &mut NoObserver)?;
+//!
+//! let predicted = net.predict_classes(&x);
+//! let correct = predicted.iter().zip(labels).filter(|(p, y)| **p == **y as usize).count();
+//! assert!(correct as f64 / labels.len() as f64 > 0.95);
+//! # Ok::<(), backprop::Error>(())
+//! ```
+//!
+//! Where to look next: [`train`] (the training loop, its settings and what is promised about
+//! determinism), [`optim`] and [`schedule`] (PyTorch's optimizers and schedules),
+//! [`gradcheck`] (backpropagation against finite differences), [`safetensors_io`] (model
+//! files), [`Network`] (parameters and inference).
 #![deny(missing_docs)]
 
 pub mod activation;
