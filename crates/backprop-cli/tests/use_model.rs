@@ -1,0 +1,360 @@
+//! `eval`, `predict` and `inspect` on a model saved by `train`, run as a user would: the real
+//! binary in a temporary folder.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use backprop::safetensors_io::{network_from_tensors, read_safetensors};
+use backprop::{Architecture, Network};
+use serde_json::Value;
+
+/// Runs `backprop ARGS` in `dir`.
+fn backprop(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backprop"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the backprop binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts success and returns stdout.
+#[track_caller]
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}\n{}",
+        stderr(&output),
+        stdout(&output)
+    );
+    stdout(&output)
+}
+
+/// Asserts a usage or data error (exit status 2, a message, no panic) and returns stderr.
+#[track_caller]
+fn usage_error(output: Output) -> String {
+    let err = stderr(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "expected exit 2, got {:?}: {err}",
+        output.status
+    );
+    assert!(err.starts_with("error:"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+/// Three well-separated classes in two numeric features plus a categorical one.
+fn flowers_csv(rows: usize, seed: u64) -> String {
+    let mut state = seed;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as f64) / (1u64 << 31) as f64
+    };
+    let mut text = String::from("length,width,colour,species\n");
+    let names = ["setosa", "versicolor", "virginica"];
+    for i in 0..rows {
+        let class = i % 3;
+        let length = 1.0 + 2.0 * class as f64 + 0.5 * next();
+        let width = 5.0 - 1.5 * class as f64 + 0.5 * next();
+        let colour = ["red", "blue"][(next() * 2.0) as usize % 2];
+        text += &format!("{length:.3},{width:.3},{colour},{}\n", names[class]);
+    }
+    text
+}
+
+struct Trained {
+    dir: tempfile::TempDir,
+    model: PathBuf,
+}
+
+/// Trains a classifier on flowers.csv and saves it as flowers.safetensors.
+fn trained_classifier() -> Trained {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flowers.csv"), flowers_csv(90, 1)).unwrap();
+    std::fs::write(dir.path().join("test.csv"), flowers_csv(30, 2)).unwrap();
+    ok(backprop(
+        dir.path(),
+        &[
+            "train",
+            "flowers.csv",
+            "--target",
+            "species",
+            "--layers",
+            "8",
+            "--epochs",
+            "30",
+            "--lr",
+            "0.05",
+            "--save",
+            "flowers.safetensors",
+        ],
+    ));
+    let model = dir.path().join("flowers.safetensors");
+    assert!(model.exists());
+    Trained { dir, model }
+}
+
+/// The model file's metadata document and network, read with the library alone.
+fn read_model(path: &Path) -> (Value, Network<f32>) {
+    let file = read_safetensors(&std::fs::read(path).unwrap()).unwrap();
+    let metadata: Value = serde_json::from_str(&file.metadata["backprop"]).unwrap();
+    let arch: Architecture = serde_json::from_value(metadata["architecture"].clone()).unwrap();
+    (metadata, network_from_tensors(arch, file.tensors).unwrap())
+}
+
+/// Encodes test.csv by hand from the stored preprocessing: numeric `(x − offset)/scale`,
+/// one-hot categories.
+fn encode_by_hand(metadata: &Value, csv: &str) -> Vec<f32> {
+    let features = metadata["preprocessing"]["features"].as_array().unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let mut x = Vec::new();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        for feature in features {
+            let column = header.iter().position(|h| *h == feature["name"]).unwrap();
+            let cell = cells[column];
+            match feature["kind"].as_str().unwrap() {
+                "numeric" => {
+                    let value: f64 = cell.parse().unwrap();
+                    let offset = feature["offset"].as_f64().unwrap();
+                    let scale = feature["scale"].as_f64().unwrap();
+                    x.push(((value - offset) / scale) as f32);
+                }
+                _ => {
+                    for category in feature["categories"].as_array().unwrap() {
+                        x.push(if category == cell { 1.0 } else { 0.0 });
+                    }
+                }
+            }
+        }
+    }
+    x
+}
+
+#[test]
+fn predict_from_the_saved_file_equals_predicting_in_process() {
+    let t = trained_classifier();
+    let (metadata, network) = read_model(&t.model);
+    let test_csv = std::fs::read_to_string(t.dir.path().join("test.csv")).unwrap();
+    let expected = network.predict(&encode_by_hand(&metadata, &test_csv));
+
+    let out = ok(backprop(
+        t.dir.path(),
+        &["predict", "flowers.safetensors", "test.csv", "--proba"],
+    ));
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("prediction,p_setosa,p_versicolor,p_virginica")
+    );
+    let mut got = Vec::new();
+    let classes = ["setosa", "versicolor", "virginica"];
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        let probabilities: Vec<f32> = cells[1..].iter().map(|c| c.parse().unwrap()).collect();
+        let sum: f32 = probabilities.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-5, "{line}");
+        let best = (0..3)
+            .max_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b]))
+            .unwrap();
+        assert_eq!(cells[0], classes[best]);
+        got.extend(probabilities);
+    }
+    assert_eq!(got.len(), 30 * 3);
+    // Shortest round-trip printing of f32: the same bits come back.
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn predict_writes_a_file_and_eval_scores_it() {
+    let t = trained_classifier();
+    ok(backprop(
+        t.dir.path(),
+        &[
+            "predict",
+            "flowers.safetensors",
+            "test.csv",
+            "-o",
+            "out.csv",
+        ],
+    ));
+    let written = std::fs::read_to_string(t.dir.path().join("out.csv")).unwrap();
+    assert_eq!(written.lines().count(), 31);
+    assert_eq!(written.lines().next(), Some("prediction"));
+
+    let text = ok(backprop(
+        t.dir.path(),
+        &["eval", "flowers.safetensors", "test.csv"],
+    ));
+    assert!(text.contains("accuracy"), "{text}");
+    assert!(text.contains("confusion matrix"), "{text}");
+    let json: Value = serde_json::from_str(
+        ok(backprop(
+            t.dir.path(),
+            &["eval", "flowers.safetensors", "test.csv", "--json"],
+        ))
+        .trim(),
+    )
+    .unwrap();
+    let accuracy = json["accuracy"].as_f64().unwrap();
+    assert!(
+        accuracy > 0.9,
+        "well-separated classes: accuracy {accuracy}"
+    );
+    let confusion: Vec<Vec<u64>> = serde_json::from_value(json["confusion"].clone()).unwrap();
+    assert_eq!(confusion.iter().flatten().sum::<u64>(), 30);
+    assert_eq!(json["per_class"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn inspect_describes_the_model() {
+    let t = trained_classifier();
+    let text = ok(backprop(t.dir.path(), &["inspect", "flowers.safetensors"]));
+    // 2 numeric features + 2 colours in, 8 hidden, 3 classes out.
+    assert!(text.contains("4-8-3"), "{text}");
+    assert!(
+        text.contains(&format!("{}", 4 * 8 + 8 + 8 * 3 + 3)),
+        "{text}"
+    );
+    assert!(text.contains("setosa, versicolor, virginica"), "{text}");
+    let json: Value = serde_json::from_str(&ok(backprop(
+        t.dir.path(),
+        &["inspect", "flowers.safetensors", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(json["task"], "classify");
+    assert_eq!(json["format_version"], 1);
+}
+
+#[test]
+fn eval_rejects_a_class_the_model_never_saw() {
+    let t = trained_classifier();
+    let bad = flowers_csv(6, 3).replace("virginica", "sunflower");
+    std::fs::write(t.dir.path().join("bad.csv"), bad).unwrap();
+    let err = usage_error(backprop(
+        t.dir.path(),
+        &["eval", "flowers.safetensors", "bad.csv"],
+    ));
+    // Row 3 of the data is the first virginica: line 4 of the file.
+    assert!(err.contains("bad.csv:4"), "{err}");
+    assert!(err.contains("species"), "{err}");
+    assert!(err.contains("sunflower"), "{err}");
+}
+
+#[test]
+fn predict_rejects_data_with_other_columns_and_unseen_categories() {
+    let t = trained_classifier();
+    std::fs::write(
+        t.dir.path().join("other.csv"),
+        "length,height,colour\n1,2,red\n",
+    )
+    .unwrap();
+    let err = usage_error(backprop(
+        t.dir.path(),
+        &["predict", "flowers.safetensors", "other.csv"],
+    ));
+    assert!(err.contains("other.csv"), "{err}");
+    assert!(err.contains("width") || err.contains("height"), "{err}");
+
+    std::fs::write(
+        t.dir.path().join("green.csv"),
+        "length,width,colour\n1,2,red\n1,2,green\n",
+    )
+    .unwrap();
+    let err = usage_error(backprop(
+        t.dir.path(),
+        &["predict", "flowers.safetensors", "green.csv"],
+    ));
+    assert!(err.contains("green.csv:3"), "{err}");
+    assert!(err.contains("colour"), "{err}");
+    assert!(err.contains("green"), "{err}");
+}
+
+#[test]
+fn eval_needs_the_target_column_and_a_real_model() {
+    let t = trained_classifier();
+    std::fs::write(
+        t.dir.path().join("unlabelled.csv"),
+        "length,width,colour\n1,2,red\n",
+    )
+    .unwrap();
+    let err = usage_error(backprop(
+        t.dir.path(),
+        &["eval", "flowers.safetensors", "unlabelled.csv"],
+    ));
+    assert!(err.contains("species"), "{err}");
+
+    let err = usage_error(backprop(
+        t.dir.path(),
+        &["eval", "missing.safetensors", "test.csv"],
+    ));
+    assert!(err.contains("missing.safetensors"), "{err}");
+
+    std::fs::write(t.dir.path().join("junk.safetensors"), b"not a model at all").unwrap();
+    let err = usage_error(backprop(
+        t.dir.path(),
+        &["predict", "junk.safetensors", "test.csv"],
+    ));
+    assert!(err.contains("junk.safetensors"), "{err}");
+}
+
+#[test]
+fn regression_models_predict_numbers_and_report_r2() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("a,b,y\n");
+    for i in 0..80 {
+        let a = (i as f64 * 0.37).sin();
+        let b = (i as f64 * 0.11).cos();
+        csv += &format!("{a:.4},{b:.4},{:.4}\n", 2.0 * a - b + 0.5);
+    }
+    std::fs::write(dir.path().join("lin.csv"), &csv).unwrap();
+    ok(backprop(
+        dir.path(),
+        &[
+            "train",
+            "lin.csv",
+            "--task",
+            "regress",
+            "--layers",
+            "",
+            "--epochs",
+            "60",
+            "--lr",
+            "0.05",
+            "--save",
+            "lin.safetensors",
+        ],
+    ));
+    let json: Value = serde_json::from_str(
+        ok(backprop(
+            dir.path(),
+            &["eval", "lin.safetensors", "lin.csv", "--json"],
+        ))
+        .trim(),
+    )
+    .unwrap();
+    assert!(json["r2"].as_f64().unwrap() > 0.9, "{json}");
+    assert!(json["rmse"].as_f64().unwrap() >= 0.0);
+    let out = ok(backprop(
+        dir.path(),
+        &["predict", "lin.safetensors", "lin.csv"],
+    ));
+    assert_eq!(out.lines().count(), 81);
+    let err = usage_error(backprop(
+        dir.path(),
+        &["predict", "lin.safetensors", "lin.csv", "--proba"],
+    ));
+    assert!(err.contains("--proba"), "{err}");
+}
