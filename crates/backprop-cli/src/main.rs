@@ -1,10 +1,14 @@
 //! The `backprop` command: train, evaluate, predict and inspect multilayer perceptrons.
 
+mod checkpoint;
 mod cli;
 mod commands;
 mod data;
 mod model_file;
+mod plot;
+mod progress;
 mod settings;
+mod train_settings;
 
 use std::process::ExitCode;
 
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
 fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         cli::Command::Gradcheck(args) => commands::gradcheck::run(&args),
+        cli::Command::Train(args) => commands::train::run(*args),
         _ => anyhow::bail!("not implemented yet"),
     }
 }

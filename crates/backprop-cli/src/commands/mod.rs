@@ -1,3 +1,4 @@
 //! One module per subcommand; each exposes `run(args) -> anyhow::Result<ExitCode>`.
 
 pub mod gradcheck;
+pub mod train;
