@@ -68,7 +68,11 @@ pub fn read(dir: &Path) -> anyhow::Result<(Model, TrainState)> {
     let state: TrainState = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a trainer state", path.display()))
         .with_context(context)?;
-    let saved_epoch = model.metadata.training.get(EPOCH_KEY).and_then(|v| v.as_u64());
+    let saved_epoch = model
+        .metadata
+        .training
+        .get(EPOCH_KEY)
+        .and_then(|v| v.as_u64());
     if saved_epoch != Some(state.next_epoch as u64 - 1) {
         bail!(
             "cannot resume from {}: the weights were saved after epoch {} but the state after \

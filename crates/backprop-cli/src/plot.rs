@@ -50,12 +50,16 @@ pub fn draw(path: &Path, history: &[EpochInfo]) -> anyhow::Result<()> {
         PlotFormat::Svg => {
             let root = SVGBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
             panels(&root, history, text).with_context(context)?;
-            root.present().map_err(|e| anyhow!("{e}")).with_context(context)
+            root.present()
+                .map_err(|e| anyhow!("{e}"))
+                .with_context(context)
         }
         PlotFormat::Png => {
             let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
             panels(&root, history, text).with_context(context)?;
-            root.present().map_err(|e| anyhow!("{e}")).with_context(context)
+            root.present()
+                .map_err(|e| anyhow!("{e}"))
+                .with_context(context)
         }
     }
 }
@@ -104,13 +108,19 @@ fn panels<DB: DrawingBackend>(
         .build_cartesian_2d(x_range.clone(), 0.0..high)
         .map_err(err)?;
     frame(&mut chart, text, "loss").map_err(err)?;
-    let series = [(&train, TRAIN, "train loss"), (&val, VAL, "validation loss")];
+    let series = [
+        (&train, TRAIN, "train loss"),
+        (&val, VAL, "validation loss"),
+    ];
     for (points, color, label) in series {
         if points.is_empty() {
             continue;
         }
         let drawn = chart
-            .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                color.stroke_width(2),
+            ))
             .map_err(err)?;
         if text {
             drawn
@@ -168,11 +178,7 @@ fn frame<DB: DrawingBackend>(
     y_desc: &str,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     if text {
-        chart
-            .configure_mesh()
-            .x_desc("epoch")
-            .y_desc(y_desc)
-            .draw()
+        chart.configure_mesh().x_desc("epoch").y_desc(y_desc).draw()
     } else {
         let (x, y) = (chart.x_range(), chart.y_range());
         chart

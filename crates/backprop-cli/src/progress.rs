@@ -137,7 +137,14 @@ mod tests {
     #[test]
     fn json_lines_carry_the_keys_and_skip_missing_values() {
         let with = epoch_json(&info(true));
-        for key in ["epoch", "train_loss", "val_loss", "val_accuracy", "seconds", "samples_per_second"] {
+        for key in [
+            "epoch",
+            "train_loss",
+            "val_loss",
+            "val_accuracy",
+            "seconds",
+            "samples_per_second",
+        ] {
             assert!(with.get(key).is_some(), "{key} missing from {with}");
         }
         assert_eq!(with["val_accuracy"], 0.875);

@@ -134,8 +134,8 @@ pub fn resolve(args: TrainArgs) -> anyhow::Result<TrainSettings> {
     if !(0.0..1.0).contains(&val_fraction) {
         bail!("--val-fraction must be at least 0 and below 1 (0 for no validation), got {val_fraction}");
     }
-    let layers = parse_widths(args.layers.as_deref().unwrap_or(DEFAULT_LAYERS))
-        .context("--layers")?;
+    let layers =
+        parse_widths(args.layers.as_deref().unwrap_or(DEFAULT_LAYERS)).context("--layers")?;
     let activation: Activation = match &args.activation {
         Some(name) => name
             .parse()
@@ -293,8 +293,8 @@ mod tests {
 
     #[test]
     fn defaults_fill_in_and_flags_win_over_the_file() {
-        let file: TrainArgs = toml::from_str("data = \"a.csv\"\nepochs = 3\nlr = 0.5\nnesterov = true")
-            .unwrap();
+        let file: TrainArgs =
+            toml::from_str("data = \"a.csv\"\nepochs = 3\nlr = 0.5\noptimizer = \"sgd\"\nmomentum = 0.9\nnesterov = true").unwrap();
         let cli = TrainArgs {
             epochs: Some(7),
             ..TrainArgs::default()
@@ -306,12 +306,18 @@ mod tests {
         assert_eq!(settings.batch_size, 64);
         assert_eq!(settings.patience, 5);
         assert_eq!(settings.optimizer.lr(), 0.5);
+        assert!(matches!(
+            settings.optimizer,
+            OptimizerConfig::Sgd { nesterov: true, .. }
+        ));
         assert_eq!(settings.save, PathBuf::from("model.safetensors"));
     }
 
     #[test]
     fn unknown_keys_are_named() {
-        let err = toml::from_str::<TrainArgs>("epochz = 3").unwrap_err().to_string();
+        let err = toml::from_str::<TrainArgs>("epochz = 3")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("epochz"), "{err}");
     }
 

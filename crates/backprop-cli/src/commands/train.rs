@@ -189,7 +189,10 @@ fn check_save_folder(save: &Path) -> anyhow::Result<()> {
         );
     }
     if save.is_dir() {
-        bail!("cannot save the model to {}: it is a folder", save.display());
+        bail!(
+            "cannot save the model to {}: it is a folder",
+            save.display()
+        );
     }
     Ok(())
 }
@@ -289,7 +292,12 @@ fn score(
             TargetBuffer::Classes(c) => Targets::Classes(&c[start..start + n]),
             TargetBuffer::Values(v) => Targets::Values(&v[start * outputs..(start + n) * outputs]),
         };
-        net.forward(&test.x[start * inputs..(start + n) * inputs], n, &mut ws, false);
+        net.forward(
+            &test.x[start * inputs..(start + n) * inputs],
+            n,
+            &mut ws,
+            false,
+        );
         let logits = ws.logits(n);
         loss_sum += loss.value(logits, outputs, targets) * n as f64;
         match targets {
@@ -369,7 +377,11 @@ fn test_text(metrics: &serde_json::Map<String, Value>, rows: usize) -> String {
 }
 
 fn stop_line(report: &TrainReport) -> String {
-    match (report.stopped_early, report.best_epoch, report.restored_best) {
+    match (
+        report.stopped_early,
+        report.best_epoch,
+        report.restored_best,
+    ) {
         (true, Some(best), true) => format!(
             "stopped    early after epoch {}; kept the weights of epoch {best}\n",
             report.history.len()
@@ -402,7 +414,12 @@ fn print_header(
     ));
     let task = match pre.target.classes() {
         Some(classes) => {
-            let mut names = classes.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+            let mut names = classes
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
             if classes.len() > 10 {
                 names += ", …";
             }
