@@ -280,6 +280,8 @@ fn resuming_gives_the_same_weights_as_training_straight_through() {
     let resumed = tensors(&dir.read("resumed.safetensors"));
     assert_eq!(straight, resumed);
     assert_ne!(straight, tensors(&dir.read("half.safetensors")));
+    let err = dir.fails(&[second.as_slice(), &["--resume", "ck", "--scale", "minmax"]].concat());
+    assert!(err.contains("other data or preprocessing"), "{err}");
 }
 
 #[test]

@@ -74,6 +74,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let mut net = match (&resume, &s.init) {
         (Some((model, _)), _) => {
             same_architecture(&model.network, &arch, "the checkpoint")?;
+            if model.metadata.preprocessing != serde_json::to_value(&pre)? {
+                bail!(
+                    "the checkpoint in {} was made with other data or preprocessing (columns, \
+                     classes, --scale): resume with the same data and flags",
+                    s.resume
+                        .as_ref()
+                        .map_or(String::new(), |d| d.display().to_string())
+                );
+            }
             model.network.clone()
         }
         (None, Some(path)) => {
