@@ -1,12 +1,16 @@
 //! The `backprop` command: train, evaluate, predict and inspect multilayer perceptrons.
 
+mod checkpoint;
 mod cli;
 mod commands;
 mod data;
 mod metrics;
 mod model_file;
+mod plot;
+mod progress;
 mod scoring;
 mod settings;
+mod train_settings;
 
 use std::process::ExitCode;
 
@@ -38,6 +42,6 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Predict(args) => commands::predict::run(&args),
         cli::Command::Inspect(args) => commands::inspect::run(&args),
         cli::Command::Datasets => commands::datasets::run(),
-        _ => anyhow::bail!("not implemented yet"),
+        cli::Command::Train(args) => commands::train::run(*args),
     }
 }

@@ -5,3 +5,4 @@ pub mod eval;
 pub mod gradcheck;
 pub mod inspect;
 pub mod predict;
+pub mod train;

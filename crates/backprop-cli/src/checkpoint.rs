@@ -1,0 +1,86 @@
+//! Training checkpoints: a folder holding the weights after the last finished epoch (as a
+//! model file, usable like any other) and the trainer's state (`state.json`: optimizer
+//! buffers, epoch, random streams, schedule, early stopping), both written atomically.
+//!
+//! The two files are written one after the other; the model's metadata records the epoch it
+//! was saved after, so a crash between the two writes is detected on resume rather than
+//! silently continuing from mismatched weights and state.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use backprop::train::TrainState;
+use serde_json::json;
+
+use crate::model_file::{write_atomic, Model, ModelMetadata};
+
+/// The weights file inside a checkpoint folder.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// The trainer state inside a checkpoint folder.
+pub const STATE_FILE: &str = "state.json";
+
+/// The metadata key (inside `training`) with the epoch the weights were saved after.
+const EPOCH_KEY: &str = "checkpoint_epoch";
+
+/// Writes a checkpoint after every epoch into one folder.
+pub struct CheckpointWriter {
+    dir: PathBuf,
+    /// The run's metadata; its `training` value is replaced by the checkpoint's epoch.
+    metadata: ModelMetadata,
+}
+
+impl CheckpointWriter {
+    /// A writer into `dir`, which is created if needed.
+    pub fn new(dir: &Path, metadata: ModelMetadata) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the checkpoint folder {}", dir.display()))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            metadata,
+        })
+    }
+
+    /// Saves `network` and `state` (taken after the same epoch).
+    pub fn write(
+        &self,
+        network: &backprop::Network<f32>,
+        state: &TrainState,
+    ) -> anyhow::Result<()> {
+        let mut metadata = self.metadata.clone();
+        metadata.training = json!({ EPOCH_KEY: state.next_epoch - 1 });
+        let model = Model::new(metadata, network.clone())?;
+        model.save(&self.dir.join(WEIGHTS_FILE))?;
+        let text = serde_json::to_string(state).context("cannot serialize the trainer state")?;
+        let path = self.dir.join(STATE_FILE);
+        write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("cannot write the checkpoint state {}", path.display()))
+    }
+}
+
+/// Reads the checkpoint in `dir`: the model and the state to resume from.
+pub fn read(dir: &Path) -> anyhow::Result<(Model, TrainState)> {
+    let context = || format!("cannot resume from {}", dir.display());
+    let model = Model::load(&dir.join(WEIGHTS_FILE)).with_context(context)?;
+    let path = dir.join(STATE_FILE);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))
+        .with_context(context)?;
+    let state: TrainState = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a trainer state", path.display()))
+        .with_context(context)?;
+    let saved_epoch = model
+        .metadata
+        .training
+        .get(EPOCH_KEY)
+        .and_then(|v| v.as_u64());
+    if saved_epoch != Some(state.next_epoch as u64 - 1) {
+        bail!(
+            "cannot resume from {}: the weights were saved after epoch {} but the state after \
+             epoch {} (an interrupted write?)",
+            dir.display(),
+            saved_epoch.map_or("?".to_string(), |e| e.to_string()),
+            state.next_epoch.saturating_sub(1)
+        );
+    }
+    Ok((model, state))
+}

@@ -1,0 +1,163 @@
+//! Reporting a training run as it goes: one line per epoch (text or JSON on stdout) and, when
+//! stderr is a terminal, a progress bar over the steps of the current epoch.
+
+use std::io::IsTerminal;
+
+use backprop::train::{EpochInfo, StepInfo};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{Map, Value};
+
+/// Epoch lines on stdout and an optional progress bar on stderr.
+pub struct Progress {
+    json: bool,
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    /// Text lines (or JSON lines with `json`); the bar only if stderr is a terminal, so logs
+    /// and pipes never fill with redraws.
+    pub fn new(json: bool) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "epoch {prefix} [{bar:30}] {pos}/{len} steps {per_sec} eta {eta}",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            bar
+        });
+        Self { json, bar }
+    }
+
+    /// Advances the bar by one step.
+    pub fn step(&self, info: &StepInfo) {
+        if let Some(bar) = &self.bar {
+            if info.step == 1 {
+                bar.set_length(info.steps_per_epoch as u64);
+                bar.set_position(0);
+                bar.set_prefix(format!("{}/{}", info.epoch, info.epochs));
+            }
+            bar.inc(1);
+        }
+    }
+
+    /// Prints the epoch's line.
+    pub fn epoch(&self, info: &EpochInfo) {
+        let line = if self.json {
+            epoch_json(info).to_string()
+        } else {
+            epoch_text(info)
+        };
+        self.println(&line);
+    }
+
+    /// Prints a line above the bar (or plainly without one).
+    pub fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| println!("{line}")),
+            None => println!("{line}"),
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The JSON object of an epoch: `epoch`, `epochs`, `train_loss`, `train_accuracy`,
+/// `val_loss`, `val_accuracy`, `lr`, `seconds`, `samples_per_second`; keys without a value
+/// (no validation data, regression) are left out.
+pub fn epoch_json(info: &EpochInfo) -> Value {
+    let mut object = Map::new();
+    let mut put = |key: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            object.insert(key.to_string(), value);
+        }
+    };
+    put("epoch", Some(info.epoch.into()));
+    put("epochs", Some(info.epochs.into()));
+    put("train_loss", number(info.train_loss));
+    put("train_accuracy", info.train_accuracy.and_then(number));
+    put("val_loss", info.val_loss.and_then(number));
+    put("val_accuracy", info.val_accuracy.and_then(number));
+    put("lr", number(info.lr));
+    put("seconds", number(info.seconds));
+    put("samples_per_second", number(info.samples_per_second));
+    Value::Object(object)
+}
+
+/// A JSON number (`null` for NaN or an infinity, which JSON cannot hold).
+pub fn number(x: f64) -> Option<Value> {
+    Some(serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number))
+}
+
+/// `epoch  3/30  train loss 0.1234  val loss 0.2345  val acc 95.10%  lr 1.0e-3  1.23s`.
+pub fn epoch_text(info: &EpochInfo) -> String {
+    let width = info.epochs.to_string().len();
+    let mut line = format!(
+        "epoch {:>width$}/{}  train loss {:.4}",
+        info.epoch, info.epochs, info.train_loss
+    );
+    if let Some(acc) = info.train_accuracy {
+        line += &format!("  train acc {:6.2}%", acc * 100.0);
+    }
+    if let Some(loss) = info.val_loss {
+        line += &format!("  val loss {loss:.4}");
+    }
+    if let Some(acc) = info.val_accuracy {
+        line += &format!("  val acc {:6.2}%", acc * 100.0);
+    }
+    line += &format!("  lr {:.1e}  {:.2}s", info.lr, info.seconds);
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(val: bool) -> EpochInfo {
+        EpochInfo {
+            epoch: 3,
+            epochs: 30,
+            train_loss: 0.5,
+            train_accuracy: Some(0.75),
+            val_loss: val.then_some(0.25),
+            val_accuracy: val.then_some(0.875),
+            lr: 1e-3,
+            seconds: 1.5,
+            samples_per_second: 1000.0,
+        }
+    }
+
+    #[test]
+    fn json_lines_carry_the_keys_and_skip_missing_values() {
+        let with = epoch_json(&info(true));
+        for key in [
+            "epoch",
+            "train_loss",
+            "val_loss",
+            "val_accuracy",
+            "seconds",
+            "samples_per_second",
+        ] {
+            assert!(with.get(key).is_some(), "{key} missing from {with}");
+        }
+        assert_eq!(with["val_accuracy"], 0.875);
+        let without = epoch_json(&info(false));
+        assert!(without.get("val_loss").is_none());
+        assert_eq!(number(f64::NAN), Some(Value::Null));
+    }
+
+    #[test]
+    fn text_lines_read_well() {
+        assert_eq!(
+            epoch_text(&info(true)),
+            "epoch  3/30  train loss 0.5000  train acc  75.00%  val loss 0.2500  val acc  87.50%  lr 1.0e-3  1.50s"
+        );
+    }
+}
