@@ -17,15 +17,17 @@ use backprop::train::{
     fit, fit_resume, Checkpoint, Control, EarlyStopping, EpochInfo, Observer, StepInfo,
     TrainConfig, TrainReport, TrainState, Validation,
 };
-use backprop::{Architecture, Dataset, Init, Loss, Network, OutputActivation, Targets, Workspace};
+use backprop::{Architecture, Dataset, Init, Loss, Network, OutputActivation};
 use serde_json::{json, Value};
 
 use crate::checkpoint::{self, CheckpointWriter};
 use crate::cli::TrainArgs;
-use crate::data::{self, EncodedTargets, LoadOptions, Preprocessor, Scaler, Table, Task};
+use crate::data::{self, EncodedTargets, LoadOptions, Preprocessor, Scaler, Table};
+use crate::metrics;
 use crate::model_file::{load_initial_weights, Model, ModelMetadata};
 use crate::plot;
 use crate::progress::{number, Progress};
+use crate::scoring::{classes_from, engine_targets, mean_loss, predictions, EngineTargets};
 use crate::train_settings::{choose_loss, merge, read_config, resolve, TrainSettings};
 
 /// Runs `backprop train`.
@@ -53,7 +55,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let classes: Option<Vec<String>> = pre.target.classes().map(<[String]>::to_vec);
     let (loss, outputs) = choose_loss(task, classes.as_ref().map_or(0, Vec::len), s.loss)?;
     let x = pre.transform(&table)?;
-    let y = TargetBuffer::new(pre.encode_target(&table)?, &loss);
+    let y = engine_targets(&pre.encode_target(&table)?, &loss)?;
     let test = match &s.test {
         Some(spec) => Some(load_test(spec, &pre, &loss)?),
         None => None,
@@ -132,7 +134,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         },
         failure: None,
     };
-    let train = Dataset::new(&x, pre.inputs(), y.view())?;
+    let train = Dataset::new(&x, pre.inputs(), y.as_targets())?;
     let start = Instant::now();
     let result = match &resume {
         Some((_, state)) => fit_resume(&mut net, &loss, train, None, &config, state, &mut observer),
@@ -145,7 +147,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let report = result?;
     let seconds = start.elapsed().as_secs_f64();
 
-    let test_metrics = test.as_ref().map(|t| score(&net, &loss, task, t));
+    let test_metrics = test
+        .as_ref()
+        .map(|t| score(&net, &loss, classes.as_deref(), t));
     if let Some(metrics) = &test_metrics {
         if s.json {
             progress.println(&Value::Object(metrics.clone()).to_string());
@@ -232,37 +236,14 @@ pub fn describe(arch: &Architecture) -> String {
     text + &format!(" → {} {output}", arch.outputs)
 }
 
-/// Targets in the form the loss takes: class indices for cross-entropy, values otherwise
-/// (for binary cross-entropy, class 1 → 1.0 and class 0 → 0.0).
-enum TargetBuffer {
-    Classes(Vec<u32>),
-    Values(Vec<f32>),
-}
-
-impl TargetBuffer {
-    fn new(encoded: EncodedTargets, loss: &Loss) -> Self {
-        match encoded {
-            EncodedTargets::Classes(classes) if !loss.takes_class_targets() => {
-                TargetBuffer::Values(classes.iter().map(|&c| c as f32).collect())
-            }
-            EncodedTargets::Classes(classes) => TargetBuffer::Classes(classes),
-            EncodedTargets::Values(values) => TargetBuffer::Values(values),
-        }
-    }
-
-    fn view(&self) -> Targets<'_, f32> {
-        match self {
-            TargetBuffer::Classes(c) => Targets::Classes(c),
-            TargetBuffer::Values(v) => Targets::Values(v),
-        }
-    }
-}
-
 /// Test data, encoded with the training schema.
 struct TestData {
     x: Vec<f32>,
     rows: usize,
-    targets: TargetBuffer,
+    /// The targets as encoded (class indices or values), for the metrics.
+    encoded: EncodedTargets,
+    /// The targets as the loss takes them.
+    targets: EngineTargets,
 }
 
 fn load_test(spec: &str, pre: &Preprocessor, loss: &Loss) -> anyhow::Result<TestData> {
@@ -277,7 +258,8 @@ fn load_test(spec: &str, pre: &Preprocessor, loss: &Loss) -> anyhow::Result<Test
     Ok(TestData {
         x: encoded.x,
         rows: encoded.rows,
-        targets: TargetBuffer::new(targets, loss),
+        targets: engine_targets(&targets, loss)?,
+        encoded: targets,
     })
 }
 
@@ -286,85 +268,34 @@ fn load_test(spec: &str, pre: &Preprocessor, loss: &Loss) -> anyhow::Result<Test
 fn score(
     net: &Network<f32>,
     loss: &Loss,
-    task: Task,
+    classes: Option<&[String]>,
     test: &TestData,
 ) -> serde_json::Map<String, Value> {
-    let arch = net.architecture();
-    let (inputs, outputs) = (arch.inputs, arch.outputs);
-    const BLOCK: usize = 1024;
-    let mut ws = Workspace::for_inference(arch, BLOCK.min(test.rows).max(1));
-    let (mut loss_sum, mut correct) = (0.0f64, 0usize);
-    let mut predictions = Vec::with_capacity(test.rows);
-    for start in (0..test.rows).step_by(BLOCK) {
-        let n = BLOCK.min(test.rows - start);
-        let targets = match &test.targets {
-            TargetBuffer::Classes(c) => Targets::Classes(&c[start..start + n]),
-            TargetBuffer::Values(v) => Targets::Values(&v[start * outputs..(start + n) * outputs]),
-        };
-        net.forward(
-            &test.x[start * inputs..(start + n) * inputs],
-            n,
-            &mut ws,
-            false,
-        );
-        let logits = ws.logits(n);
-        loss_sum += loss.value(logits, outputs, targets) * n as f64;
-        match targets {
-            Targets::Classes(classes) => {
-                correct += logits
-                    .chunks_exact(outputs)
-                    .zip(classes)
-                    .filter(|(row, &c)| argmax(row) == c as usize)
-                    .count();
-            }
-            // One sigmoid output: z ≥ 0 predicts the positive class.
-            Targets::Values(values) if task == Task::Classify => {
-                correct += logits
-                    .iter()
-                    .zip(values)
-                    .filter(|(&z, &y)| (z >= 0.0) == (y >= 0.5))
-                    .count();
-            }
-            Targets::Values(_) => predictions.extend(logits.iter().map(|&p| f64::from(p))),
-        }
-    }
-    let rows = test.rows as f64;
     let mut metrics = serde_json::Map::new();
     let mut put = |key: &str, value: f64| {
         metrics.insert(key.to_string(), number(value).unwrap_or(Value::Null));
     };
-    put("test_loss", loss_sum / rows);
-    match (&test.targets, task) {
-        (TargetBuffer::Values(values), Task::Regress) => {
-            let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / rows;
-            let (mut residual, mut total) = (0.0, 0.0);
-            for (&p, &y) in predictions.iter().zip(values) {
-                residual += (p - f64::from(y)).powi(2);
-                total += (f64::from(y) - mean).powi(2);
-            }
-            put("test_rmse", (residual / rows).sqrt());
+    put(
+        "test_loss",
+        mean_loss(net, loss, &test.x, test.rows, &test.targets),
+    );
+    let outputs = predictions(net, &test.x);
+    match (&test.encoded, classes) {
+        (EncodedTargets::Classes(truth), Some(classes)) => {
+            let predicted = classes_from(&outputs, classes.len());
             put(
-                "test_r2",
-                if total > 0.0 {
-                    1.0 - residual / total
-                } else {
-                    f64::NAN
-                },
+                "test_accuracy",
+                metrics::classification(truth, &predicted, classes).accuracy,
             );
         }
-        _ => put("test_accuracy", correct as f64 / rows),
+        (EncodedTargets::Values(truth), _) => {
+            let m = metrics::regression(truth, &outputs);
+            put("test_rmse", m.rmse);
+            put("test_r2", m.r2);
+        }
+        (EncodedTargets::Classes(_), None) => unreachable!("class targets come with class names"),
     }
     metrics
-}
-
-fn argmax(row: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in row.iter().enumerate() {
-        if v > row[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 fn test_text(metrics: &serde_json::Map<String, Value>, rows: usize) -> String {
