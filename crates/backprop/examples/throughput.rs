@@ -53,7 +53,10 @@ fn parse_args() -> Args {
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut value = || it.next().unwrap_or_else(|| usage(&format!("{flag} needs a value")));
+        let mut value = || {
+            it.next()
+                .unwrap_or_else(|| usage(&format!("{flag} needs a value")))
+        };
         match flag.as_str() {
             "--mode" => args.mode = value(),
             "--config" => args.config = value(),
@@ -128,7 +131,9 @@ fn dataset(config: &str, dir: &str) -> (Vec<f32>, Vec<u32>) {
     if config == "tiny" {
         // 150 samples of 4 features in 3 classes, like iris; only the shapes matter here.
         let mut rng = Rng::new(7);
-        let x = (0..150 * 4).map(|_| rng.uniform_in(0.0, 8.0) as f32).collect();
+        let x = (0..150 * 4)
+            .map(|_| rng.uniform_in(0.0, 8.0) as f32)
+            .collect();
         let y = (0..150).map(|i| (i / 50) as u32).collect();
         return (x, y);
     }
@@ -275,8 +280,12 @@ fn gemm_ceiling(args: &Args) -> String {
     const N: usize = 1024;
     const BLOCK: usize = 128;
     let mut rng = Rng::new(1);
-    let a: Vec<f32> = (0..N * N).map(|_| rng.uniform_in(-1.0, 1.0) as f32).collect();
-    let b: Vec<f32> = (0..N * N).map(|_| rng.uniform_in(-1.0, 1.0) as f32).collect();
+    let a: Vec<f32> = (0..N * N)
+        .map(|_| rng.uniform_in(-1.0, 1.0) as f32)
+        .collect();
+    let b: Vec<f32> = (0..N * N)
+        .map(|_| rng.uniform_in(-1.0, 1.0) as f32)
+        .collect();
     let mut c = vec![0.0f32; N * N];
     let mut best = f64::INFINITY;
     let start = Instant::now();

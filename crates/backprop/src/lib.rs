@@ -13,6 +13,7 @@ pub mod architecture;
 pub mod error;
 pub mod gradcheck;
 pub mod init;
+mod kernel;
 pub mod loss;
 pub mod matmul;
 pub mod network;
