@@ -375,13 +375,13 @@ fn dot_body<T: Real, const FUSED: bool>(x: &[T], y: &[T]) -> T {
         }
     }
     for (l, (&xv, &yv)) in xs.remainder().iter().zip(ys.remainder()).enumerate() {
-        acc[l] = acc[l] + xv * yv;
+        acc[l] += xv * yv;
     }
     let mut width = LANES;
     while width > 1 {
         width /= 2;
         for l in 0..width {
-            acc[l] = acc[l] + acc[l + width];
+            acc[l] += acc[l + width];
         }
     }
     acc[0]
