@@ -141,6 +141,22 @@ unsafe fn pack_b<T: Real, const NR: usize>(
     for jr in (0..nc).step_by(NR) {
         let cols = NR.min(nc - jr);
         let panel = dst.add(jr * kc);
+        if b.row_stride == 1 {
+            // B column-major (a transposed weight, Wᵀ): read each column as one contiguous run.
+            for j in 0..NR {
+                if j < cols {
+                    let src = b.ptr.add(pc + (jc + jr + j) * b.col_stride);
+                    for p in 0..kc {
+                        *panel.add(p * NR + j) = *src.add(p);
+                    }
+                } else {
+                    for p in 0..kc {
+                        *panel.add(p * NR + j) = T::zero();
+                    }
+                }
+            }
+            continue;
+        }
         for p in 0..kc {
             let src = b
                 .ptr

@@ -47,6 +47,30 @@ impl<'a, T> Columns<'a, T> {
         }
     }
 
+    /// The view of rows `top..top + height` of columns `first..first + width`.
+    ///
+    /// # Safety
+    /// As [`Columns::block`]: no two live views may share an element.
+    pub(crate) unsafe fn tile(
+        &self,
+        top: usize,
+        height: usize,
+        first: usize,
+        width: usize,
+    ) -> MatMut<'_, T> {
+        assert!(
+            top + height <= self.rows && first + width <= self.cols,
+            "columns: tile out of range"
+        );
+        MatMut::from_raw_parts(
+            self.ptr.add(top * self.cols + first),
+            height,
+            width,
+            self.cols,
+            1,
+        )
+    }
+
     /// The view of columns `first..first + width`.
     ///
     /// # Safety
@@ -55,6 +79,42 @@ impl<'a, T> Columns<'a, T> {
     pub(crate) unsafe fn block(&self, first: usize, width: usize) -> MatMut<'_, T> {
         assert!(first + width <= self.cols, "columns: block out of range");
         MatMut::from_raw_parts(self.ptr.add(first), self.rows, width, self.cols, 1)
+    }
+}
+
+/// Rows per block of [`for_each_tile`] once a batch has more than this many rows.
+pub(crate) const ROW_CHUNK: usize = 128;
+
+/// Like [`for_each_column_block`], but a batch of more than [`ROW_CHUNK`] rows is also cut
+/// into row blocks of [`ROW_CHUNK`] rows (so large inference batches do not repack all rows
+/// for every column block): calls `f(top, height, first_column, width)`. The blocks depend
+/// only on `rows` and `cols`.
+pub(crate) fn for_each_tile<F>(rows: usize, cols: usize, work: usize, f: F)
+where
+    F: Fn(usize, usize, usize, usize) + Sync + Send,
+{
+    let row_chunk = if rows > ROW_CHUNK {
+        ROW_CHUNK
+    } else {
+        rows.max(1)
+    };
+    let row_blocks = rows.div_ceil(row_chunk);
+    let col_blocks = cols.div_ceil(COL_CHUNK);
+    let run = |t: usize| {
+        let (rb, cb) = (t / col_blocks, t % col_blocks);
+        let (top, first) = (rb * row_chunk, cb * COL_CHUNK);
+        f(
+            top,
+            row_chunk.min(rows - top),
+            first,
+            COL_CHUNK.min(cols - first),
+        )
+    };
+    let tiles = row_blocks * col_blocks;
+    if tiles <= 1 || work < PARALLEL_MIN_WORK || rayon::current_num_threads() == 1 {
+        (0..tiles).for_each(run);
+    } else {
+        (0..tiles).into_par_iter().for_each(run);
     }
 }
 

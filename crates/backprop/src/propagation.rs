@@ -6,7 +6,7 @@
 use crate::loss::{Loss, Targets};
 use crate::matmul::{matmul, Accum, MatRef};
 use crate::network::Network;
-use crate::parallel::{for_each_column_block, Columns};
+use crate::parallel::{for_each_column_block, for_each_tile, Columns};
 use crate::real::Real;
 use crate::workspace::Workspace;
 
@@ -60,39 +60,50 @@ impl<T: Real> Network<T> {
             } else {
                 None
             };
-            for_each_column_block(fan_out, rows * fan_in * fan_out, |first, width| {
-                // SAFETY: each call touches only its own columns of `z` and `a`.
-                let mut z = unsafe { z.block(first, width) };
-                matmul(
-                    z.reborrow(),
-                    Accum::Replace,
-                    MatRef::row_major(input, rows, fan_in),
-                    MatRef::row_major(
-                        &weights[first * fan_in..(first + width) * fan_in],
-                        width,
-                        fan_in,
-                    )
-                    .t(),
-                );
-                // Bias and activation in the same pass over each row, while it is in cache.
-                let bias = &bias[first..first + width];
-                let mut a = a.as_ref().map(|a| unsafe { a.block(first, width) });
-                for r in 0..rows {
-                    let z_row = z.row_mut(r);
-                    z_row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b);
-                    if let (Some(a), Some(activation)) = (a.as_mut(), activation) {
-                        let a_row = a.row_mut(r);
-                        activation.apply(z_row, a_row);
-                        if let Some(mask) = mask {
-                            let start = r * fan_out + first;
-                            a_row
-                                .iter_mut()
-                                .zip(&mask[start..start + width])
-                                .for_each(|(v, &m)| *v *= m);
+            for_each_tile(
+                rows,
+                fan_out,
+                rows * fan_in * fan_out,
+                |top, height, first, width| {
+                    // SAFETY: each call touches only its own tile of `z` and `a`.
+                    let mut z = unsafe { z.tile(top, height, first, width) };
+                    matmul(
+                        z.reborrow(),
+                        Accum::Replace,
+                        MatRef::row_major(
+                            &input[top * fan_in..(top + height) * fan_in],
+                            height,
+                            fan_in,
+                        ),
+                        MatRef::row_major(
+                            &weights[first * fan_in..(first + width) * fan_in],
+                            width,
+                            fan_in,
+                        )
+                        .t(),
+                    );
+                    // Bias and activation in the same pass over each row, while it is in cache.
+                    let bias = &bias[first..first + width];
+                    let mut a = a
+                        .as_ref()
+                        .map(|a| unsafe { a.tile(top, height, first, width) });
+                    for r in 0..height {
+                        let z_row = z.row_mut(r);
+                        z_row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b);
+                        if let (Some(a), Some(activation)) = (a.as_mut(), activation) {
+                            let a_row = a.row_mut(r);
+                            activation.apply(z_row, a_row);
+                            if let Some(mask) = mask {
+                                let start = (top + r) * fan_out + first;
+                                a_row
+                                    .iter_mut()
+                                    .zip(&mask[start..start + width])
+                                    .for_each(|(v, &m)| *v *= m);
+                            }
                         }
                     }
-                }
-            });
+                },
+            );
         }
     }
 
