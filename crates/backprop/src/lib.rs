@@ -54,6 +54,7 @@ pub mod datasets;
 pub mod error;
 pub mod gradcheck;
 pub mod init;
+mod kernel;
 pub mod loss;
 pub mod matmul;
 pub mod network;

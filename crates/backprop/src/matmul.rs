@@ -7,6 +7,9 @@
 //! [`matmul_reference`] is the slow, obviously-right twin used by the tests to keep the fast
 //! kernel honest.
 
+use std::marker::PhantomData;
+
+use crate::kernel::{self, Operand};
 use crate::real::Real;
 
 /// A read-only view of a matrix stored in a slice with explicit strides.
@@ -20,14 +23,22 @@ pub struct MatRef<'a, T> {
 }
 
 /// A mutable view of a matrix stored in a slice with explicit strides.
+///
+/// Held as a raw pointer so that disjoint column blocks of one buffer can be handed to
+/// different threads (see the engine's column-block parallelism); the lifetime ties it to the
+/// borrowed buffer.
 #[derive(Debug)]
 pub struct MatMut<'a, T> {
-    data: &'a mut [T],
+    ptr: *mut T,
     rows: usize,
     cols: usize,
     row_stride: usize,
     col_stride: usize,
+    _borrow: PhantomData<&'a mut [T]>,
 }
+
+// SAFETY: a `MatMut` is an exclusive view, like `&mut [T]`.
+unsafe impl<T: Send> Send for MatMut<'_, T> {}
 
 /// Whether [`matmul`] overwrites its destination or adds to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,12 +143,64 @@ impl<'a, T> MatMut<'a, T> {
             data.len()
         );
         Self {
-            data,
+            ptr: data.as_mut_ptr(),
             rows,
             cols,
             row_stride: cols,
             col_stride: 1,
+            _borrow: PhantomData,
         }
+    }
+
+    /// A view from raw parts.
+    ///
+    /// # Safety
+    /// Every element `ptr + i·row_stride + j·col_stride` (`i < rows`, `j < cols`) must be valid
+    /// for writes for `'a`, and no other live reference may touch those elements.
+    pub(crate) unsafe fn from_raw_parts(
+        ptr: *mut T,
+        rows: usize,
+        cols: usize,
+        row_stride: usize,
+        col_stride: usize,
+    ) -> Self {
+        Self {
+            ptr,
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// A shorter-lived view of the same elements (to pass to [`matmul`] and keep this one).
+    pub fn reborrow(&mut self) -> MatMut<'_, T> {
+        MatMut {
+            ptr: self.ptr,
+            rows: self.rows,
+            cols: self.cols,
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// Row `i` as a slice (the view's columns must be contiguous).
+    ///
+    /// # Panics
+    /// If `i` is out of bounds or the column stride is not 1.
+    #[track_caller]
+    pub fn row_mut(&mut self, i: usize) -> &mut [T] {
+        assert!(i < self.rows && self.col_stride == 1, "row_mut: row {i}");
+        // SAFETY: the constructor guaranteed the view is valid and exclusive.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(i * self.row_stride), self.cols) }
+    }
+
+    /// Writes element `(i, j)`.
+    fn set(&mut self, i: usize, j: usize, value: T) {
+        // SAFETY: callers stay in bounds; the view is valid and exclusive.
+        unsafe { *self.ptr.add(i * self.row_stride + j * self.col_stride) = value }
     }
 
     /// Number of rows.
@@ -151,7 +214,8 @@ impl<'a, T> MatMut<'a, T> {
     }
 }
 
-/// `dst = lhs · rhs` or `dst += lhs · rhs`, single-threaded.
+/// `dst = lhs · rhs` or `dst += lhs · rhs`, single-threaded and allocation-free (see the
+/// kernel notes in the crate's `kernel` module).
 ///
 /// The engine parallelizes *around* this call (over fixed chunks of rows), never inside it,
 /// so a result never depends on the number of threads.
@@ -176,37 +240,36 @@ pub fn matmul<T: Real>(dst: MatMut<'_, T>, accum: Accum, lhs: MatRef<'_, T>, rhs
     }
     if k == 0 {
         if accum == Accum::Replace {
+            let mut dst = dst;
             for i in 0..m {
                 for j in 0..n {
-                    dst.data[i * dst.row_stride + j * dst.col_stride] = T::zero();
+                    dst.set(i, j, T::zero());
                 }
             }
         }
         return;
     }
     // SAFETY: the constructors checked that every view stays inside its slice, `dst` is an
-    // exclusive borrow so it cannot alias `lhs` or `rhs`, and the shapes were checked above.
+    // exclusive view so it cannot alias `lhs` or `rhs`, and the shapes were checked above.
     unsafe {
-        gemm::gemm(
+        kernel::gemm(
             m,
             n,
             k,
-            dst.data.as_mut_ptr(),
-            dst.col_stride as isize,
-            dst.row_stride as isize,
+            dst.ptr,
+            dst.row_stride,
+            dst.col_stride,
             accum == Accum::Add,
-            lhs.data.as_ptr(),
-            lhs.col_stride as isize,
-            lhs.row_stride as isize,
-            rhs.data.as_ptr(),
-            rhs.col_stride as isize,
-            rhs.row_stride as isize,
-            T::one(),
-            T::one(),
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
+            Operand {
+                ptr: lhs.data.as_ptr(),
+                row_stride: lhs.row_stride,
+                col_stride: lhs.col_stride,
+            },
+            Operand {
+                ptr: rhs.data.as_ptr(),
+                row_stride: rhs.row_stride,
+                col_stride: rhs.col_stride,
+            },
         );
     }
 }
@@ -221,17 +284,19 @@ pub fn matmul_reference<T: Real>(
 ) {
     assert_eq!(rhs.rows, lhs.cols);
     assert_eq!((dst.rows, dst.cols), (lhs.rows, rhs.cols));
+    let mut dst = dst;
     for i in 0..lhs.rows {
         for j in 0..rhs.cols {
             let mut sum = 0.0f64;
             for p in 0..lhs.cols {
                 sum += lhs.get(i, p).as_f64() * rhs.get(p, j).as_f64();
             }
-            let slot = &mut dst.data[i * dst.row_stride + j * dst.col_stride];
-            *slot = match accum {
-                Accum::Replace => T::from_f64(sum),
-                Accum::Add => *slot + T::from_f64(sum),
+            let old = match accum {
+                Accum::Replace => T::zero(),
+                // SAFETY: in bounds of the exclusive view.
+                Accum::Add => unsafe { *dst.ptr.add(i * dst.row_stride + j * dst.col_stride) },
             };
+            dst.set(i, j, old + T::from_f64(sum));
         }
     }
 }
@@ -254,7 +319,15 @@ mod tests {
 
     #[test]
     fn matches_reference_for_every_transpose_and_accum() {
-        for &(m, k, n) in &[(1, 1, 1), (3, 5, 2), (17, 33, 9), (64, 70, 65)] {
+        // Past every block size of the kernel (k > 256, m > 96, n > 512), and below MR rows.
+        for &(m, k, n) in &[
+            (1, 1, 1),
+            (3, 5, 2),
+            (17, 33, 9),
+            (64, 70, 65),
+            (2, 300, 19),
+            (101, 300, 530),
+        ] {
             let a = filled(m * k, 1);
             let b = filled(k * n, 2);
             for transpose_a in [false, true] {

@@ -4,9 +4,9 @@
 //! transposed: `Zˡ = Aˡ⁻¹·(Wˡ)ᵀ + bˡ` computes `zˡ = Wˡ aˡ⁻¹ + bˡ` for every row at once.
 
 use crate::loss::{Loss, Targets};
-use crate::matmul::{matmul, Accum, MatMut, MatRef};
+use crate::matmul::{matmul, Accum, MatRef};
 use crate::network::Network;
-use crate::parallel::{for_each_chunk_pair, OUT_CHUNK, ROW_CHUNK};
+use crate::parallel::{for_each_column_block, for_each_tile, Columns};
 use crate::real::Real;
 use crate::workspace::Workspace;
 
@@ -40,7 +40,7 @@ impl<T: Real> Network<T> {
         );
         for (l, slot) in self.slots().iter().enumerate() {
             let (fan_in, fan_out) = (slot.fan_in, slot.fan_out);
-            let weight = self.weight(l);
+            let weights = &self.parameters()[slot.weight.clone()];
             let bias = self.bias(l);
             let activation = self.architecture().layer_activation(l);
             let (previous, current) = ws.a.split_at_mut(l);
@@ -49,41 +49,61 @@ impl<T: Real> Network<T> {
             } else {
                 &previous[l - 1][..rows * fan_in]
             };
-            let z = &mut ws.z[l][..rows * fan_out];
-            // The output layer has no `a` buffer: pass `z` again as a dummy partner.
-            let mut no_a: [T; 0] = [];
-            let a: &mut [T] = match current.first_mut() {
-                Some(a) if activation.is_some() => &mut a[..rows * fan_out],
-                _ => &mut no_a,
+            let z = Columns::new(&mut ws.z[l], rows, fan_out);
+            // The output layer has no `a` buffer.
+            let a = match current.first_mut() {
+                Some(a) if activation.is_some() => Some(Columns::new(a, rows, fan_out)),
+                _ => None,
             };
             let mask = if dropout {
                 ws.masks.get(l).map(|m| &m[..rows * fan_out])
             } else {
                 None
             };
-            let work = rows * fan_in * fan_out;
-            let chunk = ROW_CHUNK * fan_out;
-            for_each_chunk_pair(z, chunk, a, chunk, work, |c, z, a| {
-                let first_row = c * ROW_CHUNK;
-                let chunk_rows = z.len() / fan_out;
-                let x_rows = &input[first_row * fan_in..(first_row + chunk_rows) * fan_in];
-                matmul(
-                    MatMut::row_major(z, chunk_rows, fan_out),
-                    Accum::Replace,
-                    MatRef::row_major(x_rows, chunk_rows, fan_in),
-                    weight.t(),
-                );
-                for row in z.chunks_exact_mut(fan_out) {
-                    row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b);
-                }
-                if let Some(activation) = activation {
-                    activation.apply(z, a);
-                    if let Some(mask) = mask {
-                        let mask = &mask[first_row * fan_out..(first_row + chunk_rows) * fan_out];
-                        a.iter_mut().zip(mask).for_each(|(v, &m)| *v *= m);
+            for_each_tile(
+                rows,
+                fan_out,
+                rows * fan_in * fan_out,
+                |top, height, first, width| {
+                    // SAFETY: each call touches only its own tile of `z` and `a`.
+                    let mut z = unsafe { z.tile(top, height, first, width) };
+                    matmul(
+                        z.reborrow(),
+                        Accum::Replace,
+                        MatRef::row_major(
+                            &input[top * fan_in..(top + height) * fan_in],
+                            height,
+                            fan_in,
+                        ),
+                        MatRef::row_major(
+                            &weights[first * fan_in..(first + width) * fan_in],
+                            width,
+                            fan_in,
+                        )
+                        .t(),
+                    );
+                    // Bias and activation in the same pass over each row, while it is in cache.
+                    let bias = &bias[first..first + width];
+                    let mut a = a
+                        .as_ref()
+                        .map(|a| unsafe { a.tile(top, height, first, width) });
+                    for r in 0..height {
+                        let z_row = z.row_mut(r);
+                        z_row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b);
+                        if let (Some(a), Some(activation)) = (a.as_mut(), activation) {
+                            let a_row = a.row_mut(r);
+                            activation.apply(z_row, a_row);
+                            if let Some(mask) = mask {
+                                let start = (top + r) * fan_out + first;
+                                a_row
+                                    .iter_mut()
+                                    .zip(&mask[start..start + width])
+                                    .for_each(|(v, &m)| *v *= m);
+                            }
+                        }
                     }
-                }
-            });
+                },
+            );
         }
     }
 
@@ -135,70 +155,57 @@ impl<T: Real> Network<T> {
             };
             let (lower, upper) = ws.delta.split_at_mut(l);
             let delta = &upper[0][..rows * fan_out];
+            let work = rows * fan_in * fan_out;
 
             // ∂L/∂Wˡ = δˡ (aˡ⁻¹)ᵀ and ∂L/∂bˡ = δˡ, summed over the rows of the batch.
             let (weight_grad, bias_grad) =
                 ws.grads[slot.weight.start..slot.bias.end].split_at_mut(slot.weight.len());
-            let work = rows * fan_in * fan_out;
-            for_each_chunk_pair(
-                weight_grad,
-                OUT_CHUNK * fan_in,
-                bias_grad,
-                OUT_CHUNK,
-                work,
-                |c, wg, bg| {
-                    let first_out = c * OUT_CHUNK;
-                    let chunk_outs = bg.len();
-                    let delta_t =
-                        MatRef::with_strides(&delta[first_out..], chunk_outs, rows, 1, fan_out);
-                    matmul(
-                        MatMut::row_major(wg, chunk_outs, fan_in),
-                        Accum::Replace,
-                        delta_t,
-                        MatRef::row_major(input, rows, fan_in),
-                    );
-                    for (o, b) in bg.iter_mut().enumerate() {
-                        *b = (0..rows)
-                            .map(|r| delta[r * fan_out + first_out + o])
-                            .fold(T::zero(), |s, v| s + v);
-                    }
-                },
-            );
+            bias_grad.fill(T::zero());
+            for row in delta.chunks_exact(fan_out) {
+                bias_grad.iter_mut().zip(row).for_each(|(b, &d)| *b += d);
+            }
+            let weight_grad = Columns::new(weight_grad, fan_out, fan_in);
+            for_each_column_block(fan_in, work, |first, width| {
+                matmul(
+                    // SAFETY: each call touches only its own columns.
+                    unsafe { weight_grad.block(first, width) },
+                    Accum::Replace,
+                    MatRef::with_strides(delta, fan_out, rows, 1, fan_out),
+                    MatRef::with_strides(&input[first..], rows, width, fan_in, 1),
+                );
+            });
 
             if l == 0 {
                 break;
             }
-            // δˡ⁻¹ = ((Wˡ)ᵀ δˡ) ⊙ maskˡ⁻¹ ⊙ σ'(zˡ⁻¹), row chunk by row chunk.
-            let weight = self.weight(l);
-            let previous = &mut lower[l - 1][..rows * fan_in];
+            // δˡ⁻¹ = ((Wˡ)ᵀ δˡ) ⊙ maskˡ⁻¹ ⊙ σ'(zˡ⁻¹), column block by column block.
+            let weights = &self.parameters()[slot.weight.clone()];
+            let previous = Columns::new(&mut lower[l - 1], rows, fan_in);
             let z_previous = &ws.z[l - 1][..rows * fan_in];
             let mask = ws.masks.get(l - 1).map(|m| &m[..rows * fan_in]);
             let activation = self
                 .architecture()
                 .layer_activation(l - 1)
                 .expect("hidden layer");
-            let chunk = ROW_CHUNK * fan_in;
-            let mut no_partner: [T; 0] = [];
-            for_each_chunk_pair(previous, chunk, &mut no_partner, 0, work, |c, back, _| {
-                let first_row = c * ROW_CHUNK;
-                let chunk_rows = back.len() / fan_in;
-                let span = first_row * fan_in..(first_row + chunk_rows) * fan_in;
+            for_each_column_block(fan_in, work, |first, width| {
+                // SAFETY: each call touches only its own columns.
+                let mut back = unsafe { previous.block(first, width) };
                 matmul(
-                    MatMut::row_major(back, chunk_rows, fan_in),
+                    back.reborrow(),
                     Accum::Replace,
-                    MatRef::row_major(
-                        &delta[first_row * fan_out..(first_row + chunk_rows) * fan_out],
-                        chunk_rows,
-                        fan_out,
-                    ),
-                    weight,
+                    MatRef::row_major(delta, rows, fan_out),
+                    MatRef::with_strides(&weights[first..], fan_out, width, fan_in, 1),
                 );
-                if let Some(mask) = mask {
-                    back.iter_mut()
-                        .zip(&mask[span.clone()])
-                        .for_each(|(g, &m)| *g *= m);
+                for r in 0..rows {
+                    let span = r * fan_in + first..r * fan_in + first + width;
+                    let g = back.row_mut(r);
+                    if let Some(mask) = mask {
+                        g.iter_mut()
+                            .zip(&mask[span.clone()])
+                            .for_each(|(g, &m)| *g *= m);
+                    }
+                    activation.multiply_by_derivative(&z_previous[span], g);
                 }
-                activation.multiply_by_derivative(&z_previous[span], back);
             });
         }
         loss_value

@@ -50,6 +50,16 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
         if self.momentum != 0.0 {
             assert_eq!(params.len(), self.buffer.len(), "sgd: buffer length");
         }
+        if self.momentum != 0.0 && self.weight_decay == 0.0 && !self.nesterov && !first {
+            // The common case, branch-free so it vectorizes: the same operations in the same
+            // order as the general loop below.
+            for ((p, &g), b) in params.iter_mut().zip(grads).zip(self.buffer.iter_mut()) {
+                *b = *b * momentum + keep * g;
+                *p += neg_lr * *b;
+            }
+            self.steps += 1;
+            return;
+        }
         for (i, (p, &g)) in params.iter_mut().zip(grads).enumerate() {
             let mut g = g;
             if self.weight_decay != 0.0 {

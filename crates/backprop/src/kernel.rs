@@ -1,0 +1,422 @@
+//! The GEMM kernel behind [`crate::matmul::matmul`]: packed, cache-blocked, allocation-free.
+//!
+//! The classic Goto/BLIS scheme: `k` is cut into blocks of [`KC`], `B` is packed into panels
+//! of `NR` columns and `A` into panels of [`MR`] rows, and a register-blocked micro-kernel
+//! computes an `MR × NR` tile of `C` from one panel of each. Packing buffers are thread-local
+//! and grow only on first use, so a steady-state training step allocates nothing.
+//!
+//! Every element of `C` is summed in the same order whatever `m`, `n` or the caller's split
+//! of the work: over `k` blocks in order, each block a sequential sum from its first term
+//! (`acc = 0; acc += a·b; …; C += acc`). The micro-kernel is one generic Rust function,
+//! compiled twice: with AVX2 + FMA (selected at run time, `a·b + acc` fused) and for the
+//! baseline target (`a·b` then `+ acc`), so any x86_64 (or other) CPU runs it.
+//!
+//! Matrix-vector products (`m` below [`MR`] with contiguous columns of `B`, as in
+//! single-sample inference `x·Wᵀ`) skip packing and use dot products instead.
+
+use std::cell::RefCell;
+
+use crate::real::Real;
+
+/// Rows of `A` per micro-panel (and of the register tile).
+pub(crate) const MR: usize = 6;
+/// Depth of a `k` block: an `MR × KC` and a `KC × NR` panel stay in L1/L2.
+const KC: usize = 256;
+/// Rows of `A` packed at a time (a multiple of [`MR`]); `MC × KC` stays in L2.
+const MC: usize = 96;
+/// Columns of `B` packed at a time.
+const NC: usize = 512;
+
+thread_local! {
+    /// Packing space for `A` and `B`, in `f64` units (8-byte aligned for both f32 and f64).
+    static PACK: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A strided view of a read-only matrix operand, as raw parts.
+#[derive(Clone, Copy)]
+pub(crate) struct Operand<T> {
+    pub ptr: *const T,
+    pub row_stride: usize,
+    pub col_stride: usize,
+}
+
+/// `C (m×n) = A (m×k) · B (k×n)` (or `+=` when `accumulate`).
+///
+/// # Safety
+/// Every view must be valid for its shape and strides, and `c` must not overlap `a` or `b`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn gemm<T: Real>(
+    m: usize,
+    n: usize,
+    k: usize,
+    c: *mut T,
+    c_rs: usize,
+    c_cs: usize,
+    accumulate: bool,
+    a: Operand<T>,
+    b: Operand<T>,
+) {
+    if m < MR && b.row_stride == 1 && a.col_stride == 1 {
+        return gemv_dots(m, n, k, c, c_rs, c_cs, accumulate, a, b);
+    }
+    if std::mem::size_of::<T>() == 4 {
+        blocked::<T, 16>(m, n, k, c, c_rs, c_cs, accumulate, a, b)
+    } else {
+        blocked::<T, 8>(m, n, k, c, c_rs, c_cs, accumulate, a, b)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe fn blocked<T: Real, const NR: usize>(
+    m: usize,
+    n: usize,
+    k: usize,
+    c: *mut T,
+    c_rs: usize,
+    c_cs: usize,
+    accumulate: bool,
+    a: Operand<T>,
+    b: Operand<T>,
+) {
+    let fma = has_fma();
+    let kc_max = KC.min(k);
+    let nc_max = NC.min(n).next_multiple_of(NR);
+    let mc_max = MC.min(m).next_multiple_of(MR);
+    let b_len = kc_max * nc_max;
+    let a_len = kc_max * mc_max;
+    let words = (b_len + a_len) * std::mem::size_of::<T>() / 8 + 2;
+    PACK.with(|pack| {
+        let mut pack = pack.borrow_mut();
+        if pack.len() < words {
+            // Take the largest size any product can need at once, so each thread allocates
+            // its packing space exactly once, on its first product.
+            let most = (KC * NC + KC * MC) * std::mem::size_of::<T>() / 8 + 2;
+            pack.resize(words.max(most), 0.0);
+        }
+        let base = pack.as_mut_ptr() as *mut T;
+        let (b_pack, a_pack) = (base, base.add(b_len));
+        for jc in (0..n).step_by(NC) {
+            let nc = NC.min(n - jc);
+            for pc in (0..k).step_by(KC) {
+                let kc = KC.min(k - pc);
+                let first = pc == 0 && !accumulate;
+                pack_b::<T, NR>(b_pack, b, pc, kc, jc, nc);
+                for ic in (0..m).step_by(MC) {
+                    let mc = MC.min(m - ic);
+                    pack_a(a_pack, a, ic, mc, pc, kc);
+                    for jr in (0..nc).step_by(NR) {
+                        let cols = NR.min(nc - jr);
+                        let bp = b_pack.add(jr * kc);
+                        for ir in (0..mc).step_by(MR) {
+                            let rows = MR.min(mc - ir);
+                            let ap = a_pack.add(ir * kc);
+                            let cp = c.add((ic + ir) * c_rs + (jc + jr) * c_cs);
+                            let tile = Tile {
+                                c: cp,
+                                c_rs,
+                                c_cs,
+                                rows,
+                                cols,
+                                first,
+                            };
+                            if fma {
+                                micro_fma::<T, NR>(kc, ap, bp, tile)
+                            } else {
+                                micro_body::<T, NR, false>(kc, ap, bp, tile)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Packs `B[pc..pc+kc, jc..jc+nc]` into panels of `NR` columns, `kc × NR` each (zero-padded).
+unsafe fn pack_b<T: Real, const NR: usize>(
+    dst: *mut T,
+    b: Operand<T>,
+    pc: usize,
+    kc: usize,
+    jc: usize,
+    nc: usize,
+) {
+    for jr in (0..nc).step_by(NR) {
+        let cols = NR.min(nc - jr);
+        let panel = dst.add(jr * kc);
+        if b.row_stride == 1 {
+            // B column-major (a transposed weight, Wᵀ): read each column as one contiguous run.
+            for j in 0..NR {
+                if j < cols {
+                    let src = b.ptr.add(pc + (jc + jr + j) * b.col_stride);
+                    for p in 0..kc {
+                        *panel.add(p * NR + j) = *src.add(p);
+                    }
+                } else {
+                    for p in 0..kc {
+                        *panel.add(p * NR + j) = T::zero();
+                    }
+                }
+            }
+            continue;
+        }
+        for p in 0..kc {
+            let src = b
+                .ptr
+                .add((pc + p) * b.row_stride + (jc + jr) * b.col_stride);
+            let out = panel.add(p * NR);
+            if b.col_stride == 1 {
+                std::ptr::copy_nonoverlapping(src, out, cols);
+            } else {
+                for j in 0..cols {
+                    *out.add(j) = *src.add(j * b.col_stride);
+                }
+            }
+            for j in cols..NR {
+                *out.add(j) = T::zero();
+            }
+        }
+    }
+}
+
+/// Packs `A[ic..ic+mc, pc..pc+kc]` into panels of `MR` rows, `kc × MR` each (zero-padded).
+unsafe fn pack_a<T: Real>(dst: *mut T, a: Operand<T>, ic: usize, mc: usize, pc: usize, kc: usize) {
+    for ir in (0..mc).step_by(MR) {
+        let rows = MR.min(mc - ir);
+        let panel = dst.add(ir * kc);
+        if a.row_stride == 1 {
+            // A column-major (a transposed view, as δᵀ): copy runs of `rows` contiguous values.
+            for p in 0..kc {
+                let src = a.ptr.add(ic + ir + (pc + p) * a.col_stride);
+                let out = panel.add(p * MR);
+                std::ptr::copy_nonoverlapping(src, out, rows);
+                for i in rows..MR {
+                    *out.add(i) = T::zero();
+                }
+            }
+            continue;
+        }
+        for i in 0..MR {
+            if i < rows {
+                let src = a.ptr.add((ic + ir + i) * a.row_stride + pc * a.col_stride);
+                for p in 0..kc {
+                    *panel.add(p * MR + i) = *src.add(p * a.col_stride);
+                }
+            } else {
+                for p in 0..kc {
+                    *panel.add(p * MR + i) = T::zero();
+                }
+            }
+        }
+    }
+}
+
+/// Where a micro-kernel writes its `MR × NR` tile: the valid `rows × cols` corner at `c`,
+/// overwritten when `first`, else added to.
+#[derive(Clone, Copy)]
+struct Tile<T> {
+    c: *mut T,
+    c_rs: usize,
+    c_cs: usize,
+    rows: usize,
+    cols: usize,
+    first: bool,
+}
+
+/// `tile (+)= Σₚ a[p]·b[p]` for one `A` and one `B` panel, sequential in `p`: the portable
+/// micro-kernel (fused multiply-add when `FUSED`).
+#[inline(always)]
+unsafe fn micro_body<T: Real, const NR: usize, const FUSED: bool>(
+    kc: usize,
+    ap: *const T,
+    bp: *const T,
+    tile: Tile<T>,
+) {
+    let mut acc = [[T::zero(); NR]; MR];
+    for p in 0..kc {
+        let b: [T; NR] = std::ptr::read_unaligned(bp.add(p * NR) as *const [T; NR]);
+        let a: [T; MR] = std::ptr::read_unaligned(ap.add(p * MR) as *const [T; MR]);
+        for i in 0..MR {
+            for j in 0..NR {
+                acc[i][j] = if FUSED {
+                    a[i].mul_add(b[j], acc[i][j])
+                } else {
+                    acc[i][j] + a[i] * b[j]
+                };
+            }
+        }
+    }
+    for (i, row) in acc.iter().enumerate().take(tile.rows) {
+        let out = tile.c.add(i * tile.c_rs);
+        for (j, &v) in row.iter().enumerate().take(tile.cols) {
+            let slot = out.add(j * tile.c_cs);
+            *slot = if tile.first { v } else { *slot + v };
+        }
+    }
+}
+
+/// The fused micro-kernel: hand-written AVX2 for `f32` (6 × 16 tile in 12 registers), the
+/// portable one compiled with FMA otherwise. Both compute `acc = fma(a, b, acc)` in the same
+/// order, so they agree to the bit.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn micro_fma<T: Real, const NR: usize>(
+    kc: usize,
+    ap: *const T,
+    bp: *const T,
+    tile: Tile<T>,
+) {
+    // `Real` is implemented by f32 and f64 only: four bytes means f32.
+    if std::mem::size_of::<T>() == 4 && NR == 16 {
+        let tile = Tile {
+            c: tile.c as *mut f32,
+            c_rs: tile.c_rs,
+            c_cs: tile.c_cs,
+            rows: tile.rows,
+            cols: tile.cols,
+            first: tile.first,
+        };
+        return micro_f32_avx2(kc, ap as *const f32, bp as *const f32, tile);
+    }
+    micro_body::<T, NR, true>(kc, ap, bp, tile)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn micro_fma<T: Real, const NR: usize>(
+    kc: usize,
+    ap: *const T,
+    bp: *const T,
+    tile: Tile<T>,
+) {
+    micro_body::<T, NR, false>(kc, ap, bp, tile)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn micro_f32_avx2(kc: usize, ap: *const f32, bp: *const f32, tile: Tile<f32>) {
+    use std::arch::x86_64::*;
+    let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+    for p in 0..kc {
+        let b0 = _mm256_loadu_ps(bp.add(p * 16));
+        let b1 = _mm256_loadu_ps(bp.add(p * 16 + 8));
+        for (i, acc) in acc.iter_mut().enumerate() {
+            let a = _mm256_broadcast_ss(&*ap.add(p * MR + i));
+            acc[0] = _mm256_fmadd_ps(a, b0, acc[0]);
+            acc[1] = _mm256_fmadd_ps(a, b1, acc[1]);
+        }
+    }
+    if tile.rows == MR && tile.cols == 16 && tile.c_cs == 1 {
+        for (i, acc) in acc.iter().enumerate() {
+            let out = tile.c.add(i * tile.c_rs);
+            if tile.first {
+                _mm256_storeu_ps(out, acc[0]);
+                _mm256_storeu_ps(out.add(8), acc[1]);
+            } else {
+                _mm256_storeu_ps(out, _mm256_add_ps(_mm256_loadu_ps(out), acc[0]));
+                _mm256_storeu_ps(
+                    out.add(8),
+                    _mm256_add_ps(_mm256_loadu_ps(out.add(8)), acc[1]),
+                );
+            }
+        }
+        return;
+    }
+    let mut spill = [[0.0f32; 16]; MR];
+    for (row, acc) in spill.iter_mut().zip(&acc) {
+        _mm256_storeu_ps(row.as_mut_ptr(), acc[0]);
+        _mm256_storeu_ps(row.as_mut_ptr().add(8), acc[1]);
+    }
+    for (i, row) in spill.iter().enumerate().take(tile.rows) {
+        let out = tile.c.add(i * tile.c_rs);
+        for (j, &v) in row.iter().enumerate().take(tile.cols) {
+            let slot = out.add(j * tile.c_cs);
+            *slot = if tile.first { v } else { *slot + v };
+        }
+    }
+}
+
+/// Whether the CPU runs the fused (AVX2 + FMA) micro-kernel; detected once.
+fn has_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::sync::OnceLock;
+        static FMA: OnceLock<bool> = OnceLock::new();
+        *FMA.get_or_init(|| {
+            std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// `C = A·B` for a few rows of `A` when the columns of `B` are contiguous: one dot product
+/// per element, in a fixed order (8 interleaved partial sums, then added pairwise).
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemv_dots<T: Real>(
+    m: usize,
+    n: usize,
+    k: usize,
+    c: *mut T,
+    c_rs: usize,
+    c_cs: usize,
+    accumulate: bool,
+    a: Operand<T>,
+    b: Operand<T>,
+) {
+    let fma = has_fma();
+    for i in 0..m {
+        let x = std::slice::from_raw_parts(a.ptr.add(i * a.row_stride), k);
+        for j in 0..n {
+            let y = std::slice::from_raw_parts(b.ptr.add(j * b.col_stride), k);
+            let dot = if fma { dot_fma(x, y) } else { dot_plain(x, y) };
+            let slot = c.add(i * c_rs + j * c_cs);
+            *slot = if accumulate { *slot + dot } else { dot };
+        }
+    }
+}
+
+#[inline(always)]
+fn dot_body<T: Real, const FUSED: bool>(x: &[T], y: &[T]) -> T {
+    const LANES: usize = 16;
+    let mut acc = [T::zero(); LANES];
+    let mut xs = x.chunks_exact(LANES);
+    let mut ys = y.chunks_exact(LANES);
+    for (xc, yc) in (&mut xs).zip(&mut ys) {
+        for l in 0..LANES {
+            acc[l] = if FUSED {
+                xc[l].mul_add(yc[l], acc[l])
+            } else {
+                acc[l] + xc[l] * yc[l]
+            };
+        }
+    }
+    for (l, (&xv, &yv)) in xs.remainder().iter().zip(ys.remainder()).enumerate() {
+        acc[l] += xv * yv;
+    }
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for l in 0..width {
+            acc[l] += acc[l + width];
+        }
+    }
+    acc[0]
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_fma<T: Real>(x: &[T], y: &[T]) -> T {
+    dot_body::<T, true>(x, y)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn dot_fma<T: Real>(x: &[T], y: &[T]) -> T {
+    dot_body::<T, false>(x, y)
+}
+
+fn dot_plain<T: Real>(x: &[T], y: &[T]) -> T {
+    dot_body::<T, false>(x, y)
+}
