@@ -138,14 +138,14 @@ pub struct TrainArgs {
     /// Mini-batch size (default 64; larger than the data means full batch).
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// Total number of epochs, also when resuming (default 30).
+    /// Total number of epochs, also when resuming (default 200).
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Stop after this many epochs without improvement of the validation loss, and keep the
-    /// best weights (default 5; 0 turns early stopping off).
+    /// best weights (default 10; 0 turns early stopping off).
     #[arg(long)]
     pub patience: Option<usize>,
-    /// Dropout probability on hidden layers (default 0).
+    /// Dropout probability on hidden layers (default 0, or 0.3 for image data: IDX files and builtin:mnist10k).
     #[arg(long)]
     pub dropout: Option<f64>,
     /// Random seed for initialization, shuffling, splitting and dropout (default 0).
@@ -154,7 +154,7 @@ pub struct TrainArgs {
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Feature scaling (default standard; pixels of IDX data are already in [0, 1]).
+    /// Feature scaling (default standard; none for image data, whose pixels are already in [0, 1]).
     #[arg(long, value_enum)]
     pub scale: Option<ScaleName>,
     /// Keep the data order instead of shuffling every epoch.

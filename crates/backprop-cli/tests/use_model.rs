@@ -358,3 +358,24 @@ fn regression_models_predict_numbers_and_report_r2() {
     ));
     assert!(err.contains("--proba"), "{err}");
 }
+
+/// The README's first command: default flags on the built-in MNIST subset reach at least 95%
+/// on its 2,000 held-out test digits.
+#[test]
+fn default_training_on_mnist10k_reaches_95_percent() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(backprop(
+        dir.path(),
+        &[
+            "train",
+            "builtin:mnist10k",
+            "--test",
+            "builtin:mnist10k-test",
+            "--json",
+        ],
+    ));
+    let last: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let accuracy = last["test_accuracy"].as_f64().unwrap();
+    assert!(accuracy >= 0.95, "test accuracy {accuracy}");
+    assert!(dir.path().join("model.safetensors").exists());
+}

@@ -28,7 +28,9 @@ use crate::model_file::{load_initial_weights, Model, ModelMetadata};
 use crate::plot;
 use crate::progress::{number, Progress};
 use crate::scoring::{classes_from, engine_targets, mean_loss, predictions, EngineTargets};
-use crate::train_settings::{choose_loss, merge, read_config, resolve, TrainSettings};
+use crate::train_settings::{
+    choose_loss, is_image_data, merge, read_config, resolve, TrainSettings,
+};
 
 /// Runs `backprop train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
@@ -49,7 +51,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     }
 
     let table = data::load(&s.data, &LoadOptions::training(s.target.as_deref()))?;
-    let scaler = s.scale.unwrap_or_else(|| default_scaler(&s.data));
+    let scaler = s.scale.unwrap_or(if is_image_data(&s.data) {
+        Scaler::None
+    } else {
+        Scaler::Standard
+    });
     let pre = Preprocessor::fit(&table, scaler, s.task)?;
     let task = pre.target.task();
     let classes: Option<Vec<String>> = pre.target.classes().map(<[String]>::to_vec);
@@ -175,17 +181,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Pixels of image data are already in [0, 1]; standardizing them would blow up pixels that
-/// are almost always blank. Everything else is standardized.
-fn default_scaler(spec: &str) -> Scaler {
-    let lower = spec.to_ascii_lowercase();
-    if lower.starts_with("builtin:mnist") || lower.contains("images-idx3") {
-        Scaler::None
-    } else {
-        Scaler::Standard
-    }
 }
 
 /// Fails early when the model's folder does not exist, rather than after training.
