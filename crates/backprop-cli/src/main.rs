@@ -2,11 +2,11 @@
 
 mod cli;
 mod commands;
-mod data;
 mod metrics;
-mod model_file;
 mod scoring;
 mod settings;
+
+use backprop_cli::{data, model_file};
 
 use std::process::ExitCode;
 
