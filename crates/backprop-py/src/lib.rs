@@ -123,8 +123,8 @@ impl NativeModel {
     #[new]
     fn new(metadata_json: &str, seed: u64) -> PyResult<Self> {
         let metadata = ModelMetadata::from_json(metadata_json).map_err(model_error)?;
-        let network = Network::new(metadata.architecture.clone(), Init::Auto, seed)
-            .map_err(engine_error)?;
+        let network =
+            Network::new(metadata.architecture.clone(), Init::Auto, seed).map_err(engine_error)?;
         let model = Model::new(metadata, network).map_err(model_error)?;
         Ok(Self { model })
     }
