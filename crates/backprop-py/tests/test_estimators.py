@@ -298,6 +298,7 @@ def test_cli_predicts_with_a_python_model(tmp_path, blobs):
     np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
 def test_a_model_with_standardized_inputs_is_read_as_the_cli_writes_it(tmp_path, blobs):
     """`backprop train` stores the scaler in the preprocessing; Python applies it on load."""
     X, y = blobs
