@@ -3,14 +3,14 @@
 mod checkpoint;
 mod cli;
 mod commands;
-mod data;
 mod metrics;
-mod model_file;
 mod plot;
 mod progress;
 mod scoring;
 mod settings;
 mod train_settings;
+
+use backprop_cli::{data, model_file};
 
 use std::process::ExitCode;
 
