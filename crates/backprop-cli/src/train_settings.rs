@@ -293,6 +293,13 @@ pub fn choose_loss(
     Ok((loss_from_name(name, outputs), outputs))
 }
 
+/// Whether `spec` names image data (MNIST IDX files or a built-in MNIST set), which gets its
+/// own defaults: no feature scaling (pixels are already in [0, 1]) and some dropout.
+pub fn is_image_data(spec: &str) -> bool {
+    let lower = spec.to_ascii_lowercase();
+    lower.starts_with("builtin:mnist") || lower.contains("images-idx3")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,11 +370,4 @@ mod tests {
         assert!(choose_loss(Task::Classify, 3, Some(LossName::Mse)).is_err());
         assert!(choose_loss(Task::Regress, 0, Some(LossName::Ce)).is_err());
     }
-}
-
-/// Whether `spec` names image data (MNIST IDX files or a built-in MNIST set), which gets its
-/// own defaults: no feature scaling (pixels are already in [0, 1]) and some dropout.
-pub fn is_image_data(spec: &str) -> bool {
-    let lower = spec.to_ascii_lowercase();
-    lower.starts_with("builtin:mnist") || lower.contains("images-idx3")
 }
