@@ -48,8 +48,9 @@ pub enum Activation {
 /// Softplus switches to the identity above this input, as PyTorch does.
 const SOFTPLUS_THRESHOLD: f64 = 20.0;
 
+/// The logistic function `1 / (1 + e^{-z})`, without overflow for any `z`.
 #[inline]
-fn sigmoid<T: Real>(z: T) -> T {
+pub(crate) fn sigmoid<T: Real>(z: T) -> T {
     // Both branches avoid overflow of exp for large |z|.
     if z >= T::zero() {
         T::one() / (T::one() + (-z).exp())

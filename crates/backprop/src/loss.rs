@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::activation::sigmoid;
 use crate::real::{r, Real};
 
 /// The function applied to the last layer's `z` to produce predictions.
@@ -64,16 +65,6 @@ impl<T> Targets<'_, T> {
             Targets::Classes(classes) => classes.len(),
             Targets::Values(values) => values.len() / outputs.max(1),
         }
-    }
-}
-
-#[inline]
-fn sigmoid<T: Real>(z: T) -> T {
-    if z >= T::zero() {
-        T::one() / (T::one() + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (T::one() + e)
     }
 }
 
