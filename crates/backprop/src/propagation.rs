@@ -272,6 +272,17 @@ impl<T: Real> Network<T> {
         out
     }
 
+    /// Class probabilities for every row of `x`: the softmax distribution (rows sum to 1), or
+    /// the sigmoid probability of each output. The same numbers as [`Network::predict`], under
+    /// the name classification users look for.
+    ///
+    /// # Panics
+    /// If `x.len()` is not a multiple of the input width.
+    #[track_caller]
+    pub fn predict_proba(&self, x: &[T]) -> Vec<T> {
+        self.predict(x)
+    }
+
     /// The predicted class of each row: the arg-max output for softmax (and for several sigmoid
     /// outputs), `p ≥ 0.5` for a single sigmoid output.
     pub fn predict_classes(&self, x: &[T]) -> Vec<usize> {

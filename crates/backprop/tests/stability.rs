@@ -82,7 +82,7 @@ fn extreme_logits_stay_finite<T: Real>() {
             "{} {loss:?}: non-finite gradient",
             T::NAME
         );
-        let predictions = net.predict(&x);
+        let predictions = net.predict_proba(&x);
         assert!(predictions.iter().all(|p| p.is_finite()), "{loss:?}");
         if loss.output_activation() == OutputActivation::Softmax {
             for row in predictions.chunks(4) {
