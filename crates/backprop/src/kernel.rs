@@ -32,6 +32,20 @@ thread_local! {
     static PACK: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
+/// The most packing space any product needs, in `f64` words (the `f64` case, the larger).
+const MOST_PACK_WORDS: usize = (KC * NC + KC * MC) + 2;
+
+/// Gives the calling thread the packing space of the largest product now, so that no later
+/// product on this thread allocates.
+pub(crate) fn reserve_packing_space() {
+    PACK.with(|pack| {
+        let mut pack = pack.borrow_mut();
+        if pack.len() < MOST_PACK_WORDS {
+            pack.resize(MOST_PACK_WORDS, 0.0);
+        }
+    });
+}
+
 /// A strided view of a read-only matrix operand, as raw parts.
 #[derive(Clone, Copy)]
 pub(crate) struct Operand<T> {
@@ -90,8 +104,7 @@ unsafe fn blocked<T: Real, const NR: usize>(
         if pack.len() < words {
             // Take the largest size any product can need at once, so each thread allocates
             // its packing space exactly once, on its first product.
-            let most = (KC * NC + KC * MC) * std::mem::size_of::<T>() / 8 + 2;
-            pack.resize(words.max(most), 0.0);
+            pack.resize(words.max(MOST_PACK_WORDS), 0.0);
         }
         let base = pack.as_mut_ptr() as *mut T;
         let (b_pack, a_pack) = (base, base.add(b_len));

@@ -56,6 +56,8 @@ fn allocations_in_steady_state(threads: usize) -> usize {
         .build()
         .unwrap();
     pool.install(|| {
+        // Every worker takes its matrix scratch space now, as `fit` does.
+        backprop::matmul::reserve_thread_buffers();
         let mut step = || {
             net.forward(&x, rows, &mut ws, false);
             net.backward(&x, rows, Targets::Classes(&y), &loss, &mut ws);

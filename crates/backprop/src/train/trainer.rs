@@ -130,6 +130,8 @@ fn run<T: Real>(
         .build()
         .map_err(|e| Error::InvalidConfig(format!("cannot start the worker threads: {e}")))?;
     pool.install(|| {
+        // Every worker takes its matrix scratch space now, not on its first product.
+        crate::matmul::reserve_thread_buffers();
         let mut trainer = Trainer::new(net, loss, train, validation, config)?;
         if let Some(state) = resume {
             trainer.load_state(state)?;
