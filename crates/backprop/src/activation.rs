@@ -88,8 +88,8 @@ impl Activation {
         let pairs = z.iter().zip(a.iter_mut());
         match self {
             Activation::Identity => a.copy_from_slice(z),
-            Activation::Sigmoid => pairs.for_each(|(&z, a)| *a = sigmoid(z)),
-            Activation::Tanh => pairs.for_each(|(&z, a)| *a = z.tanh()),
+            Activation::Sigmoid => T::sigmoid_slice(z, a),
+            Activation::Tanh => T::tanh_slice(z, a),
             Activation::Relu => pairs.for_each(|(&z, a)| *a = z.max(T::zero())),
             Activation::LeakyRelu { slope } => {
                 let slope = r::<T>(slope);
@@ -104,7 +104,10 @@ impl Activation {
                 let half = r::<T>(0.5);
                 pairs.for_each(|(&z, a)| *a = z * half * (T::one() + (z * inv_sqrt2).erf()))
             }
-            Activation::Silu => pairs.for_each(|(&z, a)| *a = z * sigmoid(z)),
+            Activation::Silu => {
+                T::sigmoid_slice(z, a);
+                a.iter_mut().zip(z).for_each(|(a, &z)| *a *= z)
+            }
             Activation::Softplus => {
                 let threshold = r::<T>(SOFTPLUS_THRESHOLD);
                 pairs.for_each(|(&z, a)| *a = if z > threshold { z } else { z.exp().ln_1p() })
@@ -127,14 +130,12 @@ impl Activation {
         let pairs = z.iter().zip(g.iter_mut());
         match self {
             Activation::Identity => {}
-            Activation::Sigmoid => pairs.for_each(|(&z, g)| {
-                let s = sigmoid(z);
-                *g *= s * (T::one() - s)
-            }),
-            Activation::Tanh => pairs.for_each(|(&z, g)| {
-                let t = z.tanh();
-                *g *= T::one() - t * t
-            }),
+            Activation::Sigmoid => {
+                with_each_chunk(z, g, T::sigmoid_slice, |_, s, g| *g *= s * (T::one() - s))
+            }
+            Activation::Tanh => {
+                with_each_chunk(z, g, T::tanh_slice, |_, t, g| *g *= T::one() - t * t)
+            }
             Activation::Relu => pairs.for_each(|(&z, g)| {
                 if z <= T::zero() {
                     *g = T::zero()
@@ -167,9 +168,8 @@ impl Activation {
                     *g *= cdf + z * pdf
                 })
             }
-            Activation::Silu => pairs.for_each(|(&z, g)| {
-                // d/dz z·s(z) = s(z)(1 + z(1 − s(z)))
-                let s = sigmoid(z);
+            // d/dz z·s(z) = s(z)(1 + z(1 − s(z)))
+            Activation::Silu => with_each_chunk(z, g, T::sigmoid_slice, |z, s, g| {
                 *g *= s * (T::one() + z * (T::one() - s))
             }),
             Activation::Softplus => {
@@ -194,6 +194,27 @@ impl Activation {
                 | Activation::Gelu
                 | Activation::Silu
         )
+    }
+}
+
+/// For a derivative that needs `f(z)` (tanh, sigmoid): evaluates `f` over chunks of `z` into
+/// a buffer on the stack (vectorized, allocation-free), then calls `update(z, f(z), g)` for
+/// each element.
+#[inline]
+fn with_each_chunk<T: Real>(
+    z: &[T],
+    g: &mut [T],
+    f: fn(&[T], &mut [T]),
+    update: impl Fn(T, T, &mut T),
+) {
+    const CHUNK: usize = 64;
+    let mut values = [T::zero(); CHUNK];
+    for (z, g) in z.chunks(CHUNK).zip(g.chunks_mut(CHUNK)) {
+        let values = &mut values[..z.len()];
+        f(z, values);
+        for ((&z, &v), g) in z.iter().zip(values.iter()).zip(g) {
+            update(z, v, g);
+        }
     }
 }
 

@@ -146,6 +146,9 @@ unsafe fn blocked<T: Real, const NR: usize>(
 }
 
 /// Packs `B[pc..pc+kc, jc..jc+nc]` into panels of `NR` columns, `kc × NR` each (zero-padded).
+///
+/// Each panel is written in order, one row of `NR` values after another; full panels copy
+/// fixed-size rows (no `memcpy` call per row), partial ones pad with zeros.
 unsafe fn pack_b<T: Real, const NR: usize>(
     dst: *mut T,
     b: Operand<T>,
@@ -157,67 +160,69 @@ unsafe fn pack_b<T: Real, const NR: usize>(
     for jr in (0..nc).step_by(NR) {
         let cols = NR.min(nc - jr);
         let panel = dst.add(jr * kc);
-        if b.row_stride == 1 {
-            // B column-major (a transposed weight, Wᵀ): read each column as one contiguous run.
-            for j in 0..NR {
-                if j < cols {
-                    let src = b.ptr.add(pc + (jc + jr + j) * b.col_stride);
-                    for p in 0..kc {
-                        *panel.add(p * NR + j) = *src.add(p);
-                    }
-                } else {
-                    for p in 0..kc {
-                        *panel.add(p * NR + j) = T::zero();
-                    }
-                }
+        let origin = b.ptr.add(pc * b.row_stride + (jc + jr) * b.col_stride);
+        if cols == NR && b.col_stride == 1 {
+            for p in 0..kc {
+                let row = std::ptr::read_unaligned(origin.add(p * b.row_stride) as *const [T; NR]);
+                std::ptr::write_unaligned(panel.add(p * NR) as *mut [T; NR], row);
             }
-            continue;
-        }
-        for p in 0..kc {
-            let src = b
-                .ptr
-                .add((pc + p) * b.row_stride + (jc + jr) * b.col_stride);
-            let out = panel.add(p * NR);
-            if b.col_stride == 1 {
-                std::ptr::copy_nonoverlapping(src, out, cols);
-            } else {
-                for j in 0..cols {
+        } else if cols == NR {
+            // B column-major (a transposed weight, Wᵀ): gather one value from each of the
+            // `NR` columns, each read as a contiguous stream.
+            for p in 0..kc {
+                let src = origin.add(p * b.row_stride);
+                let out = panel.add(p * NR);
+                for j in 0..NR {
                     *out.add(j) = *src.add(j * b.col_stride);
                 }
             }
-            for j in cols..NR {
-                *out.add(j) = T::zero();
+        } else {
+            for p in 0..kc {
+                let src = origin.add(p * b.row_stride);
+                let out = panel.add(p * NR);
+                for j in 0..NR {
+                    *out.add(j) = if j < cols {
+                        *src.add(j * b.col_stride)
+                    } else {
+                        T::zero()
+                    };
+                }
             }
         }
     }
 }
 
-/// Packs `A[ic..ic+mc, pc..pc+kc]` into panels of `MR` rows, `kc × MR` each (zero-padded).
+/// Packs `A[ic..ic+mc, pc..pc+kc]` into panels of `MR` rows, `kc × MR` each (zero-padded),
+/// written in order like [`pack_b`].
 unsafe fn pack_a<T: Real>(dst: *mut T, a: Operand<T>, ic: usize, mc: usize, pc: usize, kc: usize) {
     for ir in (0..mc).step_by(MR) {
         let rows = MR.min(mc - ir);
         let panel = dst.add(ir * kc);
-        if a.row_stride == 1 {
-            // A column-major (a transposed view, as δᵀ): copy runs of `rows` contiguous values.
+        let origin = a.ptr.add((ic + ir) * a.row_stride + pc * a.col_stride);
+        if rows == MR && a.row_stride == 1 {
+            // A column-major (a transposed view, as δᵀ): each step is `MR` contiguous values.
             for p in 0..kc {
-                let src = a.ptr.add(ic + ir + (pc + p) * a.col_stride);
+                let run = std::ptr::read_unaligned(origin.add(p * a.col_stride) as *const [T; MR]);
+                std::ptr::write_unaligned(panel.add(p * MR) as *mut [T; MR], run);
+            }
+        } else if rows == MR {
+            for p in 0..kc {
+                let src = origin.add(p * a.col_stride);
                 let out = panel.add(p * MR);
-                std::ptr::copy_nonoverlapping(src, out, rows);
-                for i in rows..MR {
-                    *out.add(i) = T::zero();
+                for i in 0..MR {
+                    *out.add(i) = *src.add(i * a.row_stride);
                 }
             }
-            continue;
-        }
-        for i in 0..MR {
-            if i < rows {
-                let src = a.ptr.add((ic + ir + i) * a.row_stride + pc * a.col_stride);
-                for p in 0..kc {
-                    *panel.add(p * MR + i) = *src.add(p * a.col_stride);
-                }
-            } else {
-                for p in 0..kc {
-                    *panel.add(p * MR + i) = T::zero();
+        } else {
+            for p in 0..kc {
+                let src = origin.add(p * a.col_stride);
+                let out = panel.add(p * MR);
+                for i in 0..MR {
+                    *out.add(i) = if i < rows {
+                        *src.add(i * a.row_stride)
+                    } else {
+                        T::zero()
+                    };
                 }
             }
         }

@@ -52,6 +52,7 @@ pub mod architecture;
 pub mod clip;
 pub mod datasets;
 pub mod error;
+mod fastmath;
 pub mod gradcheck;
 pub mod init;
 mod kernel;

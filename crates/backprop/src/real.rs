@@ -31,6 +31,12 @@ pub trait Real:
 
     /// The error function `erf(x)`, needed by GELU.
     fn erf(self) -> Self;
+
+    /// `out[i] = tanh(z[i])` for a whole slice (vectorized for `f32`).
+    fn tanh_slice(z: &[Self], out: &mut [Self]);
+
+    /// `out[i] = 1 / (1 + e^{-z[i]})` for a whole slice (vectorized for `f32`).
+    fn sigmoid_slice(z: &[Self], out: &mut [Self]);
 }
 
 impl Real for f32 {
@@ -50,6 +56,14 @@ impl Real for f32 {
     fn erf(self) -> Self {
         libm::erff(self)
     }
+
+    fn tanh_slice(z: &[Self], out: &mut [Self]) {
+        crate::fastmath::tanh_f32(z, out)
+    }
+
+    fn sigmoid_slice(z: &[Self], out: &mut [Self]) {
+        crate::fastmath::sigmoid_f32(z, out)
+    }
 }
 
 impl Real for f64 {
@@ -68,6 +82,18 @@ impl Real for f64 {
     #[inline]
     fn erf(self) -> Self {
         libm::erf(self)
+    }
+
+    fn tanh_slice(z: &[Self], out: &mut [Self]) {
+        assert_eq!(z.len(), out.len(), "tanh: slice lengths differ");
+        out.iter_mut().zip(z).for_each(|(o, &x)| *o = x.tanh());
+    }
+
+    fn sigmoid_slice(z: &[Self], out: &mut [Self]) {
+        assert_eq!(z.len(), out.len(), "sigmoid: slice lengths differ");
+        out.iter_mut()
+            .zip(z)
+            .for_each(|(o, &x)| *o = crate::activation::sigmoid(x));
     }
 }
 
