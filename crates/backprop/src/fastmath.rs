@@ -103,8 +103,8 @@ fn tanh_one(y: f64) -> f64 {
 fn exp_reduced(v: f64) -> f64 {
     // Adding 1.5·2⁵² rounds to an integer and leaves it in the low bits of the mantissa.
     const SHIFTER: f64 = 6_755_399_441_055_744.0;
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     let shifted = v * std::f64::consts::LOG2_E + SHIFTER;
     let n = shifted - SHIFTER;
     let r = (v - n * LN2_HI) - n * LN2_LO;
