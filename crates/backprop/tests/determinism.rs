@@ -3,11 +3,11 @@
 
 mod common;
 
-use backprop::datasets;
+use backprop::datasets::{self, SyntheticTargets};
 use backprop::schedule::Schedule;
 use backprop::train::{
-    fit, fit_resume, Checkpoint, Control, EarlyStopping, EpochInfo, NoObserver, Observer,
-    TrainConfig, TrainState, Validation,
+    fit, fit_resume, Checkpoint, Control, Dataset, EarlyStopping, EpochInfo, NoObserver, Observer,
+    TargetData, TrainConfig, TrainState, Validation,
 };
 use backprop::{Activation, Architecture, Init, Loss, Network, OutputActivation};
 use common::{adam, view};
@@ -177,4 +177,59 @@ fn a_checkpoint_for_another_network_is_rejected() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("checkpoint"), "{err}");
+}
+
+/// A network wide enough that every product is split into column blocks whose widths depend
+/// on the thread count, and Adam's update is shared among threads: still the same bits, in
+/// `f32` as in `f64`.
+#[test]
+fn wide_f32_network_same_bits_for_1_2_and_3_threads() {
+    let data = datasets::regression(192, 40, 0.1, 5);
+    let SyntheticTargets::Values { values, .. } = &data.targets else {
+        unreachable!()
+    };
+    let x: Vec<f32> = data.x.iter().map(|&v| v as f32).collect();
+    let y: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+    let train_set = Dataset::new(&x, data.inputs, TargetData::Values(&y)).unwrap();
+    // 40·400 + 400·300 + 300 weights: over 100 000 parameters, so Adam runs in pieces.
+    let arch = Architecture::new(
+        40,
+        &[400, 300],
+        Activation::Tanh,
+        1,
+        OutputActivation::Identity,
+    );
+    let run = |threads| {
+        let mut net = Network::<f32>::new(arch.clone(), Init::Auto, 3).unwrap();
+        let config = TrainConfig {
+            epochs: 2,
+            batch_size: 64,
+            optimizer: adam(0.001),
+            threads: Some(threads),
+            validation: Validation::None,
+            seed: 4,
+            ..TrainConfig::default()
+        };
+        fit(
+            &mut net,
+            &Loss::Mse,
+            train_set,
+            None,
+            &config,
+            &mut NoObserver,
+        )
+        .unwrap();
+        net
+    };
+    let reference = run(1);
+    for threads in [2, 3] {
+        let net = run(threads);
+        let (a, b) = (net.parameters(), reference.parameters());
+        if let Some(i) = (0..a.len()).find(|&i| a[i].to_bits() != b[i].to_bits()) {
+            panic!(
+                "{threads} threads: parameter {i} differs: {} vs {}",
+                a[i], b[i]
+            );
+        }
+    }
 }

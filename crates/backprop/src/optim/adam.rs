@@ -5,7 +5,12 @@
 //! maximum for AMSGrad. Adam adds `λ·θ` to the gradient; AdamW first shrinks
 //! `θ ← θ·(1 − η·λ)` (decoupled weight decay).
 
-use super::{copy_into, find_buffer, lerp, save_buffer, Optimizer, OptimizerState};
+use rayon::prelude::*;
+
+use super::{
+    copy_into, find_buffer, lerp, save_buffer, update_in_parallel, Optimizer, OptimizerState,
+    UPDATE_CHUNK,
+};
 use crate::error::Result;
 use crate::real::Real;
 
@@ -76,23 +81,36 @@ impl<T: Real> Optimizer<T> for Adam<T> {
         if self.weight_decay == 0.0 && !self.amsgrad {
             // The common case, as one branch-free pass over four slices so it vectorizes;
             // the same operations in the same order as the general loop below.
-            let slices = params
-                .iter_mut()
-                .zip(grads)
-                .zip(self.exp_avg.iter_mut().zip(self.exp_avg_sq.iter_mut()));
             let lerp_small = w1.abs() < T::from_f64(0.5);
             let w1_complement = T::one() - w1;
-            for ((p, &g), (m, v)) in slices {
-                let new_m = if lerp_small {
-                    *m + w1 * (g - *m)
-                } else {
-                    g - (g - *m) * w1_complement
+            let update =
+                |params: &mut [T], grads: &[T], exp_avg: &mut [T], exp_avg_sq: &mut [T]| {
+                    let slices = params
+                        .iter_mut()
+                        .zip(grads)
+                        .zip(exp_avg.iter_mut().zip(exp_avg_sq.iter_mut()));
+                    for ((p, &g), (m, v)) in slices {
+                        let new_m = if lerp_small {
+                            *m + w1 * (g - *m)
+                        } else {
+                            g - (g - *m) * w1_complement
+                        };
+                        *m = new_m;
+                        let new_v = *v * beta2 + w2 * g * g;
+                        *v = new_v;
+                        let denom = new_v.sqrt() / bias_correction2_sqrt + eps;
+                        *p += neg_step_size * new_m / denom;
+                    }
                 };
-                *m = new_m;
-                let new_v = *v * beta2 + w2 * g * g;
-                *v = new_v;
-                let denom = new_v.sqrt() / bias_correction2_sqrt + eps;
-                *p += neg_step_size * new_m / denom;
+            if update_in_parallel(params.len()) {
+                params
+                    .par_chunks_mut(UPDATE_CHUNK)
+                    .zip(grads.par_chunks(UPDATE_CHUNK))
+                    .zip(self.exp_avg.par_chunks_mut(UPDATE_CHUNK))
+                    .zip(self.exp_avg_sq.par_chunks_mut(UPDATE_CHUNK))
+                    .for_each(|(((p, g), m), v)| update(p, g, m, v));
+            } else {
+                update(params, grads, &mut self.exp_avg, &mut self.exp_avg_sq);
             }
             return;
         }

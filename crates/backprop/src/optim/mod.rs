@@ -24,6 +24,16 @@ pub use rmsprop::RmsProp;
 pub use rprop::Rprop;
 pub use sgd::Sgd;
 
+/// Elements per piece when an element-wise update is shared among threads: large enough
+/// that handing a piece to a thread is cheap next to the work, small enough to balance.
+pub(crate) const UPDATE_CHUNK: usize = 1 << 14;
+
+/// Whether an element-wise update of `len` parameters is worth splitting over the threads of
+/// the current rayon pool. Each element is updated alone, so the split never changes a bit.
+pub(crate) fn update_in_parallel(len: usize) -> bool {
+    len >= 4 * UPDATE_CHUNK && rayon::current_num_threads() > 1
+}
+
 /// The settings of an optimizer, with PyTorch's defaults (see [`OptimizerConfig::sgd`],
 /// [`OptimizerConfig::adam`], ...). Serializable into configs and model files.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,12 @@
 //! With `g ← ∇L + λ·θ`, momentum buffer `b₁ = g`, `b_t = μ·b_{t−1} + (1 − τ)·g`, and
 //! `θ ← θ − η·(g + μ·b_t)` (Nesterov) or `θ ← θ − η·b_t`.
 
-use super::{copy_into, find_buffer, save_buffer, Optimizer, OptimizerState};
+use rayon::prelude::*;
+
+use super::{
+    copy_into, find_buffer, save_buffer, update_in_parallel, Optimizer, OptimizerState,
+    UPDATE_CHUNK,
+};
 use crate::error::Result;
 use crate::real::Real;
 
@@ -53,9 +58,20 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
         if self.momentum != 0.0 && self.weight_decay == 0.0 && !self.nesterov && !first {
             // The common case, branch-free so it vectorizes: the same operations in the same
             // order as the general loop below.
-            for ((p, &g), b) in params.iter_mut().zip(grads).zip(self.buffer.iter_mut()) {
-                *b = *b * momentum + keep * g;
-                *p += neg_lr * *b;
+            let update = |params: &mut [T], grads: &[T], buffer: &mut [T]| {
+                for ((p, &g), b) in params.iter_mut().zip(grads).zip(buffer) {
+                    *b = *b * momentum + keep * g;
+                    *p += neg_lr * *b;
+                }
+            };
+            if update_in_parallel(params.len()) {
+                params
+                    .par_chunks_mut(UPDATE_CHUNK)
+                    .zip(grads.par_chunks(UPDATE_CHUNK))
+                    .zip(self.buffer.par_chunks_mut(UPDATE_CHUNK))
+                    .for_each(|((p, g), b)| update(p, g, b));
+            } else {
+                update(params, grads, &mut self.buffer);
             }
             self.steps += 1;
             return;
