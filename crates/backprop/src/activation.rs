@@ -136,10 +136,9 @@ impl Activation {
             Activation::Tanh => {
                 with_each_chunk(z, g, T::tanh_slice, |_, t, g| *g *= T::one() - t * t)
             }
+            // A select rather than a branch, so it vectorizes.
             Activation::Relu => pairs.for_each(|(&z, g)| {
-                if z <= T::zero() {
-                    *g = T::zero()
-                }
+                *g = if z > T::zero() { *g } else { T::zero() }
             }),
             Activation::LeakyRelu { slope } => {
                 let slope = r::<T>(slope);
