@@ -13,7 +13,7 @@
 //!   (forward `2·batch·Σ fan_in·fan_out` flops, a step counted as 3× forward).
 //! - `infer`: [`Network::predict_into`] on `--batch` rows at a time; reports µs per call.
 //! - `gemm`: the GEMM ceiling, best of a few `1024×1024×1024` f32 products through
-//!   [`matmul`], split over the threads in fixed row blocks as the engine does.
+//!   [`matmul`], one block of rows per thread (the best split of one product).
 //!
 //! Configurations (`--config`): `A` 784-128-10 ReLU + SGD(momentum 0.9); `B` 784-256-128-10
 //! ReLU + Adam; `C` 784-1024-1024-10 ReLU + Adam; `tiny` 4-16-16-3 tanh + Adam on 150 synthetic
@@ -278,7 +278,8 @@ fn infer(args: &Args) -> String {
 
 fn gemm_ceiling(args: &Args) -> String {
     const N: usize = 1024;
-    const BLOCK: usize = 128;
+    // One block of rows per thread: the best split of one large product.
+    let block = N.div_ceil(args.threads.max(1));
     let mut rng = Rng::new(1);
     let a: Vec<f32> = (0..N * N)
         .map(|_| rng.uniform_in(-1.0, 1.0) as f32)
@@ -293,8 +294,8 @@ fn gemm_ceiling(args: &Args) -> String {
     while reps < 3 || (start.elapsed().as_secs_f64() < args.seconds && reps < 50) {
         let t = Instant::now();
         use rayon::prelude::*;
-        c.par_chunks_mut(BLOCK * N)
-            .zip(a.par_chunks(BLOCK * N))
+        c.par_chunks_mut(block * N)
+            .zip(a.par_chunks(block * N))
             .for_each(|(c, a)| {
                 let rows = c.len() / N;
                 matmul(

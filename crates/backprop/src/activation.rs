@@ -137,9 +137,9 @@ impl Activation {
                 with_each_chunk(z, g, T::tanh_slice, |_, t, g| *g *= T::one() - t * t)
             }
             // A select rather than a branch, so it vectorizes.
-            Activation::Relu => pairs.for_each(|(&z, g)| {
-                *g = if z > T::zero() { *g } else { T::zero() }
-            }),
+            Activation::Relu => {
+                pairs.for_each(|(&z, g)| *g = if z > T::zero() { *g } else { T::zero() })
+            }
             Activation::LeakyRelu { slope } => {
                 let slope = r::<T>(slope);
                 pairs.for_each(|(&z, g)| {

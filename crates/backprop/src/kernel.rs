@@ -32,8 +32,13 @@ thread_local! {
     static PACK: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The most packing space any product needs, in `f64` words (the `f64` case, the larger).
-const MOST_PACK_WORDS: usize = (KC * NC + KC * MC) + 2;
+/// The most packing space any product needs, in `f64` words (the `f64` case, the larger),
+/// plus room to start it on a cache line.
+const MOST_PACK_WORDS: usize = (KC * NC + KC * MC) + 2 + ALIGN_WORDS;
+
+/// Packed panels start on a 64-byte cache line, so that no vector load of a `B` row straddles
+/// two lines.
+const ALIGN_WORDS: usize = 64 / 8;
 
 /// Gives the calling thread the packing space of the largest product now, so that no later
 /// product on this thread allocates.
@@ -98,7 +103,7 @@ unsafe fn blocked<T: Real, const NR: usize>(
     let mc_max = MC.min(m).next_multiple_of(MR);
     let b_len = kc_max * nc_max;
     let a_len = kc_max * mc_max;
-    let words = (b_len + a_len) * std::mem::size_of::<T>() / 8 + 2;
+    let words = (b_len + a_len) * std::mem::size_of::<T>() / 8 + 2 + ALIGN_WORDS;
     PACK.with(|pack| {
         let mut pack = pack.borrow_mut();
         if pack.len() < words {
@@ -106,7 +111,8 @@ unsafe fn blocked<T: Real, const NR: usize>(
             // its packing space exactly once, on its first product.
             pack.resize(words.max(MOST_PACK_WORDS), 0.0);
         }
-        let base = pack.as_mut_ptr() as *mut T;
+        let start = pack.as_mut_ptr();
+        let base = start.add(start.align_offset(64).min(ALIGN_WORDS)) as *mut T;
         let (b_pack, a_pack) = (base, base.add(b_len));
         for jc in (0..n).step_by(NC) {
             let nc = NC.min(n - jc);
@@ -157,16 +163,35 @@ unsafe fn pack_b<T: Real, const NR: usize>(
     jc: usize,
     nc: usize,
 ) {
+    if b.col_stride == 1 {
+        // B row-major: read each row of the block once, front to back, and deal it out to
+        // the panels (reading panel by panel would jump a whole row stride per value, and
+        // strides of 4 KiB make every such read miss the same cache set).
+        let full = nc - nc % NR;
+        for p in 0..kc {
+            let src = b.ptr.add((pc + p) * b.row_stride + jc);
+            for jr in (0..full).step_by(NR) {
+                let run = std::ptr::read_unaligned(src.add(jr) as *const [T; NR]);
+                std::ptr::write_unaligned(dst.add(jr * kc + p * NR) as *mut [T; NR], run);
+            }
+            if full < nc {
+                let out = dst.add(full * kc + p * NR);
+                for j in 0..NR {
+                    *out.add(j) = if full + j < nc {
+                        *src.add(full + j)
+                    } else {
+                        T::zero()
+                    };
+                }
+            }
+        }
+        return;
+    }
     for jr in (0..nc).step_by(NR) {
         let cols = NR.min(nc - jr);
         let panel = dst.add(jr * kc);
         let origin = b.ptr.add(pc * b.row_stride + (jc + jr) * b.col_stride);
-        if cols == NR && b.col_stride == 1 {
-            for p in 0..kc {
-                let row = std::ptr::read_unaligned(origin.add(p * b.row_stride) as *const [T; NR]);
-                std::ptr::write_unaligned(panel.add(p * NR) as *mut [T; NR], row);
-            }
-        } else if cols == NR {
+        if cols == NR {
             // B column-major (a transposed weight, Wᵀ): gather one value from each of the
             // `NR` columns, each read as a contiguous stream; 8 × 8 blocks at a time with
             // AVX2 for f32.
@@ -373,7 +398,11 @@ unsafe fn micro_fma<T: Real, const NR: usize>(
 unsafe fn micro_f32_avx2(kc: usize, ap: *const f32, bp: *const f32, tile: Tile<f32>) {
     use std::arch::x86_64::*;
     let mut acc = [[_mm256_setzero_ps(); 2]; MR];
-    for p in 0..kc {
+    // Bring the tile of C into cache while the products run.
+    for i in 0..tile.rows {
+        _mm_prefetch::<_MM_HINT_T0>(tile.c.add(i * tile.c_rs) as *const i8);
+    }
+    let step = |p: usize, acc: &mut [[__m256; 2]; MR]| {
         let b0 = _mm256_loadu_ps(bp.add(p * 16));
         let b1 = _mm256_loadu_ps(bp.add(p * 16 + 8));
         for (i, acc) in acc.iter_mut().enumerate() {
@@ -381,6 +410,19 @@ unsafe fn micro_f32_avx2(kc: usize, ap: *const f32, bp: *const f32, tile: Tile<f
             acc[0] = _mm256_fmadd_ps(a, b0, acc[0]);
             acc[1] = _mm256_fmadd_ps(a, b1, acc[1]);
         }
+    };
+    let unrolled = kc - kc % 4;
+    let mut p = 0;
+    while p < unrolled {
+        step(p, &mut acc);
+        step(p + 1, &mut acc);
+        step(p + 2, &mut acc);
+        step(p + 3, &mut acc);
+        p += 4;
+    }
+    while p < kc {
+        step(p, &mut acc);
+        p += 1;
     }
     if tile.rows == MR && tile.cols == 16 && tile.c_cs == 1 {
         for (i, acc) in acc.iter().enumerate() {
