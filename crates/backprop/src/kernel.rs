@@ -223,6 +223,41 @@ unsafe fn pack_b<T: Real, const NR: usize>(
     }
 }
 
+/// Transposes the 8 × 8 block held in `r` (row `i` in `r[i]`): lane `i` of result `q` is
+/// lane `q` of `r[i]`.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn transpose_8x8(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m256; 8] {
+    use std::arch::x86_64::*;
+    let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+    let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+    let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+    let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+    let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+    let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+    let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+    let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+    let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+    let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+    let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+    let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+    [
+        _mm256_permute2f128_ps::<0x20>(s0, s4),
+        _mm256_permute2f128_ps::<0x20>(s1, s5),
+        _mm256_permute2f128_ps::<0x20>(s2, s6),
+        _mm256_permute2f128_ps::<0x20>(s3, s7),
+        _mm256_permute2f128_ps::<0x31>(s0, s4),
+        _mm256_permute2f128_ps::<0x31>(s1, s5),
+        _mm256_permute2f128_ps::<0x31>(s2, s6),
+        _mm256_permute2f128_ps::<0x31>(s3, s7),
+    ]
+}
+
 /// Packs a full 16-column panel of a column-major f32 `B` (column `j` starts at
 /// `origin + j·col_stride`, its `kc` values contiguous): `panel[p·16 + j] = column j [p]`,
 /// by 8 × 8 register transposes, the last `kc mod 8` rows one value at a time.
@@ -239,34 +274,10 @@ unsafe fn transpose_panel_f32_avx2(
     for p0 in (0..full).step_by(8) {
         for half in 0..2 {
             let column = |i: usize| _mm256_loadu_ps(origin.add((half * 8 + i) * col_stride + p0));
-            let (r0, r1, r2, r3) = (column(0), column(1), column(2), column(3));
-            let (r4, r5, r6, r7) = (column(4), column(5), column(6), column(7));
-            let t0 = _mm256_unpacklo_ps(r0, r1);
-            let t1 = _mm256_unpackhi_ps(r0, r1);
-            let t2 = _mm256_unpacklo_ps(r2, r3);
-            let t3 = _mm256_unpackhi_ps(r2, r3);
-            let t4 = _mm256_unpacklo_ps(r4, r5);
-            let t5 = _mm256_unpackhi_ps(r4, r5);
-            let t6 = _mm256_unpacklo_ps(r6, r7);
-            let t7 = _mm256_unpackhi_ps(r6, r7);
-            let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
-            let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
-            let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
-            let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
-            let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
-            let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
-            let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
-            let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
-            let out =
-                |q: usize, v: __m256| _mm256_storeu_ps(panel.add((p0 + q) * 16 + half * 8), v);
-            out(0, _mm256_permute2f128_ps::<0x20>(s0, s4));
-            out(1, _mm256_permute2f128_ps::<0x20>(s1, s5));
-            out(2, _mm256_permute2f128_ps::<0x20>(s2, s6));
-            out(3, _mm256_permute2f128_ps::<0x20>(s3, s7));
-            out(4, _mm256_permute2f128_ps::<0x31>(s0, s4));
-            out(5, _mm256_permute2f128_ps::<0x31>(s1, s5));
-            out(6, _mm256_permute2f128_ps::<0x31>(s2, s6));
-            out(7, _mm256_permute2f128_ps::<0x31>(s3, s7));
+            let rows = transpose_8x8(std::array::from_fn(column));
+            for (q, row) in rows.into_iter().enumerate() {
+                _mm256_storeu_ps(panel.add((p0 + q) * 16 + half * 8), row);
+            }
         }
     }
     for p in full..kc {

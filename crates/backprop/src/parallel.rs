@@ -103,7 +103,7 @@ impl<'a, T> Columns<'a, T> {
 }
 
 /// Rows per block of [`for_each_tile`] once a batch has more than this many rows.
-pub(crate) const ROW_CHUNK: usize = 128;
+pub(crate) const ROW_CHUNK: usize = 256;
 
 /// Like [`for_each_column_block`], but a batch of more than [`ROW_CHUNK`] rows is also cut
 /// into row blocks of [`ROW_CHUNK`] rows (so large inference batches spread over the threads
