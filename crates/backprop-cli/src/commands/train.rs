@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 use crate::checkpoint::{self, CheckpointWriter};
 use crate::cli::TrainArgs;
-use crate::data::{self, EncodedTargets, LoadOptions, Preprocessor, Scaler, Table};
+use crate::data::{self, EncodedTargets, LoadOptions, Preprocessor, Scaler};
 use crate::metrics;
 use crate::model_file::{load_initial_weights, Model, ModelMetadata};
 use crate::plot;
@@ -62,6 +62,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let (loss, outputs) = choose_loss(task, classes.as_ref().map_or(0, Vec::len), s.loss)?;
     let x = pre.transform(&table)?;
     let y = engine_targets(&pre.encode_target(&table)?, &loss)?;
+    // Training needs only `x` and `y` from here on: free the table's copy of the data.
+    let rows = table.rows;
+    drop(table);
     let test = match &s.test {
         Some(spec) => Some(load_test(spec, &pre, &loss)?),
         None => None,
@@ -130,7 +133,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     );
     let progress = Progress::new(s.json);
     if !s.json {
-        print_header(&progress, &s, &table, &pre, &arch, &loss, scaler, &config);
+        print_header(&progress, &s, rows, &pre, &arch, &loss, scaler, &config);
     }
     let mut observer = RunObserver {
         progress: &progress,
@@ -332,7 +335,7 @@ fn stop_line(report: &TrainReport) -> String {
 fn print_header(
     progress: &Progress,
     s: &TrainSettings,
-    table: &Table,
+    rows: usize,
     pre: &Preprocessor,
     arch: &Architecture,
     loss: &Loss,
@@ -342,7 +345,7 @@ fn print_header(
     progress.println(&format!(
         "data       {}: {} rows, {} feature columns → {} inputs, target {:?}",
         s.data,
-        table.rows,
+        rows,
         pre.features.len(),
         pre.inputs(),
         pre.target.name()

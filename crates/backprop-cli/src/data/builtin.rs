@@ -174,10 +174,7 @@ mod tests {
     #[test]
     fn test_splits_are_drawn_with_another_seed() {
         let (train, test) = (load("moons").unwrap(), load("moons-test").unwrap());
-        let first = |t: &Table| match &t.columns[0].values {
-            Values::Numbers(v) => v[0],
-            Values::Text(_) => panic!("numbers expected"),
-        };
+        let first = |t: &Table| t.columns[0].values.number(0).expect("numbers expected");
         assert_ne!(first(&train), first(&test));
         assert_eq!(first(&train), first(&load("moons").unwrap()));
     }

@@ -53,25 +53,27 @@ pub fn from_bytes(
     images_name: &str,
     labels: Option<(&[u8], &str)>,
 ) -> Result<Table> {
-    let images = gunzip(images, images_name)?;
+    let images = gunzip(images, images_name)?.into_owned();
     let dims = header(&images, images_name, IMAGES_MAGIC, 3)?;
     let (n, width) = (dims[0], dims[1] * dims[2]);
-    let pixels = body(&images, images_name, 16, n * width)?;
+    body(&images, images_name, 16, n * width)?;
+    // Pixels stay bytes in the decompressed file (value byte / 255), each column a strided
+    // view of it: a table of f64 would take 8 times the memory.
+    let images = std::sync::Arc::new(images);
     let mut columns: Vec<Column> = (0..width)
         .map(|p| Column {
             name: format!("p{p}"),
             number: p + 1,
             file: images_name.to_string(),
-            values: Values::Numbers(Vec::with_capacity(n)),
+            values: Values::Bytes {
+                data: images.clone(),
+                start: 16 + p,
+                stride: width,
+                len: n,
+                divisor: 255.0,
+            },
         })
         .collect();
-    for image in pixels.chunks_exact(width.max(1)) {
-        for (column, &byte) in columns.iter_mut().zip(image) {
-            if let Values::Numbers(v) = &mut column.values {
-                v.push(f64::from(byte) / 255.0);
-            }
-        }
-    }
     let mut target = None;
     if let Some((bytes, name)) = labels {
         let bytes = gunzip(bytes, name)?;
@@ -104,7 +106,12 @@ pub(crate) fn gunzip<'a>(bytes: &'a [u8], name: &str) -> Result<std::borrow::Cow
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok(bytes.into());
     }
-    let mut out = Vec::new();
+    // A gzip member ends with its uncompressed size mod 2³²: reserve that much at once rather
+    // than doubling (a hint only; a wrong or multi-member size just means more growing).
+    let size_hint = bytes
+        .last_chunk::<4>()
+        .map_or(0, |size| u32::from_le_bytes(*size) as usize);
+    let mut out = Vec::with_capacity(size_hint.min(1 << 30));
     MultiGzDecoder::new(bytes)
         .read_to_end(&mut out)
         .map_err(|e| DataError::Format {
@@ -178,10 +185,8 @@ mod tests {
     }
 
     fn labels(table: &Table) -> Vec<f64> {
-        match &table.target_column().unwrap().values {
-            Values::Numbers(v) => v.clone(),
-            Values::Text(_) => panic!("labels are numbers"),
-        }
+        let values = &table.target_column().unwrap().values;
+        values.numbers().expect("labels are numbers")
     }
 
     #[test]
@@ -202,9 +207,7 @@ mod tests {
         assert_eq!(counts, [784, 882, 805, 828, 789, 679, 811, 882, 755, 785]);
         let mut ink = 0.0;
         for column in &table.columns[..784] {
-            let Values::Numbers(v) = &column.values else {
-                panic!()
-            };
+            let v = column.values.numbers().expect("pixels are numbers");
             assert!(v.iter().all(|p| (0.0..=1.0).contains(p)));
             ink += v.iter().sum::<f64>();
         }
@@ -242,10 +245,11 @@ mod tests {
         std::fs::write(&img, images(2, 1, 2, &[0, 255, 51, 102])).unwrap();
         let table = load(&img).unwrap();
         assert_eq!((table.rows, table.target), (2, None));
-        let Values::Numbers(p1) = &table.columns[1].values else {
-            panic!()
-        };
-        assert_eq!(p1, &[1.0, 0.4]);
+        let p1 = table.columns[1]
+            .values
+            .numbers()
+            .expect("pixels are numbers");
+        assert_eq!(p1, [1.0, 0.4]);
         std::fs::write(
             dir.path().join("tiny-labels-idx1-ubyte"),
             label_bytes(&[7, 2]),

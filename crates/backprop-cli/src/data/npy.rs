@@ -277,10 +277,10 @@ mod tests {
     }
 
     fn numbers(table: &Table, column: usize) -> Vec<f64> {
-        match &table.columns[column].values {
-            Values::Numbers(v) => v.clone(),
-            Values::Text(_) => panic!("numbers expected"),
-        }
+        table.columns[column]
+            .values
+            .numbers()
+            .expect("numbers expected")
     }
 
     #[test]

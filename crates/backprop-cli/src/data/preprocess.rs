@@ -282,8 +282,8 @@ enum Kind {
 /// Decides a training column's kind; mixed columns, empty and non-finite cells are errors.
 fn numeric_or_categories(table: &Table, column: &Column) -> Result<Kind> {
     let cells = match &column.values {
-        Values::Numbers(v) => return Ok(Kind::Numeric(v.clone())),
         Values::Text(cells) => cells,
+        numeric => return Ok(Kind::Numeric(numeric.numbers().expect("a numeric column"))),
     };
     let mut numbers = Vec::with_capacity(cells.len());
     let (mut first_number, mut first_text, mut texts) = (None, None, 0usize);
@@ -347,7 +347,7 @@ fn fit_scale(values: &[f64], scaler: Scaler) -> Encoding {
 fn category_text(table: &Table, column: &Column, row: usize) -> Result<String> {
     let text = match &column.values {
         Values::Text(cells) => cells.get(row).to_string(),
-        Values::Numbers(v) => number_name(v[row]),
+        numeric => number_name(numeric.number(row).expect("a numeric column")),
     };
     if text.is_empty() {
         return Err(table.cell_error(column, row, Cell::Empty, ""));

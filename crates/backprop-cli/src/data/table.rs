@@ -46,8 +46,65 @@ pub struct Column {
 pub enum Values {
     /// Numbers already decoded from a binary format (always finite).
     Numbers(Vec<f64>),
+    /// Bytes standing for the numbers `byte / divisor` (MNIST pixels, `divisor = 255`), read
+    /// in place from a buffer the columns share (the decompressed file): cell `i` is
+    /// `data[start + i·stride]`. No copy, and an eighth of the memory of [`Values::Numbers`].
+    Bytes {
+        /// The shared buffer.
+        data: std::sync::Arc<Vec<u8>>,
+        /// Where the column's first cell is.
+        start: usize,
+        /// The distance between consecutive cells.
+        stride: usize,
+        /// The number of cells.
+        len: usize,
+        /// What each byte is divided by.
+        divisor: f64,
+    },
     /// Text cells, trimmed, as read.
     Text(TextCells),
+}
+
+impl Values {
+    /// Every cell as a number, or `None` for text cells.
+    pub fn numbers(&self) -> Option<Vec<f64>> {
+        match self {
+            Values::Numbers(v) => Some(v.clone()),
+            Values::Bytes {
+                data,
+                start,
+                stride,
+                len,
+                divisor,
+            } => Some(
+                (0..*len)
+                    .map(|i| f64::from(data[start + i * stride]) / divisor)
+                    .collect(),
+            ),
+            Values::Text(_) => None,
+        }
+    }
+
+    /// Cell `row` as a number, or `None` for text cells.
+    ///
+    /// # Panics
+    /// If `row` is out of range.
+    pub fn number(&self, row: usize) -> Option<f64> {
+        match self {
+            Values::Numbers(v) => Some(v[row]),
+            Values::Bytes {
+                data,
+                start,
+                stride,
+                len,
+                divisor,
+            } => {
+                assert!(row < *len, "row {row} of {len}");
+                Some(f64::from(data[start + row * stride]) / divisor)
+            }
+            Values::Text(_) => None,
+        }
+    }
 }
 
 /// Text cells stored back to back in one string (a table of MNIST as CSV has six million
@@ -199,7 +256,6 @@ impl Table {
     /// number, or not finite.
     pub fn numbers(&self, column: &Column) -> Result<Vec<f64>> {
         match &column.values {
-            Values::Numbers(v) => Ok(v.clone()),
             Values::Text(cells) => cells
                 .iter()
                 .enumerate()
@@ -208,6 +264,7 @@ impl Table {
                     other => Err(self.cell_error(column, row, other, cell)),
                 })
                 .collect(),
+            numeric => Ok(numeric.numbers().expect("a numeric column")),
         }
     }
 

@@ -201,7 +201,7 @@ impl TargetSchema {
                     for row in 0..table.rows {
                         let text = match &column.values {
                             Values::Text(cells) => cells.get(row).to_string(),
-                            Values::Numbers(v) => number_name(v[row]),
+                            numeric => number_name(numeric.number(row).expect("a numeric column")),
                         };
                         if text.is_empty() {
                             return Err(table.cell_error(column, row, Cell::Empty, ""));
@@ -222,8 +222,8 @@ impl TargetSchema {
 /// Empty and non-finite cells are errors.
 fn scan(table: &Table, column: &Column) -> Result<Option<Vec<f64>>> {
     let cells = match &column.values {
-        Values::Numbers(v) => return Ok(Some(v.clone())),
         Values::Text(cells) => cells,
+        numeric => return Ok(numeric.numbers()),
     };
     let mut numbers = Vec::with_capacity(cells.len());
     let mut text = false;

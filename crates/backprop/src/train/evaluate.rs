@@ -60,30 +60,73 @@ pub(crate) fn evaluate<T: Real>(
     data: &Dataset<'_, T>,
     ws: &mut Workspace<T>,
 ) -> (f64, Option<f64>) {
-    let (inputs, outputs) = (data.inputs, net.architecture().outputs);
-    let output = net.architecture().output;
-    let block = ws.capacity().max(1);
-    let rows = data.rows();
-    let (mut total, mut weight, mut hits) = (0.0f64, 0.0f64, Some(0usize));
-    let mut start = 0;
-    while start < rows {
-        let n = block.min(rows - start);
-        let x = &data.x[start * inputs..(start + n) * inputs];
-        let targets = match data.targets {
-            Targets::Classes(c) => Targets::Classes(&c[start..start + n]),
-            Targets::Values(v) => Targets::Values(&v[start * outputs..(start + n) * outputs]),
-        };
-        net.forward(x, n, ws, false);
-        let logits = ws.logits(n);
-        let w = batch_weight(loss, targets, n);
-        total += loss.value(logits, outputs, targets) * w;
-        weight += w;
-        hits = hits
-            .zip(correct(logits, outputs, targets, output))
-            .map(|(a, b)| a + b);
-        start += n;
+    let mut tally = Tally::new();
+    tally.add(net, loss, data, ws);
+    tally.result()
+}
+
+/// Running sums of an evaluation fed in pieces (as gathered rows of a larger data set):
+/// feeding the pieces one after the other gives the same bits as one [`evaluate`] call on
+/// all the rows, when each piece is a whole number of the workspace's blocks.
+pub(crate) struct Tally {
+    total: f64,
+    weight: f64,
+    hits: Option<usize>,
+    rows: usize,
+}
+
+impl Tally {
+    /// Nothing seen yet.
+    pub(crate) fn new() -> Self {
+        Self {
+            total: 0.0,
+            weight: 0.0,
+            hits: Some(0),
+            rows: 0,
+        }
     }
-    (total / weight, hits.map(|h| h as f64 / rows as f64))
+
+    /// Evaluates `data` in blocks of the workspace's capacity and adds it to the sums.
+    pub(crate) fn add<T: Real>(
+        &mut self,
+        net: &Network<T>,
+        loss: &Loss,
+        data: &Dataset<'_, T>,
+        ws: &mut Workspace<T>,
+    ) {
+        let (inputs, outputs) = (data.inputs, net.architecture().outputs);
+        let output = net.architecture().output;
+        let block = ws.capacity().max(1);
+        let rows = data.rows();
+        let mut start = 0;
+        while start < rows {
+            let n = block.min(rows - start);
+            let x = &data.x[start * inputs..(start + n) * inputs];
+            let targets = match data.targets {
+                Targets::Classes(c) => Targets::Classes(&c[start..start + n]),
+                Targets::Values(v) => Targets::Values(&v[start * outputs..(start + n) * outputs]),
+            };
+            net.forward(x, n, ws, false);
+            let logits = ws.logits(n);
+            let w = batch_weight(loss, targets, n);
+            self.total += loss.value(logits, outputs, targets) * w;
+            self.weight += w;
+            self.hits = self
+                .hits
+                .zip(correct(logits, outputs, targets, output))
+                .map(|(a, b)| a + b);
+            start += n;
+        }
+        self.rows += rows;
+    }
+
+    /// Mean loss and (for classification) accuracy of everything added.
+    pub(crate) fn result(&self) -> (f64, Option<f64>) {
+        (
+            self.total / self.weight,
+            self.hits.map(|h| h as f64 / self.rows as f64),
+        )
+    }
 }
 
 #[cfg(test)]

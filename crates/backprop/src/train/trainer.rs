@@ -18,7 +18,7 @@ use crate::train::batch::Batch;
 use crate::train::config::{TrainConfig, Validation};
 use crate::train::dataset::Dataset;
 use crate::train::early_stopping::Tracker;
-use crate::train::evaluate::{batch_weight, correct, evaluate, EVAL_BLOCK};
+use crate::train::evaluate::{batch_weight, correct, evaluate, Tally, EVAL_BLOCK};
 use crate::train::observer::{Checkpoint, Control, EpochInfo, Observer, StepInfo};
 use crate::train::split::split_validation;
 use crate::train::state::TrainState;
@@ -167,18 +167,45 @@ fn check_loss_fits(arch: &Architecture, loss: &Loss) -> Result<()> {
     Ok(())
 }
 
-/// Validation rows: the caller's data set, or rows split off the training data and copied
-/// once.
+/// Validation rows: the caller's data set, or rows split off the training data, gathered a
+/// block at a time when evaluated (no copy of the validation set is kept).
 enum ValidationRows<'d, T> {
     Given(Dataset<'d, T>),
-    Split(Batch<T>),
+    Split {
+        /// The rows of the training data held out.
+        indices: Vec<usize>,
+        /// Room for one block of them.
+        block: Batch<T>,
+    },
 }
 
 impl<T: Real> ValidationRows<'_, T> {
-    fn view(&self) -> Dataset<'_, T> {
+    fn rows(&self) -> usize {
         match self {
-            ValidationRows::Given(data) => *data,
-            ValidationRows::Split(batch) => batch.view(),
+            ValidationRows::Given(data) => data.rows(),
+            ValidationRows::Split { indices, .. } => indices.len(),
+        }
+    }
+
+    /// Mean loss and accuracy of `net` on these rows (`train` is the data they were split
+    /// from); the same bits as evaluating a copy of them.
+    fn evaluate(
+        &mut self,
+        net: &Network<T>,
+        loss: &Loss,
+        train: &Dataset<'_, T>,
+        ws: &mut Workspace<T>,
+    ) -> (f64, Option<f64>) {
+        match self {
+            ValidationRows::Given(data) => evaluate(net, loss, data, ws),
+            ValidationRows::Split { indices, block } => {
+                let mut tally = Tally::new();
+                for piece in indices.chunks(ws.capacity().max(1)) {
+                    block.gather(train, piece);
+                    tally.add(net, loss, &block.view(), ws);
+                }
+                tally.result()
+            }
         }
     }
 }
@@ -222,14 +249,17 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
             (Validation::Fraction(fraction), _) => {
                 let (train_idx, val_idx) =
                     split_validation(rows, train.targets, fraction, config.seed)?;
-                let mut val = Batch::new(&train, arch.outputs, val_idx.len());
-                val.gather(&train, &val_idx);
-                (train_idx, Some(ValidationRows::Split(val)))
+                let block = Batch::new(&train, arch.outputs, val_idx.len().min(EVAL_BLOCK));
+                let split = ValidationRows::Split {
+                    indices: val_idx,
+                    block,
+                };
+                (train_idx, Some(split))
             }
             (Validation::None, given) => ((0..rows).collect(), given.map(ValidationRows::Given)),
         };
         let validation = validation.map(|v| {
-            let capacity = v.view().rows().min(EVAL_BLOCK);
+            let capacity = v.rows().min(EVAL_BLOCK);
             (v, Workspace::for_inference(&arch, capacity))
         });
         let n = train_indices.len();
@@ -336,7 +366,7 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
             let train_seconds = start.elapsed().as_secs_f64();
             let (val_loss, val_accuracy) = match &mut self.validation {
                 Some((rows, ws)) => {
-                    let (loss, accuracy) = evaluate(self.net, self.loss, &rows.view(), ws);
+                    let (loss, accuracy) = rows.evaluate(self.net, self.loss, &self.train, ws);
                     (Some(loss), accuracy)
                 }
                 None => (None, None),
