@@ -252,6 +252,7 @@ def main():
               f"torch.mm {2 * 1024**3 / best / 1e9:.1f} GFLOP/s")
 
     rows = []
+    memory = []
     for name in configs:
         batches = [16] if name == "tiny" else ([32] if args.quick and name == "C" else [32, 128])
         for batch in batches:
@@ -272,6 +273,9 @@ def main():
                              f"{p_gf:.1f}"))
                 samples.append({"case": f"train {name}", "batch": batch, "threads": t,
                                 "backprop": bp, "torch": pt})
+                if bp[0].get("peak_rss_mib") is not None:
+                    peak = median([s["peak_rss_mib"] for s in bp])
+                    memory.append((f"train {name}", batch, t, peak, bp[0]["memory_bound_mib"]))
                 print_row(rows[-1])
 
     for batch in [1, 1000]:
@@ -308,9 +312,28 @@ def main():
     print()
     print("Ratios > 1 mean backprop is faster (for µs/call: PyTorch time / backprop time).")
     print("GEMM ceiling: " + ", ".join(f"{t} thread(s) {g:.1f} GFLOP/s" for t, g in ceilings.items()))
+    print("GFLOP/s counts a training step as 3x the forward pass; the first layer's delta is never "
+          "computed, so the exact count is lower: " + ", ".join(
+              f"{name} {exact_step_ratio(CONFIGS[name][0]):.2f}x" for name in configs) + ".")
+    if memory:
+        print()
+        print("Peak memory of backprop's training process (whole-process peak RSS, median of the runs) "
+              "against data + parameters + optimizer state + one batch of activations:")
+        print()
+        print("| case | batch | threads | peak RSS (MiB) | bound (MiB) | ratio |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for case, batch, t, peak, bound in memory:
+            print(f"| {case} | {batch} | {t} | {peak:.1f} | {bound:.1f} | {peak / bound:.2f}x |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"ceilings": ceilings, "samples": samples}, f, indent=1)
+
+
+def exact_step_ratio(widths):
+    """A training step's multiply-adds over the forward pass's: forward, dW, and delta for every
+    layer but the first."""
+    layers = [i * o for i, o in zip(widths[:-1], widths[1:])]
+    return (2 * sum(layers) + sum(layers[1:])) / sum(layers)
 
 
 def timed(f):

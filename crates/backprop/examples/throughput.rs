@@ -181,6 +181,14 @@ fn macs_per_sample(arch: &Architecture) -> usize {
         .sum()
 }
 
+/// The process's peak resident memory (`VmHWM` on Linux), in bytes; `None` elsewhere.
+fn peak_rss_bytes() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// Runs `step` for `seconds` (after a warm-up) and returns (calls, elapsed seconds).
 fn time_loop(seconds: f64, mut step: impl FnMut(usize)) -> (usize, f64) {
     let warmup = Instant::now();
@@ -230,13 +238,22 @@ fn train(args: &Args) -> String {
         optimizer.step(net.parameters_mut(), ws.gradients(), lr);
     });
     let flops = 3.0 * 2.0 * (batch * macs_per_sample(&arch)) as f64;
+    let peak = peak_rss_bytes();
+    // What training must hold: the data, the parameters, the optimizer's state and one
+    // batch of activations (z and a of every layer).
+    let optimizer_values: usize = optimizer.state().buffers.iter().map(|(_, b)| b.len()).sum();
+    let activations = batch * 2 * arch.widths()[1..].iter().sum::<usize>();
+    let bound = 4 * (x.len() + y.len() + arch.parameter_count() + optimizer_values + activations);
+    let mib = |bytes: usize| bytes as f64 / (1u64 << 20) as f64;
     format!(
-        "{{\"engine\":\"backprop\",\"mode\":\"train\",\"config\":\"{}\",\"batch\":{batch},\"threads\":{},\"steps\":{steps},\"seconds\":{elapsed:.4},\"steps_per_s\":{:.3},\"samples_per_s\":{:.1},\"gflops\":{:.3},\"loss\":{last_loss:.6}}}",
+        "{{\"engine\":\"backprop\",\"mode\":\"train\",\"config\":\"{}\",\"batch\":{batch},\"threads\":{},\"steps\":{steps},\"seconds\":{elapsed:.4},\"steps_per_s\":{:.3},\"samples_per_s\":{:.1},\"gflops\":{:.3},\"loss\":{last_loss:.6},\"peak_rss_mib\":{},\"memory_bound_mib\":{:.2}}}",
         args.config,
         args.threads,
         steps as f64 / elapsed,
         (steps * batch) as f64 / elapsed,
         flops * steps as f64 / elapsed / 1e9,
+        peak.map_or("null".to_string(), |p| format!("{:.2}", mib(p))),
+        mib(bound),
     )
 }
 
