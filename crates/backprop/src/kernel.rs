@@ -98,6 +98,13 @@ unsafe fn blocked<T: Real, const NR: usize>(
     b: Operand<T>,
 ) {
     let fma = has_fma();
+    // f32 rows of A that are contiguous in k feed the AVX2 micro-kernel straight from memory:
+    // only a last panel of fewer than MR rows is packed.
+    let direct_a = cfg!(target_arch = "x86_64")
+        && fma
+        && std::mem::size_of::<T>() == 4
+        && NR == 16
+        && a.col_stride == 1;
     let kc_max = KC.min(k);
     let nc_max = NC.min(n).next_multiple_of(NR);
     let mc_max = MC.min(m).next_multiple_of(MR);
@@ -122,7 +129,8 @@ unsafe fn blocked<T: Real, const NR: usize>(
                 pack_b::<T, NR>(b_pack, b, pc, kc, jc, nc);
                 for ic in (0..m).step_by(MC) {
                     let mc = MC.min(m - ic);
-                    pack_a(a_pack, a, ic, mc, pc, kc);
+                    let full = if direct_a { mc - mc % MR } else { 0 };
+                    pack_a(a_pack.add(full * kc), a, ic + full, mc - full, pc, kc);
                     for jr in (0..nc).step_by(NR) {
                         let cols = NR.min(nc - jr);
                         let bp = b_pack.add(jr * kc);
@@ -138,7 +146,10 @@ unsafe fn blocked<T: Real, const NR: usize>(
                                 cols,
                                 first,
                             };
-                            if fma {
+                            if ir < full {
+                                let rows = a.ptr.add((ic + ir) * a.row_stride + pc);
+                                micro_f32_avx2_rows(kc, rows, a.row_stride, bp, tile)
+                            } else if fma {
                                 micro_fma::<T, NR>(kc, ap, bp, tile)
                             } else {
                                 micro_body::<T, NR, false>(kc, ap, bp, tile)
@@ -404,9 +415,54 @@ unsafe fn micro_fma<T: Real, const NR: usize>(
     micro_body::<T, NR, false>(kc, ap, bp, tile)
 }
 
+/// The AVX2 micro-kernel on a packed panel of `A` (value `(i, p)` at `ap[p·MR + i]`).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn micro_f32_avx2(kc: usize, ap: *const f32, bp: *const f32, tile: Tile<f32>) {
+    micro_f32_avx2_with(kc, |p, i| ap.add(p * MR + i), bp, tile)
+}
+
+/// The AVX2 micro-kernel on `MR` rows of `A` read in place: row `i` starts at
+/// `rows + i·row_stride`, its `kc` values contiguous. Same sums, same order, as on a packed
+/// panel.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn micro_f32_avx2_rows<T>(
+    kc: usize,
+    rows: *const T,
+    row_stride: usize,
+    bp: *const T,
+    tile: Tile<T>,
+) {
+    let rows = rows as *const f32;
+    let starts: [*const f32; MR] = std::array::from_fn(|i| rows.add(i * row_stride));
+    let tile = Tile {
+        c: tile.c as *mut f32,
+        c_rs: tile.c_rs,
+        c_cs: tile.c_cs,
+        rows: tile.rows,
+        cols: tile.cols,
+        first: tile.first,
+    };
+    micro_f32_avx2_with(kc, |p, i| starts[i].add(p), bp as *const f32, tile)
+}
+
+/// Never called off x86_64 (`direct_a` is false there).
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn micro_f32_avx2_rows<T>(_: usize, _: *const T, _: usize, _: *const T, _: Tile<T>) {
+    unreachable!("the AVX2 micro-kernel exists on x86_64 only")
+}
+
+/// The 6 × 16 AVX2 tile kernel; `a_at(p, i)` is where `A[i][p]` is.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn micro_f32_avx2_with(
+    kc: usize,
+    a_at: impl Fn(usize, usize) -> *const f32,
+    bp: *const f32,
+    tile: Tile<f32>,
+) {
     use std::arch::x86_64::*;
     let mut acc = [[_mm256_setzero_ps(); 2]; MR];
     // Bring the tile of C into cache while the products run.
@@ -417,7 +473,7 @@ unsafe fn micro_f32_avx2(kc: usize, ap: *const f32, bp: *const f32, tile: Tile<f
         let b0 = _mm256_loadu_ps(bp.add(p * 16));
         let b1 = _mm256_loadu_ps(bp.add(p * 16 + 8));
         for (i, acc) in acc.iter_mut().enumerate() {
-            let a = _mm256_broadcast_ss(&*ap.add(p * MR + i));
+            let a = _mm256_broadcast_ss(&*a_at(p, i));
             acc[0] = _mm256_fmadd_ps(a, b0, acc[0]);
             acc[1] = _mm256_fmadd_ps(a, b1, acc[1]);
         }
