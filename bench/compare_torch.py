@@ -273,7 +273,8 @@ def main():
                              f"{p_gf:.1f}"))
                 samples.append({"case": f"train {name}", "batch": batch, "threads": t,
                                 "backprop": bp, "torch": pt})
-                if bp[0].get("peak_rss_mib") is not None:
+                # Below 1 MiB of data the process's own few MiB are all there is to see.
+                if bp[0].get("peak_rss_mib") is not None and bp[0]["memory_bound_mib"] >= 1.0:
                     peak = median([s["peak_rss_mib"] for s in bp])
                     memory.append((f"train {name}", batch, t, peak, bp[0]["memory_bound_mib"]))
                 print_row(rows[-1])

@@ -9,7 +9,10 @@
 //! of the work: over `k` blocks in order, each block a sequential sum from its first term
 //! (`acc = 0; acc += a·b; …; C += acc`). The micro-kernel is one generic Rust function,
 //! compiled twice: with AVX2 + FMA (selected at run time, `a·b + acc` fused) and for the
-//! baseline target (`a·b` then `+ acc`), so any x86_64 (or other) CPU runs it.
+//! baseline target (`a·b` then `+ acc`), so any x86_64 (or other) CPU runs it. For `f32` with
+//! AVX2 a hand-written 6 × 16 kernel (unrolled by four) does the same sums in the same order;
+//! it reads rows of `A` that are contiguous in `k` in place instead of packing them, and
+//! transposed `f32` weights are packed by 8 × 8 register transposes.
 //!
 //! Matrix-vector products (`m` below [`MR`] with contiguous columns of `B`, as in
 //! single-sample inference `x·Wᵀ`) skip packing and use dot products instead.

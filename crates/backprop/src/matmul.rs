@@ -217,8 +217,10 @@ impl<'a, T> MatMut<'a, T> {
 /// `dst = lhs · rhs` or `dst += lhs · rhs`, single-threaded and allocation-free (see the
 /// kernel notes in the crate's `kernel` module).
 ///
-/// The engine parallelizes *around* this call (over fixed chunks of rows), never inside it,
-/// so a result never depends on the number of threads.
+/// The engine parallelizes *around* this call (over blocks of output columns), never inside
+/// it. Each output element is summed over `k` in an order that depends only on `k` (and on
+/// whether `lhs` has fewer than six rows, which selects dot products), not on `n` or on which
+/// columns a call is given, so a result never depends on the number of threads.
 ///
 /// # Panics
 /// If the shapes do not agree: `lhs` is `m × k`, `rhs` is `k × n`, `dst` is `m × n`.

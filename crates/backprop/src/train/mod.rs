@@ -40,10 +40,12 @@
 //! - every random choice (validation split, per-epoch shuffle, dropout masks) comes from
 //!   [`crate::Rng`] streams derived from `seed`, one stream per purpose, so turning dropout on
 //!   does not change the shuffle order or the split, and each is drawn on one thread;
-//! - the forward and backward passes split work into chunks whose size depends only on the
-//!   shapes, each summed in a fixed order (see the crate's parallel module), so the thread
-//!   count only decides who computes a chunk; losses, evaluation and optimizer updates are
-//!   sequential;
+//! - the forward and backward passes split each matrix product into column blocks, and the
+//!   kernel sums every output element in an order that depends only on the inner dimension,
+//!   not on the block (rows are cut only into fixed blocks; see the crate's parallel module),
+//!   so the thread count only decides who computes which elements; optimizer updates are
+//!   element-wise (shared among threads in pieces for large networks), and losses and
+//!   evaluation are sequential;
 //! - a run resumed with [`fit_resume`] from a [`TrainState`] saved after epoch `k` (and the
 //!   network's weights at that moment) ends bit-identical to an uninterrupted run, also after
 //!   a JSON round trip of the state.
