@@ -35,21 +35,23 @@ thread_local! {
     static PACK: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The most packing space any product needs, in `f64` words (the `f64` case, the larger),
-/// plus room to start it on a cache line.
-const MOST_PACK_WORDS: usize = (KC * NC + KC * MC) + 2 + ALIGN_WORDS;
+/// The most packing space any product of `T` needs, in `f64` words, plus room to start it
+/// on a cache line.
+const fn most_pack_words<T>() -> usize {
+    (KC * NC + KC * MC) * std::mem::size_of::<T>() / 8 + 2 + ALIGN_WORDS
+}
 
 /// Packed panels start on a 64-byte cache line, so that no vector load of a `B` row straddles
 /// two lines.
 const ALIGN_WORDS: usize = 64 / 8;
 
-/// Gives the calling thread the packing space of the largest product now, so that no later
-/// product on this thread allocates.
-pub(crate) fn reserve_packing_space() {
+/// Gives the calling thread the packing space of the largest product of `T` now, so that no
+/// later product of `T` on this thread allocates.
+pub(crate) fn reserve_packing_space<T>() {
     PACK.with(|pack| {
         let mut pack = pack.borrow_mut();
-        if pack.len() < MOST_PACK_WORDS {
-            pack.resize(MOST_PACK_WORDS, 0.0);
+        if pack.len() < most_pack_words::<T>() {
+            pack.resize(most_pack_words::<T>(), 0.0);
         }
     });
 }
@@ -119,7 +121,7 @@ unsafe fn blocked<T: Real, const NR: usize>(
         if pack.len() < words {
             // Take the largest size any product can need at once, so each thread allocates
             // its packing space exactly once, on its first product.
-            pack.resize(words.max(MOST_PACK_WORDS), 0.0);
+            pack.resize(words.max(most_pack_words::<T>()), 0.0);
         }
         let start = pack.as_mut_ptr();
         let base = start.add(start.align_offset(64).min(ALIGN_WORDS)) as *mut T;

@@ -277,13 +277,14 @@ pub fn matmul<T: Real>(dst: MatMut<'_, T>, accum: Accum, lhs: MatRef<'_, T>, rhs
 }
 
 /// Gives every thread of the current rayon pool (see `rayon::ThreadPool::install`) the
-/// scratch space of the largest [`matmul`] now, so that no product allocates afterwards.
+/// scratch space of the largest [`matmul`] of `T` now, so that no such product allocates
+/// afterwards.
 ///
 /// Training calls it once per `fit`; call it yourself before timing or counting the
 /// allocations of steps you run on a pool of your own. Without it, each thread takes that
 /// space on its first product, which on a busy machine may be long after the first step.
-pub fn reserve_thread_buffers() {
-    rayon::broadcast(|_| kernel::reserve_packing_space());
+pub fn reserve_thread_buffers<T: Real>() {
+    rayon::broadcast(|_| kernel::reserve_packing_space::<T>());
 }
 
 /// The naive triple loop, accumulating in `f64`: the reference [`matmul`] is tested against.
