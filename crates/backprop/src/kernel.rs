@@ -526,8 +526,24 @@ unsafe fn micro_f32_avx2_with(
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Set by tests to run the portable code paths on a CPU that has AVX2 and FMA.
+    static FORCE_PORTABLE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Makes the calling thread's products take the portable paths (`true`) or the detected ones.
+#[cfg(test)]
+pub(crate) fn force_portable(portable: bool) {
+    FORCE_PORTABLE.with(|f| f.set(portable));
+}
+
 /// Whether the CPU runs the fused (AVX2 + FMA) micro-kernel; detected once.
 fn has_fma() -> bool {
+    #[cfg(test)]
+    if FORCE_PORTABLE.with(|f| f.get()) {
+        return false;
+    }
     #[cfg(target_arch = "x86_64")]
     {
         use std::sync::OnceLock;

@@ -385,6 +385,14 @@ mod tests {
     }
 
     #[test]
+    fn portable_paths_match_reference_too() {
+        crate::kernel::force_portable(true);
+        check_against_reference::<f64>(1e-14);
+        check_against_reference::<f32>(1e-6);
+        crate::kernel::force_portable(false);
+    }
+
+    #[test]
     #[should_panic(expected = "matmul")]
     fn mismatched_shapes_panic() {
         let a = [0.0f32; 6];
