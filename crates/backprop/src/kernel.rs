@@ -207,34 +207,37 @@ unsafe fn pack_b<T: Real, const NR: usize>(
         let cols = NR.min(nc - jr);
         let panel = dst.add(jr * kc);
         let origin = b.ptr.add(pc * b.row_stride + (jc + jr) * b.col_stride);
-        if cols == NR {
-            // B column-major (a transposed weight, Wᵀ): gather one value from each of the
-            // `NR` columns, each read as a contiguous stream; 8 × 8 blocks at a time with
-            // AVX2 for f32.
-            #[cfg(target_arch = "x86_64")]
-            if NR == 16 && std::mem::size_of::<T>() == 4 && b.row_stride == 1 && has_fma() {
-                transpose_panel_f32_avx2(panel as *mut f32, origin as *const f32, b.col_stride, kc);
-                continue;
-            }
-            for p in 0..kc {
-                let src = origin.add(p * b.row_stride);
-                let out = panel.add(p * NR);
-                for j in 0..NR {
-                    *out.add(j) = *src.add(j * b.col_stride);
-                }
-            }
-        } else {
-            for p in 0..kc {
-                let src = origin.add(p * b.row_stride);
-                let out = panel.add(p * NR);
-                for j in 0..NR {
-                    *out.add(j) = if j < cols {
-                        *src.add(j * b.col_stride)
-                    } else {
-                        T::zero()
-                    };
-                }
-            }
+        // B column-major (a transposed weight, Wᵀ): gather one value from each of the `NR`
+        // columns, each read as a contiguous stream; 8 × 8 blocks at a time with AVX2 for f32.
+        #[cfg(target_arch = "x86_64")]
+        if cols == NR && NR == 16 && size_of::<T>() == 4 && b.row_stride == 1 && has_fma() {
+            let (panel, origin) = (panel as *mut f32, origin as *const f32);
+            transpose_panel_f32_avx2(panel, origin, b.col_stride, kc);
+            continue;
+        }
+        gather_panel::<T, NR>(panel, origin, b.row_stride, b.col_stride, kc, cols);
+    }
+}
+
+/// Writes a `kc × W` panel in order: `panel[p·W + i] = origin[p·depth_step + i·lane_step]` for
+/// the first `valid` lanes, zeros for the rest.
+unsafe fn gather_panel<T: Real, const W: usize>(
+    panel: *mut T,
+    origin: *const T,
+    depth_step: usize,
+    lane_step: usize,
+    kc: usize,
+    valid: usize,
+) {
+    for p in 0..kc {
+        let src = origin.add(p * depth_step);
+        let out = panel.add(p * W);
+        for i in 0..W {
+            *out.add(i) = if i < valid {
+                *src.add(i * lane_step)
+            } else {
+                T::zero()
+            };
         }
     }
 }
@@ -316,26 +319,8 @@ unsafe fn pack_a<T: Real>(dst: *mut T, a: Operand<T>, ic: usize, mc: usize, pc: 
                 let run = std::ptr::read_unaligned(origin.add(p * a.col_stride) as *const [T; MR]);
                 std::ptr::write_unaligned(panel.add(p * MR) as *mut [T; MR], run);
             }
-        } else if rows == MR {
-            for p in 0..kc {
-                let src = origin.add(p * a.col_stride);
-                let out = panel.add(p * MR);
-                for i in 0..MR {
-                    *out.add(i) = *src.add(i * a.row_stride);
-                }
-            }
         } else {
-            for p in 0..kc {
-                let src = origin.add(p * a.col_stride);
-                let out = panel.add(p * MR);
-                for i in 0..MR {
-                    *out.add(i) = if i < rows {
-                        *src.add(i * a.row_stride)
-                    } else {
-                        T::zero()
-                    };
-                }
-            }
+            gather_panel::<T, MR>(panel, origin, a.col_stride, a.row_stride, kc, rows);
         }
     }
 }
