@@ -642,6 +642,53 @@ mod tests {
     use super::*;
 
     #[test]
+    fn updates_shared_among_threads_give_the_same_bits() {
+        // Large enough to be split (see `update_in_parallel`), and not a multiple of a piece.
+        let len = 4 * UPDATE_CHUNK + 17;
+        let grads: Vec<f32> = (0..len)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 64.0)
+            .collect();
+        let momentum = OptimizerConfig::Sgd {
+            lr: 0.1,
+            momentum: 0.9,
+            dampening: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        };
+        for config in [momentum, OptimizerConfig::adam()] {
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let Ok(Solver::FirstOrder(mut optimizer)) = config.build::<f32>(len) else {
+                    unreachable!()
+                };
+                let mut params: Vec<f32> = (0..len).map(|i| (i % 13) as f32 / 13.0).collect();
+                pool.install(|| {
+                    assert_eq!(update_in_parallel(len), threads > 1);
+                    for _ in 0..3 {
+                        optimizer.step(&mut params, &grads, config.lr());
+                    }
+                });
+                params
+            };
+            let (one, three) = (run(1), run(3));
+            assert!(
+                one.iter()
+                    .zip(&three)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{}",
+                config.name()
+            );
+            assert_ne!(
+                one,
+                (0..len).map(|i| (i % 13) as f32 / 13.0).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
     fn constructors_have_pytorch_defaults_and_names() {
         let all = [
             (OptimizerConfig::sgd(0.1), "sgd", 0.1),
