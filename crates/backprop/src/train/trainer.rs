@@ -550,11 +550,11 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
     }
 }
 
-/// Whether every value is finite: `0 · v` is 0 for finite values and NaN otherwise, and a
-/// NaN survives the sum (a branch-free loop the compiler vectorizes).
+/// Whether every value is finite. Within each chunk an and-reduction of `is_finite`, which the
+/// compiler vectorizes (a sum would be a chain of dependent additions it may not reorder);
+/// the scan stops at the first chunk with a bad value.
 fn all_finite<T: Real>(values: &[T]) -> bool {
     values
-        .iter()
-        .fold(T::zero(), |acc, &v| acc + T::zero() * v)
-        .is_finite()
+        .chunks(1024)
+        .all(|chunk| chunk.iter().fold(true, |ok, v| ok & v.is_finite()))
 }
