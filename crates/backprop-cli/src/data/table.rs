@@ -70,17 +70,7 @@ impl Values {
     pub fn numbers(&self) -> Option<Vec<f64>> {
         match self {
             Values::Numbers(v) => Some(v.clone()),
-            Values::Bytes {
-                data,
-                start,
-                stride,
-                len,
-                divisor,
-            } => Some(
-                (0..*len)
-                    .map(|i| f64::from(data[start + i * stride]) / divisor)
-                    .collect(),
-            ),
+            Values::Bytes { len, .. } => (0..*len).map(|row| self.number(row)).collect(),
             Values::Text(_) => None,
         }
     }
