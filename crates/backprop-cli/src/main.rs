@@ -1,16 +1,12 @@
 //! The `backprop` command: train, evaluate, predict and inspect multilayer perceptrons.
 
-mod checkpoint;
 mod cli;
 mod commands;
-mod metrics;
 mod plot;
 mod progress;
 mod scoring;
 mod settings;
 mod train_settings;
-
-use backprop_cli::{data, model_file};
 
 use std::process::ExitCode;
 

@@ -4,8 +4,8 @@
 use anyhow::{bail, Context};
 use backprop::{Loss, Network, OutputActivation, Targets, Workspace};
 
-use crate::data::{self, EncodedTargets, LoadOptions, Preprocessor};
-use crate::model_file::Model;
+use backprop_data::{self, EncodedTargets, LoadOptions, Preprocessor};
+use backprop_data::model_file::Model;
 
 /// Data encoded with a model's preprocessing.
 pub struct ModelData {

@@ -9,7 +9,7 @@ use backprop::optim::OptimizerConfig;
 use backprop::{Activation, Loss};
 
 use crate::cli::{LossName, OptimizerName, ScaleName, Task as TaskName, TrainArgs};
-use crate::data::{Scaler, Task};
+use backprop_data::{Scaler, Task};
 use crate::settings::{loss_from_name, parse_widths};
 
 /// Hidden layer widths when `--layers` is not given.

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use backprop::safetensors_io::{network_from_tensors, read_safetensors};
+use backprop_data::pytorch::network_from_tensors;
+use backprop_data::safetensors::from_bytes as read_safetensors;
 use backprop::{Architecture, Network};
 use serde_json::Value;
 

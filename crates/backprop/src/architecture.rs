@@ -1,5 +1,7 @@
 //! The shape of a network: input width, hidden layers with their activations, and the output.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
@@ -139,5 +141,36 @@ impl Architecture {
             }
         }
         Ok(())
+    }
+}
+
+impl fmt::Display for Architecture {
+    /// The widths and activations from input to output: `784 → 256 relu → 128 relu → 10
+    /// softmax`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.inputs)?;
+        for layer in &self.hidden {
+            write!(f, " → {} {}", layer.units, layer.activation)?;
+        }
+        write!(f, " → {} {}", self.outputs, self.output)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_every_layer() {
+        let arch = Architecture::new(
+            784,
+            &[256, 128],
+            Activation::Relu,
+            10,
+            OutputActivation::Softmax,
+        );
+        assert_eq!(arch.to_string(), "784 → 256 relu → 128 relu → 10 softmax");
+        let linear = Architecture::new(3, &[], Activation::Tanh, 1, OutputActivation::Identity);
+        assert_eq!(linear.to_string(), "3 → 1 identity");
     }
 }

@@ -43,8 +43,9 @@
 //!
 //! Where to look next: [`train`] (the training loop, its settings and what is promised about
 //! determinism), [`optim`] and [`schedule`] (PyTorch's optimizers and schedules),
-//! [`gradcheck`] (backpropagation against finite differences), [`safetensors_io`] (model
-//! files), [`Network`] (parameters and inference).
+//! [`gradcheck`] (backpropagation against finite differences), [`metrics`] (scores of
+//! predictions), [`Network`] (parameters and inference). Files (datasets, the model file) are
+//! the `backprop-data` crate's: the engine reads and writes none.
 #![deny(missing_docs)]
 
 pub mod activation;
@@ -58,13 +59,14 @@ pub mod init;
 mod kernel;
 pub mod loss;
 pub mod matmul;
+pub mod metrics;
 pub mod network;
 pub mod optim;
 mod parallel;
+pub mod prediction;
 mod propagation;
 pub mod real;
 pub mod rng;
-pub mod safetensors_io;
 pub mod schedule;
 pub mod train;
 pub mod workspace;
@@ -75,6 +77,7 @@ pub use error::{Error, Result};
 pub use init::Init;
 pub use loss::{Loss, OutputActivation, Targets};
 pub use network::{NamedTensor, Network};
+pub use parallel::parallel_task_count;
 pub use real::Real;
 pub use rng::{Rng, RngState};
 pub use train::{fit, fit_resume, Dataset, TargetData, TrainConfig, TrainReport};

@@ -23,6 +23,17 @@ pub enum OutputActivation {
     Softmax,
 }
 
+impl std::fmt::Display for OutputActivation {
+    /// `identity`, `sigmoid` or `softmax`, as in the model file.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OutputActivation::Identity => "identity",
+            OutputActivation::Sigmoid => "sigmoid",
+            OutputActivation::Softmax => "softmax",
+        })
+    }
+}
+
 /// A training loss. The output activation follows from it (see [`Loss::output_activation`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -214,6 +214,32 @@ impl<T: Real> Network<T> {
             .collect()
     }
 
+    /// Adds an L2 penalty on the weights (not the biases) to a gradient in the layout of
+    /// [`Network::parameters`]: `∂/∂W += strength·W` for every layer, and returns the penalty
+    /// `strength/2 · Σ W²` to add to the loss. scikit-learn's `alpha` over a batch of `rows` rows
+    /// is `strength = alpha / rows`.
+    ///
+    /// # Panics
+    /// If `grads` is not as long as the parameters.
+    #[track_caller]
+    pub fn add_l2_penalty(&self, strength: f64, grads: &mut [T]) -> f64 {
+        assert_eq!(
+            grads.len(),
+            self.params.len(),
+            "l2 penalty: gradient length"
+        );
+        let factor = T::from_f64(strength);
+        let mut squares = 0.0;
+        for slot in &self.slots {
+            let weights = &self.params[slot.weight.clone()];
+            for (g, &w) in grads[slot.weight.clone()].iter_mut().zip(weights) {
+                *g += factor * w;
+                squares += w.as_f64() * w.as_f64();
+            }
+        }
+        0.5 * strength * squares
+    }
+
     /// The same network in another precision.
     pub fn cast<U: Real>(&self) -> Network<U> {
         Network {

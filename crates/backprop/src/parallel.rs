@@ -10,6 +10,7 @@
 //! rows are cut only into fixed blocks of [`ROW_CHUNK`], which depend on the shapes alone.
 
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -147,6 +148,24 @@ where
     run_all(cols.div_ceil(width), work, run);
 }
 
+/// Tasks handed to a thread pool of more than one thread so far, in this process.
+static PARALLEL_TASKS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts `tasks` pieces of work handed to the thread pool together (see
+/// [`parallel_task_count`]).
+pub(crate) fn count_parallel_tasks(tasks: usize) {
+    PARALLEL_TASKS.fetch_add(tasks, Ordering::Relaxed);
+}
+
+/// How many pieces of work (column blocks of a matrix product, pieces of an optimizer update)
+/// this process has handed to a thread pool of more than one thread, split among its threads
+/// rather than run on the calling one. A diagnostic: a test that claims "the same bits on 1
+/// and 2 threads" reads it before and after the 2-thread run to prove the work was really
+/// split.
+pub fn parallel_task_count() -> usize {
+    PARALLEL_TASKS.load(Ordering::Relaxed)
+}
+
 /// Runs `run(0)`, ..., `run(tasks - 1)`: in parallel when there is enough work to share.
 fn run_all<F>(tasks: usize, work: usize, run: F)
 where
@@ -155,6 +174,7 @@ where
     if tasks <= 1 || work < PARALLEL_MIN_WORK || rayon::current_num_threads() == 1 {
         (0..tasks).for_each(run);
     } else {
+        count_parallel_tasks(tasks);
         (0..tasks).into_par_iter().for_each(run);
     }
 }

@@ -7,6 +7,7 @@ use crate::loss::{Loss, Targets};
 use crate::matmul::{matmul, Accum, MatRef};
 use crate::network::Network;
 use crate::parallel::{for_each_column_block, for_each_tile, Columns};
+use crate::prediction::argmax_rows;
 use crate::real::Real;
 use crate::workspace::Workspace;
 
@@ -288,26 +289,13 @@ impl<T: Real> Network<T> {
     pub fn predict_classes(&self, x: &[T]) -> Vec<usize> {
         let outputs = self.architecture().outputs;
         let scores = self.predict(x);
-        scores
-            .chunks_exact(outputs)
-            .map(|row| {
-                if outputs == 1 {
-                    usize::from(row[0] >= T::from_f64(0.5))
-                } else {
-                    argmax(row)
-                }
-            })
-            .collect()
-    }
-}
-
-/// Index of the largest value (the first one on ties).
-pub(crate) fn argmax<T: Real>(row: &[T]) -> usize {
-    let mut best = 0;
-    for (i, v) in row.iter().enumerate() {
-        if *v > row[best] {
-            best = i;
+        if outputs == 1 {
+            scores
+                .iter()
+                .map(|&p| usize::from(p >= T::from_f64(0.5)))
+                .collect()
+        } else {
+            argmax_rows(&scores, outputs)
         }
     }
-    best
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::data::builtin;
+use backprop_data::builtin;
 
 /// Prints each built-in dataset's name and description.
 pub fn run() -> anyhow::Result<ExitCode> {

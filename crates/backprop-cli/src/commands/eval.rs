@@ -6,9 +6,9 @@ use anyhow::Context;
 use serde_json::json;
 
 use crate::cli::EvalArgs;
-use crate::data::EncodedTargets;
-use crate::metrics;
-use crate::model_file::Model;
+use backprop_data::EncodedTargets;
+use backprop::metrics;
+use backprop_data::model_file::Model;
 use crate::scoring::{classes_from, engine_targets, load_for_model, mean_loss, predictions};
 
 /// Loads the model and the data, predicts, and prints the metrics.

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use crate::cli::InspectArgs;
-use crate::model_file::Model;
+use backprop_data::model_file::Model;
 use crate::scoring::preprocessor;
 
 /// Prints the architecture, parameter count, preprocessing, classes and training summary.
@@ -44,7 +44,7 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
         let one_hot = pre
             .features
             .iter()
-            .filter(|f| matches!(f.encoding, crate::data::Encoding::OneHot { .. }))
+            .filter(|f| matches!(f.encoding, backprop_data::Encoding::OneHot { .. }))
             .count();
         writeln!(
             out,

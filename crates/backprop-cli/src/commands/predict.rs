@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 
 use crate::cli::PredictArgs;
-use crate::model_file::write_atomic;
-use crate::model_file::Model;
+use backprop_data::model_file::write_atomic;
+use backprop_data::model_file::Model;
 use crate::scoring::{classes_from, load_for_model, predictions};
 
 /// Writes one row per input row: the prediction, then (with `--proba`) one probability per class.

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use backprop::safetensors_io::architecture_from_shapes;
+use backprop_data::pytorch::architecture_from_shapes;
 use backprop::train::{
     fit, fit_resume, Checkpoint, Control, EarlyStopping, EpochInfo, Observer, StepInfo,
     TrainConfig, TrainReport, TrainState, Validation,
@@ -20,11 +20,11 @@ use backprop::train::{
 use backprop::{Architecture, Dataset, Init, Loss, Network, OutputActivation};
 use serde_json::{json, Value};
 
-use crate::checkpoint::{self, CheckpointWriter};
+use backprop_data::checkpoint::{self, CheckpointWriter};
 use crate::cli::TrainArgs;
-use crate::data::{self, EncodedTargets, LoadOptions, Preprocessor, Scaler};
-use crate::metrics;
-use crate::model_file::{load_initial_weights, Model, ModelMetadata};
+use backprop_data::{self, EncodedTargets, LoadOptions, Preprocessor, Scaler};
+use backprop::metrics;
+use backprop_data::model_file::{load_initial_weights, Model, ModelMetadata};
 use crate::plot;
 use crate::progress::{number, Progress};
 use crate::scoring::{classes_from, engine_targets, mean_loss, predictions, EngineTargets};

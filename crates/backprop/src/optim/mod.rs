@@ -259,6 +259,89 @@ impl OptimizerConfig {
         }
     }
 
+    /// The optimizer called `name` (`sgd`, `adam`, `adamw`, `rmsprop`, `adagrad`, `rprop` or
+    /// `lbfgs`, as [`OptimizerConfig::name`] gives them) with PyTorch's defaults; SGD, which
+    /// has no default rate in PyTorch, gets `lr = 0.01`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the known optimizers.
+    pub fn by_name(name: &str) -> Result<Self> {
+        Ok(match name {
+            "sgd" => OptimizerConfig::sgd(0.01),
+            "adam" => OptimizerConfig::adam(),
+            "adamw" => OptimizerConfig::adamw(),
+            "rmsprop" => OptimizerConfig::rmsprop(),
+            "adagrad" => OptimizerConfig::adagrad(),
+            "rprop" => OptimizerConfig::rprop(),
+            "lbfgs" => OptimizerConfig::lbfgs(),
+            _ => {
+                return Err(Error::InvalidConfig(format!(
+                    "unknown optimizer {name:?}: expected one of sgd, adam, adamw, rmsprop, \
+                     adagrad, rprop, lbfgs"
+                )))
+            }
+        })
+    }
+
+    /// The same settings with momentum `value` (SGD and RMSprop).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an optimizer without momentum.
+    pub fn with_momentum(mut self, value: f64) -> Result<Self> {
+        match &mut self {
+            OptimizerConfig::Sgd { momentum, .. } | OptimizerConfig::RmsProp { momentum, .. } => {
+                *momentum = value
+            }
+            other => {
+                return Err(Error::InvalidConfig(format!(
+                    "momentum applies to sgd and rmsprop, not {}",
+                    other.name()
+                )))
+            }
+        }
+        Ok(self)
+    }
+
+    /// The same settings with Nesterov momentum on or off (SGD).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when turning it on for another optimizer.
+    pub fn with_nesterov(mut self, on: bool) -> Result<Self> {
+        match &mut self {
+            OptimizerConfig::Sgd { nesterov, .. } => *nesterov = on,
+            other if on => {
+                return Err(Error::InvalidConfig(format!(
+                    "nesterov applies to sgd, not {}",
+                    other.name()
+                )))
+            }
+            _ => {}
+        }
+        Ok(self)
+    }
+
+    /// The same settings with weight decay `value` (every optimizer but Rprop and L-BFGS;
+    /// decoupled for AdamW, added to the gradient for the others).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for Rprop and L-BFGS.
+    pub fn with_weight_decay(mut self, value: f64) -> Result<Self> {
+        match &mut self {
+            OptimizerConfig::Sgd { weight_decay, .. }
+            | OptimizerConfig::Adam { weight_decay, .. }
+            | OptimizerConfig::AdamW { weight_decay, .. }
+            | OptimizerConfig::RmsProp { weight_decay, .. }
+            | OptimizerConfig::Adagrad { weight_decay, .. } => *weight_decay = value,
+            other => {
+                return Err(Error::InvalidConfig(format!(
+                    "weight decay does not apply to {}",
+                    other.name()
+                )))
+            }
+        }
+        Ok(self)
+    }
+
     /// The configured learning rate.
     pub fn lr(&self) -> f64 {
         match *self {
@@ -701,6 +784,8 @@ mod tests {
         ];
         for (config, name, lr) in all {
             assert_eq!(config.name(), name);
+            let by_name = OptimizerConfig::by_name(name).unwrap();
+            assert_eq!(by_name.name(), name);
             assert_eq!(config.lr(), lr);
             assert_eq!(config.clone().with_lr(0.5).lr(), 0.5);
             config.validate().unwrap();
@@ -714,6 +799,26 @@ mod tests {
         assert!(matches!(
             OptimizerConfig::adamw(),
             OptimizerConfig::AdamW { weight_decay, .. } if weight_decay == 1e-2
+        ));
+    }
+
+    #[test]
+    fn options_an_optimizer_lacks_are_errors() {
+        assert!(OptimizerConfig::by_name("sgdd").is_err());
+        let adam = OptimizerConfig::adam();
+        assert!(adam.clone().with_momentum(0.9).is_err());
+        assert!(adam.clone().with_nesterov(true).is_err());
+        assert!(adam.clone().with_nesterov(false).is_ok());
+        assert!(OptimizerConfig::lbfgs().with_weight_decay(0.1).is_err());
+        let sgd = OptimizerConfig::sgd(0.1)
+            .with_momentum(0.9)
+            .and_then(|c| c.with_nesterov(true))
+            .and_then(|c| c.with_weight_decay(1e-4))
+            .unwrap();
+        assert!(matches!(
+            sgd,
+            OptimizerConfig::Sgd { momentum, nesterov: true, weight_decay, .. }
+                if momentum == 0.9 && weight_decay == 1e-4
         ));
     }
 

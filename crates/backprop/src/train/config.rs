@@ -72,6 +72,11 @@ pub struct TrainConfig {
     /// Inverted-dropout probability on every hidden layer during training, in `[0, 1)`
     /// (default 0: off).
     pub dropout: f64,
+    /// L2 penalty on the weights (not the biases), as scikit-learn's `alpha`: each batch's
+    /// mean loss gains `α/(2·rows)·Σ W²` and the weights' gradient `α/rows·W` (default 0:
+    /// off). Unlike an optimizer's `weight_decay` it leaves the biases alone, and it works the
+    /// same with every optimizer.
+    pub l2_penalty: f64,
     /// Worker threads (default `None`: one per core). Results do not depend on it.
     pub threads: Option<usize>,
 }
@@ -89,6 +94,7 @@ impl Default for TrainConfig {
             validation: Validation::None,
             early_stopping: None,
             dropout: 0.0,
+            l2_penalty: 0.0,
             threads: None,
         }
     }
@@ -131,6 +137,12 @@ impl TrainConfig {
         }
         if !(self.dropout >= 0.0 && self.dropout < 1.0) {
             return bad(format!("dropout must be in [0, 1), got {}", self.dropout));
+        }
+        if !(self.l2_penalty.is_finite() && self.l2_penalty >= 0.0) {
+            return bad(format!(
+                "l2_penalty must be finite and at least 0, got {}",
+                self.l2_penalty
+            ));
         }
         if self.threads == Some(0) {
             return bad("threads must be at least 1 (or unset for all cores)".into());
@@ -177,6 +189,7 @@ mod tests {
             Box::new(|c| c.validation = Validation::Fraction(1.0)),
             Box::new(|c| c.early_stopping = Some(EarlyStopping::new(0))),
             Box::new(|c| c.dropout = 1.0),
+            Box::new(|c| c.l2_penalty = -1.0),
             Box::new(|c| c.threads = Some(0)),
         ];
         for change in cases {

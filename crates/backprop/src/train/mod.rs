@@ -72,6 +72,7 @@ mod trainer;
 
 pub use config::{EarlyStopping, TrainConfig, Validation};
 pub use dataset::{Dataset, TargetData};
+pub use evaluate::{evaluate, evaluate_with_predictions, Evaluation};
 pub use observer::{Checkpoint, Control, EpochInfo, NoObserver, Observer, StepInfo};
 pub use split::split_validation;
 pub use state::{EarlyStoppingState, TrainState};

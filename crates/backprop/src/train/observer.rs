@@ -47,6 +47,10 @@ pub struct EpochInfo {
     pub val_loss: Option<f64>,
     /// Validation accuracy in `[0, 1]` for classification with validation data.
     pub val_accuracy: Option<f64>,
+    /// Validation R² for regression with validation data (see
+    /// [`crate::train::Evaluation::r2`]).
+    #[serde(default)]
+    pub val_r2: Option<f64>,
     /// The learning rate used during the epoch.
     pub lr: f64,
     /// Wall-clock seconds of the epoch, validation included.

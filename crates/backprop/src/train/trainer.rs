@@ -18,7 +18,7 @@ use crate::train::batch::Batch;
 use crate::train::config::{TrainConfig, Validation};
 use crate::train::dataset::Dataset;
 use crate::train::early_stopping::Tracker;
-use crate::train::evaluate::{batch_weight, correct, evaluate, Tally, EVAL_BLOCK};
+use crate::train::evaluate::{batch_weight, correct, evaluate_in, Evaluation, Tally, EVAL_BLOCK};
 use crate::train::observer::{Checkpoint, Control, EpochInfo, Observer, StepInfo};
 use crate::train::split::split_validation;
 use crate::train::state::TrainState;
@@ -61,6 +61,23 @@ pub struct TrainReport {
     pub final_train_loss: Option<f64>,
     /// The validation loss of the epoch whose weights the network now holds.
     pub final_val_loss: Option<f64>,
+}
+
+impl TrainReport {
+    /// The 1-based epoch whose weights the network holds after training: the best epoch when
+    /// early stopping restored it, else the last epoch run (`None` if no epoch ran).
+    pub fn kept_epoch(&self) -> Option<usize> {
+        if self.restored_best {
+            self.best_epoch
+        } else {
+            self.history.last().map(|info| info.epoch)
+        }
+    }
+
+    /// The report of the [`TrainReport::kept_epoch`] (its losses, accuracies and R²).
+    pub fn kept(&self) -> Option<&EpochInfo> {
+        self.kept_epoch().and_then(|e| self.history.get(e - 1))
+    }
 }
 
 /// Trains `net` in place on `train`, evaluating on `validation` (or on a split of `train`,
@@ -187,7 +204,7 @@ impl<T: Real> ValidationRows<'_, T> {
         }
     }
 
-    /// Mean loss and accuracy of `net` on these rows (`train` is the data they were split
+    /// Loss, accuracy and R² of `net` on these rows (`train` is the data they were split
     /// from); the same bits as evaluating a copy of them.
     fn evaluate(
         &mut self,
@@ -195,14 +212,14 @@ impl<T: Real> ValidationRows<'_, T> {
         loss: &Loss,
         train: &Dataset<'_, T>,
         ws: &mut Workspace<T>,
-    ) -> (f64, Option<f64>) {
+    ) -> Evaluation {
         match self {
-            ValidationRows::Given(data) => evaluate(net, loss, data, ws),
+            ValidationRows::Given(data) => evaluate_in(net, loss, data, ws),
             ValidationRows::Split { indices, block } => {
-                let mut tally = Tally::new();
+                let mut tally = Tally::new(net);
                 for piece in indices.chunks(ws.capacity().max(1)) {
                     block.gather(train, piece);
-                    tally.add(net, loss, &block.view(), ws);
+                    tally.add(net, loss, &block.view(), ws, None);
                 }
                 tally.result()
             }
@@ -364,20 +381,19 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
                 Solver::Lbfgs(_) => self.lbfgs_epoch(epoch, lr, observer)?,
             };
             let train_seconds = start.elapsed().as_secs_f64();
-            let (val_loss, val_accuracy) = match &mut self.validation {
-                Some((rows, ws)) => {
-                    let (loss, accuracy) = rows.evaluate(self.net, self.loss, &self.train, ws);
-                    (Some(loss), accuracy)
-                }
-                None => (None, None),
+            let validation = match &mut self.validation {
+                Some((rows, ws)) => Some(rows.evaluate(self.net, self.loss, &self.train, ws)),
+                None => None,
             };
+            let val_loss = validation.map(|v| v.loss);
             let info = EpochInfo {
                 epoch,
                 epochs,
                 train_loss,
                 train_accuracy,
                 val_loss,
-                val_accuracy,
+                val_accuracy: validation.and_then(|v| v.accuracy),
+                val_r2: validation.and_then(|v| v.r2),
                 lr,
                 seconds: start.elapsed().as_secs_f64(),
                 samples_per_second: self.train_indices.len() as f64 / train_seconds.max(1e-12),
@@ -405,22 +421,21 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
             }
         }
         let restored_best = self.tracker.restore_best(self.net.parameters_mut());
-        let final_epoch = if restored_best {
-            self.tracker.best_epoch()
-        } else {
-            self.history.last().map(|info| info.epoch)
-        };
-        let final_info = final_epoch.and_then(|e| self.history.get(e - 1));
-        Ok(TrainReport {
+        let mut report = TrainReport {
             best_epoch: self.tracker.best_epoch(),
             best_loss: self.tracker.best_loss(),
             stop_reason,
             stopped_early: stop_reason != StopReason::Completed,
             restored_best,
-            final_train_loss: final_info.map(|info| info.train_loss),
-            final_val_loss: final_info.and_then(|info| info.val_loss),
+            final_train_loss: None,
+            final_val_loss: None,
             history: self.history,
-        })
+        };
+        if let Some(kept) = report.kept() {
+            (report.final_train_loss, report.final_val_loss) =
+                (Some(kept.train_loss), kept.val_loss);
+        }
+        Ok(report)
     }
 
     /// One pass over the shuffled training rows; returns the epoch's mean loss and accuracy.
@@ -454,9 +469,13 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
                 self.ws.sample_dropout(p, rows, &mut self.dropout_rng);
             }
             self.net.forward(batch.x, rows, &mut self.ws, dropout);
-            let loss = self
+            let mut loss = self
                 .net
                 .backward(batch.x, rows, batch.targets, self.loss, &mut self.ws);
+            if self.config.l2_penalty > 0.0 {
+                let strength = self.config.l2_penalty / rows as f64;
+                loss += self.net.add_l2_penalty(strength, self.ws.gradients_mut());
+            }
             // Check before stepping, so a bad batch never reaches the weights.
             if !loss.is_finite() {
                 return Err(Error::Diverged { epoch, step, loss });
@@ -521,10 +540,14 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
         let batch = self.batch.view();
         let rows = batch.rows();
         let (loss_fn, ws) = (self.loss, &mut self.ws);
+        let l2_strength = self.config.l2_penalty / rows as f64;
         self.backup.copy_from_slice(self.net.parameters());
         let loss = lbfgs.step(self.net.parameters_mut(), lr, |params, grads| {
             trial.parameters_mut().copy_from_slice(params);
-            let loss = trial.loss_and_gradient(batch.x, rows, batch.targets, loss_fn, ws);
+            let mut loss = trial.loss_and_gradient(batch.x, rows, batch.targets, loss_fn, ws);
+            if l2_strength > 0.0 {
+                loss += trial.add_l2_penalty(l2_strength, ws.gradients_mut());
+            }
             grads.copy_from_slice(ws.gradients());
             loss
         });

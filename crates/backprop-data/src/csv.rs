@@ -4,9 +4,9 @@
 //! line has tabs and no commas is read as tab-separated too. Cells are trimmed and kept as
 //! text; blank lines are skipped. Quoted fields follow RFC 4180.
 
-use super::error::{DataError, Location, Position, Result};
-use super::table::{Column, Table, TextCells, Values};
-use super::TargetSelect;
+use crate::error::{Error, Location, Position, Result};
+use crate::source::TargetSelect;
+use crate::table::{Column, Table, TextCells, Values};
 use flate2::read::MultiGzDecoder;
 use std::cell::RefCell;
 use std::fs::File;
@@ -17,7 +17,7 @@ use std::rc::Rc;
 /// Reads a CSV or TSV file (`.gz` allowed) and picks its target column.
 pub fn load(path: &Path, target: &TargetSelect) -> Result<Table> {
     let name = path.display().to_string();
-    let file = File::open(path).map_err(|cause| DataError::Io {
+    let file = File::open(path).map_err(|cause| Error::Io {
         path: name.clone(),
         cause,
     })?;
@@ -40,7 +40,7 @@ pub fn load(path: &Path, target: &TargetSelect) -> Result<Table> {
 
 /// Whether the first line (as far as the buffer reaches) has tabs and no commas.
 fn header_looks_tab_separated(reader: &mut impl BufRead, name: &str) -> Result<bool> {
-    let buffer = reader.fill_buf().map_err(|cause| DataError::Io {
+    let buffer = reader.fill_buf().map_err(|cause| Error::Io {
         path: name.to_string(),
         cause,
     })?;
@@ -71,7 +71,7 @@ pub fn read(input: impl Read, delimiter: u8, name: &str, target: &TargetSelect) 
     };
     let header = reader.headers().map_err(csv_error)?.clone();
     if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
-        return Err(DataError::Empty {
+        return Err(Error::Empty {
             file: name.to_string(),
         });
     }
@@ -85,7 +85,7 @@ pub fn read(input: impl Read, delimiter: u8, name: &str, target: &TargetSelect) 
     while reader.read_record(&mut record).map_err(csv_error)? {
         let line = line_of(record.position().map_or(0, |p| p.byte()));
         if record.len() != names.len() {
-            return Err(DataError::Ragged {
+            return Err(Error::Ragged {
                 location: Location {
                     file: name.to_string(),
                     position: Position::Line(line),
@@ -100,7 +100,7 @@ pub fn read(input: impl Read, delimiter: u8, name: &str, target: &TargetSelect) 
         lines.push(line);
     }
     if lines.is_empty() {
-        return Err(DataError::NoRows {
+        return Err(Error::NoRows {
             file: name.to_string(),
         });
     }
@@ -118,20 +118,20 @@ pub fn read(input: impl Read, delimiter: u8, name: &str, target: &TargetSelect) 
     Ok(Table::from_lines(name.to_string(), columns, target, lines))
 }
 
-fn convert_error(error: ::csv::Error, name: &str, line: u64) -> DataError {
+fn convert_error(error: ::csv::Error, name: &str, line: u64) -> Error {
     match error.into_kind() {
-        ::csv::ErrorKind::Io(cause) => DataError::Io {
+        ::csv::ErrorKind::Io(cause) => Error::Io {
             path: name.to_string(),
             cause,
         },
-        ::csv::ErrorKind::Utf8 { err, .. } => DataError::Csv {
+        ::csv::ErrorKind::Utf8 { err, .. } => Error::Csv {
             location: Location {
                 file: name.to_string(),
                 position: Position::Line(line),
             },
             message: format!("the text is not valid UTF-8 ({err})"),
         },
-        other => DataError::Csv {
+        other => Error::Csv {
             location: Location {
                 file: name.to_string(),
                 position: Position::Line(line),
@@ -191,13 +191,13 @@ impl<R: Read> Read for NewlineIndex<R> {
 fn check_names(names: &[String], file: &str) -> Result<()> {
     for (i, name) in names.iter().enumerate() {
         if name.is_empty() {
-            return Err(DataError::EmptyColumnName {
+            return Err(Error::EmptyColumnName {
                 file: file.to_string(),
                 number: i + 1,
             });
         }
         if let Some(first) = names[..i].iter().position(|n| n == name) {
-            return Err(DataError::DuplicateColumn {
+            return Err(Error::DuplicateColumn {
                 file: file.to_string(),
                 name: name.clone(),
                 first: first + 1,
@@ -224,10 +224,10 @@ fn resolve_target(names: &[String], target: &TargetSelect, file: &str) -> Result
                 } else {
                     format!("\"{spec}\"")
                 };
-                return Err(DataError::UnknownTarget {
+                return Err(Error::UnknownTarget {
                     file: file.to_string(),
                     target,
-                    columns: super::error::join_limited(names, 20),
+                    columns: crate::error::join_limited(names, 20),
                 });
             }
             found

@@ -6,8 +6,8 @@
 //! Features are named `x0, x1, …`; the target column is named `y`. Without a `y` file the
 //! table has no target (enough for `predict`).
 
-use super::error::{DataError, Location, Position, Result};
-use super::table::{Column, Table, Values};
+use crate::error::{Error, Location, Position, Result};
+use crate::table::{Column, Table, Values};
 use std::path::{Path, PathBuf};
 
 /// The `y` file that goes with an `X` file (`…X.npy` → `…y.npy`); `None` if the name does
@@ -22,12 +22,12 @@ pub fn targets_path(features: &Path) -> Option<PathBuf> {
 pub fn load(features: &Path) -> Result<Table> {
     let name = features.display().to_string();
     let y_path =
-        targets_path(features).ok_or_else(|| DataError::UnknownFormat { path: name.clone() })?;
+        targets_path(features).ok_or_else(|| Error::UnknownFormat { path: name.clone() })?;
     let x = Array::parse(&read(features)?, &name)?;
     let (rows, cols) = match x.shape[..] {
         [rows, cols] => (rows, cols),
         _ => {
-            return Err(DataError::Format {
+            return Err(Error::Format {
                 file: name,
                 message: format!(
                     "expected a 2-D array (rows × features), found shape {:?}",
@@ -62,7 +62,7 @@ pub fn load(features: &Path) -> Result<Table> {
         let y_name = y_path.display().to_string();
         let y = Array::parse(&read(&y_path)?, &y_name)?;
         if !(y.shape.len() == 1 || (y.shape.len() == 2 && y.shape[1] == 1)) || y.shape[0] != rows {
-            return Err(DataError::Format {
+            return Err(Error::Format {
                 file: y_name,
                 message: format!(
                     "expected shape ({rows},) to match {name}, found {:?}",
@@ -91,7 +91,7 @@ fn finite(v: f64, file: &str, row: usize, column: &str, number: usize) -> Result
     if v.is_finite() {
         return Ok(v);
     }
-    Err(DataError::NotFinite {
+    Err(Error::NotFinite {
         location: Location {
             file: file.to_string(),
             position: Position::Record(row as u64 + 1),
@@ -103,7 +103,7 @@ fn finite(v: f64, file: &str, row: usize, column: &str, number: usize) -> Result
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|cause| DataError::Io {
+    std::fs::read(path).map_err(|cause| Error::Io {
         path: path.display().to_string(),
         cause,
     })
@@ -120,7 +120,7 @@ pub(crate) struct Array {
 impl Array {
     /// Decodes a whole `.npy` file.
     pub fn parse(bytes: &[u8], name: &str) -> Result<Self> {
-        let error = |message: String| DataError::Format {
+        let error = |message: String| Error::Format {
             file: name.to_string(),
             message,
         };
@@ -209,7 +209,7 @@ impl Array {
 /// An integer as `f64`, refusing those beyond 2^53 that would be rounded.
 fn exact(v: i128, name: &str) -> Result<f64> {
     if v.unsigned_abs() > 1 << 53 {
-        return Err(DataError::Format {
+        return Err(Error::Format {
             file: name.to_string(),
             message: format!("the integer {v} cannot be represented exactly as a float"),
         });

@@ -1,8 +1,8 @@
 //! The target column: deciding between classification and regression, naming the classes,
 //! and encoding targets as class indices or values.
 
-use super::error::{join_limited, DataError, Result};
-use super::table::{classify, number_name, Cell, Column, Table, Values};
+use crate::error::{join_limited, Error, Result};
+use crate::table::{classify, number_name, Cell, Column, Table, Values};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -99,12 +99,10 @@ impl TargetSchema {
     /// automatic choice (classification when the target is text, or holds at most
     /// [`MAX_AUTO_CLASSES`] distinct integers and fewer distinct values than half the rows).
     pub fn fit(table: &Table, task: Option<Task>) -> Result<Self> {
-        let column = table
-            .target_column()
-            .ok_or_else(|| DataError::MissingTarget {
-                file: table.source.clone(),
-                column: "(none chosen)".to_string(),
-            })?;
+        let column = table.target_column().ok_or_else(|| Error::MissingTarget {
+            file: table.source.clone(),
+            column: "(none chosen)".to_string(),
+        })?;
         let name = column.name.clone();
         let numbers = scan(table, column)?;
         let task = task.unwrap_or_else(|| match &numbers {
@@ -151,7 +149,7 @@ impl TargetSchema {
         };
         if let TargetSchema::Classify { classes, name, .. } = &schema {
             if classes.len() < 2 {
-                return Err(DataError::SingleClass {
+                return Err(Error::SingleClass {
                     file: table.source.clone(),
                     column: name.clone(),
                     class: classes[0].clone(),
@@ -165,7 +163,7 @@ impl TargetSchema {
     pub fn encode(&self, table: &Table) -> Result<EncodedTargets> {
         let column = table
             .column(self.name())
-            .ok_or_else(|| DataError::MissingTarget {
+            .ok_or_else(|| Error::MissingTarget {
                 file: table.source.clone(),
                 column: self.name().to_string(),
             })?;
@@ -180,7 +178,7 @@ impl TargetSchema {
             TargetSchema::Classify {
                 classes, numeric, ..
             } => {
-                let unseen = |row: usize, value: &str| DataError::UnseenClass {
+                let unseen = |row: usize, value: &str| Error::UnseenClass {
                     location: table.location(column, row),
                     column: column.name.clone(),
                     number: column.number,
@@ -247,7 +245,7 @@ fn distinct_sorted(values: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{csv, TargetSelect};
+    use crate::{csv, TargetSelect};
 
     fn table(body: &str) -> Table {
         csv::read(body.as_bytes(), b',', "t.csv", &TargetSelect::Last).unwrap()

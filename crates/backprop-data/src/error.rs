@@ -1,4 +1,5 @@
-//! The errors that bad input data can cause, each naming where the problem is.
+//! The one error type of the data layer: everything a data file, a model file or a
+//! checkpoint can get wrong, each message naming where the problem is.
 
 use std::fmt;
 
@@ -29,12 +30,14 @@ impl fmt::Display for Location {
     }
 }
 
-/// Everything that can be wrong with input data.
+/// Everything that can be wrong with input data, a model file or a checkpoint.
 ///
 /// Messages start with the location, like `data.csv:17: column "age" (3): "abc" is not a
-/// number`; column numbers are 1-based, as a spreadsheet shows them.
+/// number`; column numbers are 1-based, as a spreadsheet shows them. A message is complete on
+/// its own (`to_string()` says everything; no variant hides a cause behind
+/// [`std::error::Error::source`]), so every front end can show it as it is.
 #[derive(Debug, thiserror::Error)]
-pub enum DataError {
+pub enum Error {
     /// The file could not be opened or read.
     #[error("{path}: {cause}")]
     Io {
@@ -269,10 +272,56 @@ pub enum DataError {
         /// The path.
         path: String,
     },
+    /// The bytes of a model or weights file are not a valid safetensors file, or its
+    /// metadata does not describe a backprop model (the message says what is wrong).
+    #[error("{0}")]
+    InvalidModel(String),
+    /// The engine refused a network, tensor or setting read from a file.
+    #[error(transparent)]
+    Engine(#[from] backprop::Error),
+    /// A model file could not be read or is not a valid model.
+    #[error("cannot load the model {path}: {cause}")]
+    LoadModel {
+        /// The model file.
+        path: String,
+        /// What went wrong.
+        cause: Box<Error>,
+    },
+    /// A file could not be written (the existing file, if any, is left as it was).
+    #[error("cannot write {path}: {cause}")]
+    Write {
+        /// The file.
+        path: String,
+        /// What the operating system said.
+        cause: std::io::Error,
+    },
+    /// A file given as starting weights (`--init`) cannot be used.
+    #[error("cannot use {path} as initial weights: {cause}")]
+    InitialWeights {
+        /// The weights file.
+        path: String,
+        /// What went wrong.
+        cause: Box<Error>,
+    },
+    /// A checkpoint folder cannot be resumed from.
+    #[error("cannot resume from {dir}: {cause}")]
+    Resume {
+        /// The checkpoint folder.
+        dir: String,
+        /// What went wrong.
+        cause: Box<Error>,
+    },
+}
+
+impl Error {
+    /// An [`Error::InvalidModel`] with this message.
+    pub(crate) fn model(message: impl Into<String>) -> Self {
+        Error::InvalidModel(message.into())
+    }
 }
 
 /// The result of a data operation.
-pub type Result<T, E = DataError> = std::result::Result<T, E>;
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Joins names for messages: `a, b, c`, cut short after `limit` names.
 pub(crate) fn join_limited<S: AsRef<str>>(names: &[S], limit: usize) -> String {

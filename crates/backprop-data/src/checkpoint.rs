@@ -8,11 +8,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
 use backprop::train::TrainState;
 use serde_json::json;
 
-use crate::model_file::{write_atomic, Model, ModelMetadata};
+use crate::error::{Error, Result};
+use crate::model_file::{Model, ModelMetadata};
+use crate::write::write_atomic;
 
 /// The weights file inside a checkpoint folder.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
@@ -31,9 +32,11 @@ pub struct CheckpointWriter {
 
 impl CheckpointWriter {
     /// A writer into `dir`, which is created if needed.
-    pub fn new(dir: &Path, metadata: ModelMetadata) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the checkpoint folder {}", dir.display()))?;
+    pub fn new(dir: &Path, metadata: ModelMetadata) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|cause| Error::Write {
+            path: dir.display().to_string(),
+            cause,
+        })?;
         Ok(Self {
             dir: dir.to_path_buf(),
             metadata,
@@ -41,46 +44,52 @@ impl CheckpointWriter {
     }
 
     /// Saves `network` and `state` (taken after the same epoch).
-    pub fn write(
-        &self,
-        network: &backprop::Network<f32>,
-        state: &TrainState,
-    ) -> anyhow::Result<()> {
+    pub fn write(&self, network: &backprop::Network<f32>, state: &TrainState) -> Result<()> {
         let mut metadata = self.metadata.clone();
         metadata.training = json!({ EPOCH_KEY: state.next_epoch - 1 });
         let model = Model::new(metadata, network.clone())?;
         model.save(&self.dir.join(WEIGHTS_FILE))?;
-        let text = serde_json::to_string(state).context("cannot serialize the trainer state")?;
+        let text =
+            serde_json::to_string(state).expect("a trainer state of finite numbers serializes");
         let path = self.dir.join(STATE_FILE);
-        write_atomic(&path, text.as_bytes())
-            .with_context(|| format!("cannot write the checkpoint state {}", path.display()))
+        write_atomic(&path, text.as_bytes()).map_err(|cause| Error::Write {
+            path: path.display().to_string(),
+            cause,
+        })
     }
 }
 
 /// Reads the checkpoint in `dir`: the model and the state to resume from.
-pub fn read(dir: &Path) -> anyhow::Result<(Model, TrainState)> {
-    let context = || format!("cannot resume from {}", dir.display());
-    let model = Model::load(&dir.join(WEIGHTS_FILE)).with_context(context)?;
+pub fn read(dir: &Path) -> Result<(Model, TrainState)> {
+    read_parts(dir).map_err(|cause| Error::Resume {
+        dir: dir.display().to_string(),
+        cause: Box::new(cause),
+    })
+}
+
+fn read_parts(dir: &Path) -> Result<(Model, TrainState)> {
+    let model = Model::load(&dir.join(WEIGHTS_FILE))?;
     let path = dir.join(STATE_FILE);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))
-        .with_context(context)?;
-    let state: TrainState = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a trainer state", path.display()))
-        .with_context(context)?;
+    let text = std::fs::read_to_string(&path).map_err(|cause| Error::Io {
+        path: path.display().to_string(),
+        cause,
+    })?;
+    let state: TrainState = serde_json::from_str(&text).map_err(|e| Error::Format {
+        file: path.display().to_string(),
+        message: format!("not a trainer state: {e}"),
+    })?;
     let saved_epoch = model
         .metadata
         .training
         .get(EPOCH_KEY)
         .and_then(|v| v.as_u64());
     if saved_epoch != Some(state.next_epoch as u64 - 1) {
-        bail!(
-            "cannot resume from {}: the weights were saved after epoch {} but the state after \
-             epoch {} (an interrupted write?)",
-            dir.display(),
+        return Err(Error::model(format!(
+            "the weights were saved after epoch {} but the state after epoch {} (an \
+             interrupted write?)",
             saved_epoch.map_or("?".to_string(), |e| e.to_string()),
             state.next_epoch.saturating_sub(1)
-        );
+        )));
     }
     Ok((model, state))
 }

@@ -1,11 +1,11 @@
 //! A loaded dataset before preprocessing: named columns of raw cells, with the position of
 //! every row in its file so that errors can point at it.
 
-use super::error::{DataError, Location, Position, Result};
+use crate::error::{Error, Location, Position, Result};
 
 /// Raw data as read from a file: columns in file order, one of them perhaps the target.
 ///
-/// Text formats keep their cells as text until a [`Preprocessor`](super::Preprocessor)
+/// Text formats keep their cells as text until a [`Preprocessor`](crate::Preprocessor)
 /// decides, from the training data, what each column is; binary formats hold numbers.
 #[derive(Clone, Debug)]
 pub struct Table {
@@ -265,22 +265,22 @@ impl Table {
         row: usize,
         cell: Cell<'_>,
         text: &str,
-    ) -> DataError {
+    ) -> Error {
         let location = self.location(column, row);
         let (column, number, value) = (column.name.clone(), column.number, text.to_string());
         match cell {
-            Cell::Empty => DataError::EmptyCell {
+            Cell::Empty => Error::EmptyCell {
                 location,
                 column,
                 number,
             },
-            Cell::NonFinite => DataError::NotFinite {
+            Cell::NonFinite => Error::NotFinite {
                 location,
                 column,
                 number,
                 value,
             },
-            Cell::Number(_) | Cell::Text(_) => DataError::NotANumber {
+            Cell::Number(_) | Cell::Text(_) => Error::NotANumber {
                 location,
                 column,
                 number,

@@ -1,8 +1,8 @@
 //! Datasets built into the binary: `builtin:mnist10k` (real MNIST digits, embedded) and the
 //! engine's synthetic problems, each with a held-out `-test` twin drawn with another seed.
 
-use super::error::{DataError, Result};
-use super::table::{Column, Table, Values};
+use crate::error::{Error, Result};
+use crate::table::{Column, Table, Values};
 use backprop::datasets::{self, Synthetic, SyntheticTargets};
 
 /// A built-in dataset's name and a one-line description.
@@ -74,13 +74,11 @@ const TRAIN_SEED: u64 = 1;
 const TEST_SEED: u64 = 2;
 
 const MNIST_TRAIN_IMAGES: &[u8] =
-    include_bytes!("../../../../data/mnist10k/train-images-idx3-ubyte.gz");
+    include_bytes!("../../../data/mnist10k/train-images-idx3-ubyte.gz");
 const MNIST_TRAIN_LABELS: &[u8] =
-    include_bytes!("../../../../data/mnist10k/train-labels-idx1-ubyte.gz");
-const MNIST_TEST_IMAGES: &[u8] =
-    include_bytes!("../../../../data/mnist10k/t10k-images-idx3-ubyte.gz");
-const MNIST_TEST_LABELS: &[u8] =
-    include_bytes!("../../../../data/mnist10k/t10k-labels-idx1-ubyte.gz");
+    include_bytes!("../../../data/mnist10k/train-labels-idx1-ubyte.gz");
+const MNIST_TEST_IMAGES: &[u8] = include_bytes!("../../../data/mnist10k/t10k-images-idx3-ubyte.gz");
+const MNIST_TEST_LABELS: &[u8] = include_bytes!("../../../data/mnist10k/t10k-labels-idx1-ubyte.gz");
 
 /// Loads `builtin:NAME` (give `NAME`).
 pub fn load(name: &str) -> Result<Table> {
@@ -97,7 +95,7 @@ pub fn load(name: &str) -> Result<Table> {
             } else {
                 (MNIST_TRAIN_IMAGES, MNIST_TRAIN_LABELS)
             };
-            let mut table = super::idx::from_bytes(images, &source, Some((labels, &source)))?;
+            let mut table = crate::idx::from_bytes(images, &source, Some((labels, &source)))?;
             table.source = source;
             return Ok(table);
         }
@@ -108,7 +106,7 @@ pub fn load(name: &str) -> Result<Table> {
         "regression" => datasets::regression(if test { 500 } else { 1000 }, 4, 0.1, seed),
         _ => {
             let names: Vec<&str> = LIST.iter().map(|b| b.name).collect();
-            return Err(DataError::UnknownBuiltin {
+            return Err(Error::UnknownBuiltin {
                 name: name.to_string(),
                 known: names.join(", "),
             });

@@ -6,8 +6,8 @@
 //! Pixels become features `p0 … p{rows·cols−1}` scaled to [0, 1] (byte / 255); labels become
 //! the numeric target column `label`. Without a labels file the table has no target.
 
-use super::error::{DataError, Result};
-use super::table::{Column, Table, Values};
+use crate::error::{Error, Result};
+use crate::table::{Column, Table, Values};
 use flate2::read::MultiGzDecoder;
 use std::io::Read;
 use std::path::Path;
@@ -40,7 +40,7 @@ pub fn load(images: &Path) -> Result<Table> {
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|cause| DataError::Io {
+    std::fs::read(path).map_err(|cause| Error::Io {
         path: path.display().to_string(),
         cause,
     })
@@ -79,7 +79,7 @@ pub fn from_bytes(
         let bytes = gunzip(bytes, name)?;
         let count = header(&bytes, name, LABELS_MAGIC, 1)?[0];
         if count != n {
-            return Err(DataError::Format {
+            return Err(Error::Format {
                 file: name.to_string(),
                 message: format!("holds {count} labels, but {images_name} holds {n} images"),
             });
@@ -114,7 +114,7 @@ pub(crate) fn gunzip<'a>(bytes: &'a [u8], name: &str) -> Result<std::borrow::Cow
     let mut out = Vec::with_capacity(size_hint.min(1 << 30));
     MultiGzDecoder::new(bytes)
         .read_to_end(&mut out)
-        .map_err(|e| DataError::Format {
+        .map_err(|e| Error::Format {
             file: name.to_string(),
             message: format!("cannot decompress the gzip data: {e}"),
         })?;
@@ -123,7 +123,7 @@ pub(crate) fn gunzip<'a>(bytes: &'a [u8], name: &str) -> Result<std::borrow::Cow
 
 /// Checks the magic number and reads `rank` big-endian dimensions.
 fn header(bytes: &[u8], name: &str, magic: u32, rank: usize) -> Result<Vec<usize>> {
-    let format_error = |message: String| DataError::Format {
+    let format_error = |message: String| Error::Format {
         file: name.to_string(),
         message,
     };
@@ -162,7 +162,7 @@ fn body<'a>(bytes: &'a [u8], name: &str, start: usize, len: usize) -> Result<&'a
         } else {
             "longer than its header says"
         };
-        return Err(DataError::Format {
+        return Err(Error::Format {
             file: name.to_string(),
             message: format!(
                 "the file is {what}: {} bytes, expected {expected}",
@@ -176,7 +176,6 @@ fn body<'a>(bytes: &'a [u8], name: &str, start: usize, len: usize) -> Result<&'a
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::Values;
 
     fn bundled(name: &str) -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -8,9 +8,9 @@
 //! NaN and infinite cells are errors. Numbers are scaled as `x' = (x − offset) / scale`;
 //! categories become one-hot groups in sorted order.
 
-use super::error::{join_limited, DataError, Result};
-use super::table::{classify, number_name, Cell, Column, Table, Values};
-use super::target::{EncodedTargets, TargetSchema, Task};
+use crate::error::{join_limited, Error, Result};
+use crate::table::{classify, number_name, Cell, Column, Table, Values};
+use crate::target::{EncodedTargets, TargetSchema, Task};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -141,7 +141,7 @@ impl Preprocessor {
             });
         }
         if features.is_empty() {
-            return Err(DataError::NoFeatures {
+            return Err(Error::NoFeatures {
                 file: table.source.clone(),
                 target: target.name().to_string(),
             });
@@ -154,6 +154,66 @@ impl Preprocessor {
             inputs,
             target,
         })
+    }
+
+    /// The preprocessing of data that arrives as a numeric matrix (a NumPy array or a pandas
+    /// frame of numbers) with one column per name: every feature numeric and left as it is.
+    pub fn numeric(names: Vec<String>, target: TargetSchema) -> Self {
+        let features: Vec<Feature> = names
+            .into_iter()
+            .map(|name| Feature {
+                name,
+                encoding: Encoding::Numeric {
+                    offset: 0.0,
+                    scale: 1.0,
+                },
+            })
+            .collect();
+        Self {
+            version: PREPROCESSOR_VERSION,
+            scaler: Scaler::None,
+            inputs: features.len(),
+            features,
+            target,
+        }
+    }
+
+    /// Encodes a row-major numeric matrix with one column per feature (`rows × features`, as
+    /// [`Preprocessor::numeric`] describes the data, or a model trained on a table whose
+    /// features are all numeric): each value scaled as the feature says.
+    ///
+    /// # Errors
+    /// [`Error::InvalidModel`] when a feature is one-hot encoded (categories need the table),
+    /// [`Error::Engine`] with a shape mismatch when `x` is not `rows × features`.
+    pub fn transform_numeric(&self, x: &[f64], rows: usize) -> Result<Vec<f32>> {
+        let width = self.features.len();
+        if x.len() != rows * width {
+            return Err(backprop::Error::ShapeMismatch {
+                what: "features".into(),
+                expected: vec![rows, width],
+                got: vec![rows, x.len().checked_div(rows).unwrap_or(x.len())],
+            }
+            .into());
+        }
+        let scales = self
+            .features
+            .iter()
+            .map(|feature| match feature.encoding {
+                Encoding::Numeric { offset, scale } => Ok((offset, scale)),
+                Encoding::OneHot { .. } => Err(Error::model(format!(
+                    "the model one-hot encodes the column {:?}: categorical features need the \
+                     table the model was trained on (a CSV file), not a numeric matrix",
+                    feature.name
+                ))),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(x.chunks_exact(width.max(1))
+            .flat_map(|row| {
+                row.iter()
+                    .zip(&scales)
+                    .map(|(&v, &(offset, scale))| ((v - offset) / scale) as f32)
+            })
+            .collect())
     }
 
     /// The network's input count.
@@ -200,15 +260,16 @@ impl Preprocessor {
                 Encoding::OneHot { categories } => {
                     for row in 0..table.rows {
                         let text = category_text(table, column, row)?;
-                        let index = categories.binary_search(&text).map_err(|_| {
-                            DataError::UnseenCategory {
-                                location: table.location(column, row),
-                                column: column.name.clone(),
-                                number: column.number,
-                                value: text.clone(),
-                                known: join_limited(categories, 20),
-                            }
-                        })?;
+                        let index =
+                            categories
+                                .binary_search(&text)
+                                .map_err(|_| Error::UnseenCategory {
+                                    location: table.location(column, row),
+                                    column: column.name.clone(),
+                                    number: column.number,
+                                    value: text.clone(),
+                                    known: join_limited(categories, 20),
+                                })?;
                         x[row * self.inputs + offset + index] = 1.0;
                     }
                 }
@@ -260,7 +321,7 @@ impl Preprocessor {
             .map(|c| c.name.as_str())
             .collect();
         if !missing.is_empty() || !unexpected.is_empty() {
-            return Err(DataError::ColumnMismatch {
+            return Err(Error::ColumnMismatch {
                 file: table.source.clone(),
                 missing: join_limited(&missing, 20),
                 unexpected: join_limited(&unexpected, 20),
@@ -312,7 +373,7 @@ fn numeric_or_categories(table: &Table, column: &Column) -> Result<Kind> {
             // The minority kind is the likely mistake.
             let stray_text = numbers.len() >= texts;
             let row = if stray_text { text_row } else { number_row };
-            Err(DataError::MixedColumn {
+            Err(Error::MixedColumn {
                 location: table.location(column, row),
                 column: column.name.clone(),
                 number: column.number,
@@ -358,7 +419,7 @@ fn category_text(table: &Table, column: &Column, row: usize) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{load, LoadOptions};
+    use crate::{load, LoadOptions};
 
     /// Writes `body` to `name` in a fresh temp dir and loads it for training.
     fn table(

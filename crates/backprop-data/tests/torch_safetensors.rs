@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use backprop::safetensors_io::{
-    architecture_from_shapes, network_from_tensors, normalize_tensor_names, read_safetensors,
-    to_safetensors,
-};
 use backprop::{Activation, Architecture, Network, OutputActivation};
+use backprop_data::pytorch::{
+    architecture_from_shapes, network_from_tensors, normalize_tensor_names,
+};
+use backprop_data::safetensors::{from_bytes, to_bytes};
 
 fn golden(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -19,7 +19,7 @@ fn golden(name: &str) -> PathBuf {
 
 fn load_torch(output: OutputActivation) -> Network<f32> {
     let bytes = std::fs::read(golden("torch_sequential.safetensors")).unwrap();
-    let file = read_safetensors(&bytes).unwrap();
+    let file = from_bytes(&bytes).unwrap();
     let tensors = normalize_tensor_names(file.tensors).unwrap();
     let arch = architecture_from_shapes(&tensors, &[Activation::Relu], output).unwrap();
     assert_eq!(
@@ -113,8 +113,8 @@ fn torch_sequential_state_dict_predicts_torchs_outputs() {
 #[test]
 fn torch_weights_survive_a_backprop_round_trip() {
     let net = load_torch(OutputActivation::Softmax);
-    let bytes = to_safetensors(&net, &BTreeMap::new());
-    let tensors = read_safetensors(&bytes).unwrap().tensors;
+    let bytes = to_bytes(&net, &BTreeMap::new());
+    let tensors = from_bytes(&bytes).unwrap().tensors;
     let back: Network<f32> = network_from_tensors(net.architecture().clone(), tensors).unwrap();
     assert_eq!(back, net);
 }

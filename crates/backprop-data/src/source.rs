@@ -1,40 +1,11 @@
-//! Reading datasets: from a file or a built-in name to a [`Table`], and from a table to the
-//! engine's matrices through a fitted [`Preprocessor`].
-//!
-//! Training:
-//! ```ignore
-//! let table = data::load("train.csv", &LoadOptions::training(args.target.as_deref()))?;
-//! let pre = Preprocessor::fit(&table, Scaler::Standard, args.task)?;
-//! let x = pre.transform(&table)?;            // rows × pre.inputs(), row-major f32
-//! let y = pre.encode_target(&table)?;        // class indices or values
-//! ```
-//! Evaluation and prediction read new files with the model's schema:
-//! ```ignore
-//! let table = data::load("test.csv", &LoadOptions::for_model(&pre))?;
-//! let encoded = pre.encode(&table)?;         // targets: Some(..) when the target column is there
-//! ```
-//!
-//! Sources (see [`load`]): `.csv`/`.tsv` (optionally `.gz`), MNIST IDX
-//! (`*-images-idx3-ubyte[.gz]` with `*-labels-idx1-ubyte[.gz]` beside it), NumPy
-//! (`*X.npy` with `*y.npy` beside it), and `builtin:NAME` ([`builtin::list`]).
-// The commands that call this module are written separately; until then parts are unused.
-#![allow(dead_code, unused_imports)]
-
-pub mod builtin;
-pub mod csv;
-pub mod error;
-pub mod idx;
-pub mod npy;
-pub mod preprocess;
-pub mod table;
-pub mod target;
-
-pub use error::{DataError, Location, Position, Result};
-pub use preprocess::{Encoded, Encoding, Feature, Preprocessor, Scaler};
-pub use table::{Column, Table, Values};
-pub use target::{EncodedTargets, TargetSchema, Task};
+//! From a file name or `builtin:NAME` to a [`Table`]: the format follows from the name.
 
 use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::preprocess::Preprocessor;
+use crate::table::Table;
+use crate::{builtin, csv, idx, npy};
 
 /// Which column of a CSV/TSV file is the target.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -92,7 +63,7 @@ pub fn load(spec: &str, options: &LoadOptions) -> Result<Table> {
     } else if base.ends_with(".npy") {
         fixed_target(npy::load(path)?, options)
     } else {
-        Err(DataError::UnknownFormat {
+        Err(Error::UnknownFormat {
             path: spec.to_string(),
         })
     }
@@ -102,7 +73,7 @@ pub fn load(spec: &str, options: &LoadOptions) -> Result<Table> {
 fn fixed_target(table: Table, options: &LoadOptions) -> Result<Table> {
     match &options.target {
         TargetSelect::Column(name) if table.target_column().is_none_or(|c| &c.name != name) => {
-            Err(DataError::TargetNotSelectable {
+            Err(Error::TargetNotSelectable {
                 file: table.source.clone(),
             })
         }
@@ -113,6 +84,7 @@ fn fixed_target(table: Table, options: &LoadOptions) -> Result<Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{EncodedTargets, Scaler, Task};
 
     #[test]
     fn dispatches_on_prefix_and_extension() {
