@@ -4,9 +4,9 @@ mod cli;
 mod commands;
 mod plot;
 mod progress;
+mod report;
 mod scoring;
-mod settings;
-mod train_settings;
+mod train_args;
 
 use std::process::ExitCode;
 

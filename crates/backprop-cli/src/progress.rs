@@ -70,7 +70,7 @@ impl Progress {
 }
 
 /// The JSON object of an epoch: `epoch`, `epochs`, `train_loss`, `train_accuracy`,
-/// `val_loss`, `val_accuracy`, `lr`, `seconds`, `samples_per_second`; keys without a value
+/// `val_loss`, `val_accuracy`, `val_r2`, `lr`, `seconds`, `samples_per_second`; keys without a value
 /// (no validation data, regression) are left out.
 pub fn epoch_json(info: &EpochInfo) -> Value {
     let mut object = Map::new();
@@ -85,6 +85,7 @@ pub fn epoch_json(info: &EpochInfo) -> Value {
     put("train_accuracy", info.train_accuracy.and_then(number));
     put("val_loss", info.val_loss.and_then(number));
     put("val_accuracy", info.val_accuracy.and_then(number));
+    put("val_r2", info.val_r2.and_then(number));
     put("lr", number(info.lr));
     put("seconds", number(info.seconds));
     put("samples_per_second", number(info.samples_per_second));
@@ -112,6 +113,9 @@ pub fn epoch_text(info: &EpochInfo) -> String {
     if let Some(acc) = info.val_accuracy {
         line += &format!("  val acc {:6.2}%", acc * 100.0);
     }
+    if let Some(r2) = info.val_r2 {
+        line += &format!("  val r2 {r2:.4}");
+    }
     line += &format!("  lr {:.1e}  {:.2}s", info.lr, info.seconds);
     line
 }
@@ -128,6 +132,7 @@ mod tests {
             train_accuracy: Some(0.75),
             val_loss: val.then_some(0.25),
             val_accuracy: val.then_some(0.875),
+            val_r2: None,
             lr: 1e-3,
             seconds: 1.5,
             samples_per_second: 1000.0,

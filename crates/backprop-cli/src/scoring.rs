@@ -1,127 +1,66 @@
-//! Running a saved model on data: re-applying its preprocessing, computing probabilities,
-//! classes and the loss. Shared by `eval`, `predict` and `train --test`.
+//! Scoring a network on labelled data: one forward pass through the engine gives the loss and
+//! the predictions, and the engine's metrics turn them into accuracy and per-class scores, or
+//! RMSE and R². Shared by `eval` and `train --test`.
 
-use anyhow::{bail, Context};
-use backprop::{Loss, Network, OutputActivation, Targets, Workspace};
+use anyhow::Context;
+use backprop::metrics::{self, ClassificationMetrics, RegressionMetrics};
+use backprop::prediction::{argmax_rows, class_probabilities};
+use backprop::train::evaluate_with_predictions;
+use backprop::{Dataset, Loss, Network};
+use backprop_data::{Encoded, EncodedTargets, Preprocessor};
 
-use backprop_data::{self, EncodedTargets, LoadOptions, Preprocessor};
-use backprop_data::model_file::Model;
-
-/// Data encoded with a model's preprocessing.
-pub struct ModelData {
-    /// The preprocessing stored in the model.
-    pub preprocessor: Preprocessor,
-    /// Features (`rows × inputs`) and, when the file has the target column, its targets.
-    pub encoded: data::Encoded,
+/// How a network did on labelled data.
+pub struct Scores {
+    /// Rows scored.
+    pub rows: usize,
+    /// The mean loss.
+    pub loss: f64,
+    /// Accuracy and per-class scores, or regression errors.
+    pub metrics: Metrics,
 }
 
-/// The model's preprocessing, from its metadata.
-pub fn preprocessor(model: &Model) -> anyhow::Result<Preprocessor> {
-    serde_json::from_value(model.metadata.preprocessing.clone())
-        .context("the model's preprocessing metadata is missing or invalid")
+/// Classification or regression metrics.
+pub enum Metrics {
+    /// For a classifier.
+    Classification(ClassificationMetrics),
+    /// For a regressor.
+    Regression(RegressionMetrics),
 }
 
-/// Loads `spec` with the model's feature columns and encodes it.
-pub fn load_for_model(model: &Model, spec: &str) -> anyhow::Result<ModelData> {
-    let preprocessor = preprocessor(model)?;
-    let table = data::load(spec, &LoadOptions::for_model(&preprocessor))?;
-    let encoded = preprocessor.encode(&table)?;
-    Ok(ModelData {
-        preprocessor,
-        encoded,
-    })
-}
-
-/// The network's outputs for every row: values for regression, one probability per class for
-/// classification (a single sigmoid output becomes the two columns `1 − p`, `p`).
-pub fn predictions(network: &Network<f32>, x: &[f32]) -> Vec<f32> {
-    let raw = network.predict(x);
-    let arch = network.architecture();
-    if arch.output == OutputActivation::Sigmoid && arch.outputs == 1 {
-        raw.iter().flat_map(|&p| [1.0 - p, p]).collect()
-    } else {
-        raw
-    }
-}
-
-/// The arg-max class of each row of `probabilities` (`columns` per row).
-pub fn classes_from(probabilities: &[f32], columns: usize) -> Vec<usize> {
-    probabilities
-        .chunks_exact(columns)
-        .map(|row| {
-            let mut best = 0;
-            for (i, &p) in row.iter().enumerate() {
-                if p > row[best] {
-                    best = i;
-                }
-            }
-            best
-        })
-        .collect()
-}
-
-/// The engine's view of encoded targets for `loss`: class indices for cross-entropy, `0/1`
-/// values for binary cross-entropy on one output, values for regression.
-pub fn engine_targets(targets: &EncodedTargets, loss: &Loss) -> anyhow::Result<EngineTargets> {
-    Ok(match (targets, loss) {
-        (EncodedTargets::Classes(classes), Loss::CrossEntropy { .. }) => {
-            EngineTargets::Classes(classes.clone())
-        }
-        (EncodedTargets::Classes(classes), Loss::Bce) => {
-            EngineTargets::Values(classes.iter().map(|&c| c as f32).collect())
-        }
-        (EncodedTargets::Values(values), Loss::Mse | Loss::L1 | Loss::Huber { .. }) => {
-            EngineTargets::Values(values.clone())
-        }
-        (EncodedTargets::Classes(_), _) => {
-            bail!(
-                "the loss {} is for regression, but the target holds classes",
-                loss.name()
-            )
-        }
-        (EncodedTargets::Values(_), _) => {
-            bail!(
-                "the loss {} is for classification, but the target holds numbers",
-                loss.name()
-            )
-        }
-    })
-}
-
-/// Owned targets in the form the engine takes.
-pub enum EngineTargets {
-    /// Class indices.
-    Classes(Vec<u32>),
-    /// Values, `rows × outputs`.
-    Values(Vec<f32>),
-}
-
-impl EngineTargets {
-    /// Borrowed as [`Targets`].
-    pub fn as_targets(&self) -> Targets<'_, f32> {
-        match self {
-            EngineTargets::Classes(c) => Targets::Classes(c),
-            EngineTargets::Values(v) => Targets::Values(v),
-        }
-    }
-}
-
-/// The mean loss of the network on `rows` rows of `x`.
-pub fn mean_loss(
+/// Scores `network` (trained with `loss` on data read by `preprocessor`) on `data`, which must
+/// hold the target column; `file` names the data in messages.
+pub fn score(
     network: &Network<f32>,
     loss: &Loss,
-    x: &[f32],
-    rows: usize,
-    targets: &EngineTargets,
-) -> f64 {
-    if rows == 0 {
-        return 0.0;
-    }
-    let mut workspace = Workspace::for_inference(network.architecture(), rows);
-    network.forward(x, rows, &mut workspace, false);
-    loss.value(
-        workspace.logits(rows),
-        network.architecture().outputs,
-        targets.as_targets(),
-    )
+    preprocessor: &Preprocessor,
+    data: &Encoded,
+    file: &str,
+) -> anyhow::Result<Scores> {
+    let targets = data.targets.as_ref().with_context(|| {
+        format!(
+            "{file}: the data has no target column {:?}",
+            preprocessor.target.name()
+        )
+    })?;
+    let loss_targets = targets.for_loss(loss)?;
+    let dataset = Dataset::new(&data.x, data.inputs, loss_targets.as_targets())?;
+    let (evaluation, predictions) = evaluate_with_predictions(network, loss, &dataset)?;
+    let metrics = match (targets, preprocessor.target.classes()) {
+        (EncodedTargets::Classes(truth), Some(classes)) => {
+            let probabilities = class_probabilities(network.architecture(), predictions);
+            let predicted = argmax_rows(&probabilities, classes.len());
+            Metrics::Classification(metrics::classification(truth, &predicted, classes))
+        }
+        (EncodedTargets::Values(truth), _) => {
+            Metrics::Regression(metrics::regression(truth, &predictions))
+        }
+        (EncodedTargets::Classes(_), None) => {
+            anyhow::bail!("the model is a classifier but its metadata lists no classes")
+        }
+    };
+    Ok(Scores {
+        rows: data.rows,
+        loss: evaluation.loss,
+        metrics,
+    })
 }

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use backprop::{Architecture, Network};
 use backprop_data::pytorch::network_from_tensors;
 use backprop_data::safetensors::from_bytes as read_safetensors;
-use backprop::{Architecture, Network};
 use serde_json::Value;
 
 /// Runs `backprop ARGS` in `dir`.
@@ -224,7 +224,7 @@ fn inspect_describes_the_model() {
     let t = trained_classifier();
     let text = ok(backprop(t.dir.path(), &["inspect", "flowers.safetensors"]));
     // 2 numeric features + 2 colours in, 8 hidden, 3 classes out.
-    assert!(text.contains("4-8-3"), "{text}");
+    assert!(text.contains("4 → 8 relu → 3 softmax"), "{text}");
     assert!(
         text.contains(&format!("{}", 4 * 8 + 8 + 8 * 3 + 3)),
         "{text}"

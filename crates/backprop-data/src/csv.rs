@@ -87,7 +87,7 @@ pub fn read(input: impl Read, delimiter: u8, name: &str, target: &TargetSelect) 
         if record.len() != names.len() {
             return Err(Error::Ragged {
                 location: Location {
-                    file: name.to_string(),
+                    file: name.into(),
                     position: Position::Line(line),
                 },
                 expected: names.len(),
@@ -126,14 +126,14 @@ fn convert_error(error: ::csv::Error, name: &str, line: u64) -> Error {
         },
         ::csv::ErrorKind::Utf8 { err, .. } => Error::Csv {
             location: Location {
-                file: name.to_string(),
+                file: name.into(),
                 position: Position::Line(line),
             },
             message: format!("the text is not valid UTF-8 ({err})"),
         },
         other => Error::Csv {
             location: Location {
-                file: name.to_string(),
+                file: name.into(),
                 position: Position::Line(line),
             },
             message: format!("{other:?}"),

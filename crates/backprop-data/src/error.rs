@@ -15,8 +15,9 @@ pub enum Position {
 /// A place in an input: the file and the row's position.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Location {
-    /// The file as the user named it (or `builtin:NAME`).
-    pub file: String,
+    /// The file as the user named it (or `builtin:NAME`); shared, so that an error stays
+    /// small.
+    pub file: std::sync::Arc<str>,
     /// The row's line or record.
     pub position: Position,
 }

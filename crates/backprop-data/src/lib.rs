@@ -14,6 +14,7 @@
 //! - **The model file** ([`model_file`]): one `.safetensors` file with the weights and the
 //!   [`ModelMetadata`]; [`safetensors`] reads and writes the bytes, [`pytorch`] maps the names
 //!   of a PyTorch `nn.Sequential` state dict; [`checkpoint`] saves and resumes training runs.
+//! - **Predictions** ([`predictions`]): a model's answers as CSV.
 //! - **Errors** ([`Error`]): one type; every message names the file, the 1-based line, the
 //!   column and the value where that applies.
 //!
@@ -42,6 +43,7 @@ pub mod error;
 pub mod idx;
 pub mod model_file;
 pub mod npy;
+pub mod predictions;
 pub mod preprocess;
 pub mod pytorch;
 pub mod safetensors;
@@ -53,7 +55,7 @@ mod write;
 pub use error::{Error, Location, Position, Result};
 pub use model_file::{Model, ModelMetadata};
 pub use preprocess::{Encoded, Encoding, Feature, Preprocessor, Scaler};
-pub use source::{load, LoadOptions, TargetSelect};
+pub use source::{load, load_encoded, LoadOptions, TargetSelect};
 pub use table::{Column, Table, Values};
 pub use target::{EncodedTargets, TargetSchema, Task};
 pub use write::write_atomic;

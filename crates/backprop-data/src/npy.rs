@@ -93,7 +93,7 @@ fn finite(v: f64, file: &str, row: usize, column: &str, number: usize) -> Result
     }
     Err(Error::NotFinite {
         location: Location {
-            file: file.to_string(),
+            file: file.into(),
             position: Position::Record(row as u64 + 1),
         },
         column: column.to_string(),

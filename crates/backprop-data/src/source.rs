@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::preprocess::Preprocessor;
+use crate::preprocess::{Encoded, Preprocessor};
 use crate::table::Table;
 use crate::{builtin, csv, idx, npy};
 
@@ -67,6 +67,13 @@ pub fn load(spec: &str, options: &LoadOptions) -> Result<Table> {
             path: spec.to_string(),
         })
     }
+}
+
+/// Reads `spec` with a trained model's schema and encodes it: the features as the model's
+/// inputs, and the targets when the file has the target column.
+pub fn load_encoded(spec: &str, preprocessor: &Preprocessor) -> Result<Encoded> {
+    let table = load(spec, &LoadOptions::for_model(preprocessor))?;
+    preprocessor.encode(&table)
 }
 
 /// Formats whose target lives in its own file accept only a target choice that names it.

@@ -215,7 +215,7 @@ impl Table {
     /// Where row `row` (0-based) of `column` sits.
     pub fn location(&self, column: &Column, row: usize) -> Location {
         Location {
-            file: column.file.clone(),
+            file: column.file.as_str().into(),
             position: self.position(row),
         }
     }

@@ -1,6 +1,8 @@
 //! The target column: deciding between classification and regression, naming the classes,
 //! and encoding targets as class indices or values.
 
+use backprop::{Loss, Targets};
+
 use crate::error::{join_limited, Error, Result};
 use crate::table::{classify, number_name, Cell, Column, Table, Values};
 use serde::{Deserialize, Serialize};
@@ -69,6 +71,43 @@ pub enum EncodedTargets {
     Classes(Vec<u32>),
     /// A value per row.
     Values(Vec<f32>),
+}
+
+impl EncodedTargets {
+    /// The targets in the form `loss` takes them: class indices for cross-entropy, `0/1`
+    /// values for binary cross-entropy on one sigmoid output (class 1 is the positive one),
+    /// values for regression.
+    ///
+    /// # Errors
+    /// [`Error::Engine`] with an invalid setting when the loss is for the other task.
+    pub fn for_loss(&self, loss: &Loss) -> Result<EncodedTargets> {
+        let mismatch = |holds: &str, task: &str| {
+            Err(backprop::Error::InvalidConfig(format!(
+                "the loss {} is for {task}, but the target holds {holds}",
+                loss.name()
+            ))
+            .into())
+        };
+        match (self, loss) {
+            (EncodedTargets::Classes(_), Loss::CrossEntropy { .. }) => Ok(self.clone()),
+            (EncodedTargets::Classes(classes), Loss::Bce) => Ok(EncodedTargets::Values(
+                classes.iter().map(|&c| c as f32).collect(),
+            )),
+            (EncodedTargets::Values(_), Loss::Mse | Loss::L1 | Loss::Huber { .. }) => {
+                Ok(self.clone())
+            }
+            (EncodedTargets::Classes(_), _) => mismatch("classes", "regression"),
+            (EncodedTargets::Values(_), _) => mismatch("numbers", "classification"),
+        }
+    }
+
+    /// Borrowed as the engine's [`Targets`].
+    pub fn as_targets(&self) -> Targets<'_, f32> {
+        match self {
+            EncodedTargets::Classes(classes) => Targets::Classes(classes),
+            EncodedTargets::Values(values) => Targets::Values(values),
+        }
+    }
 }
 
 impl TargetSchema {

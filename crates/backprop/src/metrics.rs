@@ -130,66 +130,6 @@ pub fn regression(truth: &[f32], predicted: &[f32]) -> RegressionMetrics {
     }
 }
 
-impl ClassificationMetrics {
-    /// A text report: accuracy, a per-class table and the confusion matrix.
-    pub fn to_text(&self) -> String {
-        let width = self
-            .per_class
-            .iter()
-            .map(|s| s.class.len())
-            .max()
-            .unwrap_or(5)
-            .max(5);
-        let mut out = format!(
-            "accuracy  {:.4}\nmacro F1  {:.4}\n\n",
-            self.accuracy, self.macro_f1
-        );
-        out += &format!("{:>width$}  precision  recall      f1  support\n", "class");
-        for s in &self.per_class {
-            out += &format!(
-                "{:>width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}\n",
-                s.class, s.precision, s.recall, s.f1, s.support
-            );
-        }
-        let cell = self
-            .confusion
-            .iter()
-            .flatten()
-            .map(|c| c.to_string().len())
-            .max()
-            .unwrap_or(1)
-            .max(width.min(8));
-        out += "\nconfusion matrix (rows: true class, columns: predicted)\n";
-        out += &format!("{:>width$}", "");
-        for s in &self.per_class {
-            out += &format!(" {:>cell$}", truncate(&s.class, cell));
-        }
-        out.push('\n');
-        for (s, row) in self.per_class.iter().zip(&self.confusion) {
-            out += &format!("{:>width$}", s.class);
-            for count in row {
-                out += &format!(" {count:>cell$}");
-            }
-            out.push('\n');
-        }
-        out
-    }
-}
-
-fn truncate(text: &str, width: usize) -> String {
-    text.chars().take(width).collect()
-}
-
-impl RegressionMetrics {
-    /// A text report.
-    pub fn to_text(&self) -> String {
-        format!(
-            "rmse  {:.6}\nmae   {:.6}\nr2    {:.6}\n",
-            self.rmse, self.mae, self.r2
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,7 +149,6 @@ mod tests {
         assert!((m.per_class[1].precision - 2.0 / 3.0).abs() < 1e-12);
         assert!((m.per_class[1].recall - 1.0).abs() < 1e-12);
         assert!((m.per_class[1].f1 - 0.8).abs() < 1e-12);
-        assert!(m.to_text().contains("confusion matrix"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use backprop::gradcheck::random_gradient_check;
 use backprop::{Activation, Architecture};
 
 use crate::cli::GradcheckArgs;
-use crate::settings::{loss_from_name, parse_widths};
+use crate::train_args::parse_widths;
 
 /// Builds the random network, prints the per-layer table, and fails above the tolerance.
 pub fn run(args: &GradcheckArgs) -> anyhow::Result<ExitCode> {
@@ -17,7 +17,7 @@ pub fn run(args: &GradcheckArgs) -> anyhow::Result<ExitCode> {
     }
     let activation: Activation = args.activation.parse()?;
     let outputs = *widths.last().expect("checked above");
-    let loss = loss_from_name(args.loss, outputs);
+    let loss = args.loss.loss();
     let arch = Architecture::new(
         widths[0],
         &widths[1..widths.len() - 1],

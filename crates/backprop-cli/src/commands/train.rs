@@ -11,85 +11,64 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Context};
-use backprop_data::pytorch::architecture_from_shapes;
+use anyhow::bail;
 use backprop::train::{
-    fit, fit_resume, Checkpoint, Control, EarlyStopping, EpochInfo, Observer, StepInfo,
-    TrainConfig, TrainReport, TrainState, Validation,
+    fit, fit_resume, Checkpoint, Control, EpochInfo, Observer, StepInfo, TrainReport, TrainState,
 };
-use backprop::{Architecture, Dataset, Init, Loss, Network, OutputActivation};
-use serde_json::{json, Value};
-
+use backprop::{Architecture, Dataset, Init, Loss, Network};
 use backprop_data::checkpoint::{self, CheckpointWriter};
-use crate::cli::TrainArgs;
-use backprop_data::{self, EncodedTargets, LoadOptions, Preprocessor, Scaler};
-use backprop::metrics;
-use backprop_data::model_file::{load_initial_weights, Model, ModelMetadata};
+use backprop_data::model_file::load_initial_weights;
+use backprop_data::pytorch::architecture_from_shapes;
+use backprop_data::{load, load_encoded, Encoded, LoadOptions, Model, ModelMetadata, Preprocessor};
+use serde_json::{json, Map, Value};
+
 use crate::plot;
 use crate::progress::{number, Progress};
-use crate::scoring::{classes_from, engine_targets, mean_loss, predictions, EngineTargets};
-use crate::train_settings::{
-    choose_loss, is_image_data, merge, read_config, resolve, TrainSettings,
-};
+use crate::scoring::{score, Metrics, Scores};
+use crate::train_args::{choose_loss, TrainArgs, TrainPlan};
 
 /// Runs `backprop train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
-    let args = match &args.config {
-        Some(path) => {
-            let file = read_config(path)?;
-            merge(args, file)
-        }
-        None => args,
-    };
-    let s = resolve(args)?;
-    if let Some(path) = &s.plot {
+    let plan = args.with_config_file()?.resolve()?;
+    if let Some(path) = &plan.plot {
         plot::format_of(path)?;
     }
-    check_save_folder(&s.save)?;
-    if s.init.is_some() && s.resume.is_some() {
-        bail!("--init and --resume cannot be combined: a resumed run continues from its checkpoint's weights");
-    }
+    check_save_folder(&plan.save)?;
 
-    let table = data::load(&s.data, &LoadOptions::training(s.target.as_deref()))?;
-    let scaler = s.scale.unwrap_or(if is_image_data(&s.data) {
-        Scaler::None
-    } else {
-        Scaler::Standard
-    });
-    let pre = Preprocessor::fit(&table, scaler, s.task)?;
-    let task = pre.target.task();
-    let classes: Option<Vec<String>> = pre.target.classes().map(<[String]>::to_vec);
-    let (loss, outputs) = choose_loss(task, classes.as_ref().map_or(0, Vec::len), s.loss)?;
+    let table = load(&plan.data, &LoadOptions::training(plan.target.as_deref()))?;
+    let pre = Preprocessor::fit(&table, plan.scaler, plan.task)?;
+    let classes = pre.target.classes().map_or(0, <[String]>::len);
+    let (loss, outputs) = choose_loss(pre.target.task(), classes, plan.loss)?;
     let x = pre.transform(&table)?;
-    let y = engine_targets(&pre.encode_target(&table)?, &loss)?;
+    let y = pre.encode_target(&table)?.for_loss(&loss)?;
     // Training needs only `x` and `y` from here on: free the table's copy of the data.
     let rows = table.rows;
     drop(table);
-    let test = match &s.test {
-        Some(spec) => Some(load_test(spec, &pre, &loss)?),
+    let test = match &plan.test {
+        Some(spec) => Some(load_encoded(spec, &pre)?),
         None => None,
     };
 
     let arch = Architecture::new(
         pre.inputs(),
-        &s.layers,
-        s.activation,
+        &plan.layers,
+        plan.activation,
         outputs,
         loss.output_activation(),
     );
     arch.validate()?;
-    let resume = match &s.resume {
+    let resume = match &plan.resume {
         Some(dir) => Some(checkpoint::read(dir)?),
         None => None,
     };
-    let mut net = match (&resume, &s.init) {
+    let mut net = match (&resume, &plan.init) {
         (Some((model, _)), _) => {
             same_architecture(&model.network, &arch, "the checkpoint")?;
-            if model.metadata.preprocessing != serde_json::to_value(&pre)? {
+            if model.metadata.preprocessing != pre {
                 bail!(
                     "the checkpoint in {} was made with other data or preprocessing (columns, \
                      classes, --scale): resume with the same data and flags",
-                    s.resume
+                    plan.resume
                         .as_ref()
                         .map_or(String::new(), |d| d.display().to_string())
                 );
@@ -98,88 +77,67 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         }
         (None, Some(path)) => {
             let net = load_initial_weights(path, |tensors| {
-                architecture_from_shapes(tensors, &[s.activation], arch.output)
+                architecture_from_shapes(tensors, &[plan.activation], arch.output)
             })?;
             same_architecture(&net, &arch, &format!("--init {}", path.display()))?;
             net
         }
-        (None, None) => Network::new(arch.clone(), Init::Auto, s.seed)?,
+        (None, None) => Network::new(arch.clone(), Init::Auto, plan.config.seed)?,
     };
 
-    let config = TrainConfig {
-        epochs: s.epochs,
-        batch_size: s.batch_size,
-        optimizer: s.optimizer.clone(),
-        shuffle: s.shuffle,
-        seed: s.seed,
-        validation: if s.val_fraction > 0.0 {
-            Validation::Fraction(s.val_fraction)
-        } else {
-            Validation::None
-        },
-        early_stopping: (s.patience > 0).then(|| EarlyStopping::new(s.patience)),
-        dropout: s.dropout,
-        threads: s.threads,
-        ..TrainConfig::default()
-    };
-    config.validate()?;
-    let metadata = ModelMetadata::new(
-        arch.clone(),
-        loss.clone(),
-        &task.to_string(),
-        classes.clone(),
-        serde_json::to_value(&pre).context("cannot serialize the preprocessing")?,
-        Value::Null,
-    );
-    let progress = Progress::new(s.json);
-    if !s.json {
-        print_header(&progress, &s, rows, &pre, &arch, &loss, scaler, &config);
+    let metadata = ModelMetadata::new(arch.clone(), loss.clone(), pre, Value::Null);
+    let progress = Progress::new(plan.json);
+    if !plan.json {
+        print_header(&progress, &plan, rows, &metadata);
     }
     let mut observer = RunObserver {
         progress: &progress,
-        checkpoints: match &s.checkpoint {
+        checkpoints: match &plan.checkpoint {
             Some(dir) => Some(CheckpointWriter::new(dir, metadata.clone())?),
             None => None,
         },
         failure: None,
     };
-    let train = Dataset::new(&x, pre.inputs(), y.as_targets())?;
+    let train = Dataset::new(&x, metadata.preprocessing.inputs(), y.as_targets())?;
     let start = Instant::now();
+    let config = &plan.config;
     let result = match &resume {
-        Some((_, state)) => fit_resume(&mut net, &loss, train, None, &config, state, &mut observer),
-        None => fit(&mut net, &loss, train, None, &config, &mut observer),
+        Some((_, state)) => fit_resume(&mut net, &loss, train, None, config, state, &mut observer),
+        None => fit(&mut net, &loss, train, None, config, &mut observer),
     };
     progress.finish();
     if let Some(failure) = observer.failure {
-        return Err(failure);
+        return Err(failure.into());
     }
     let report = result?;
     let seconds = start.elapsed().as_secs_f64();
 
-    let test_metrics = test
-        .as_ref()
-        .map(|t| score(&net, &loss, classes.as_deref(), t));
+    let test_metrics = match (&test, &plan.test) {
+        (Some(data), Some(spec)) => Some(test_scores(&net, &loss, &metadata, data, spec)?),
+        _ => None,
+    };
     if let Some(metrics) = &test_metrics {
-        if s.json {
+        if plan.json {
             progress.println(&Value::Object(metrics.clone()).to_string());
         } else {
-            progress.println(&test_text(metrics, test.as_ref().map_or(0, |t| t.rows)));
+            let rows = test.as_ref().map_or(0, |t| t.rows);
+            progress.println(&test_text(metrics, rows));
         }
     }
     let mut metadata = metadata;
-    metadata.training = summary(&s, &config, &report, test_metrics.as_ref(), seconds);
-    Model::new(metadata, net)?.save(&s.save)?;
-    if !s.json {
+    metadata.training = summary(&plan, &report, test_metrics.as_ref(), seconds);
+    Model::new(metadata, net)?.save(&plan.save)?;
+    if !plan.json {
         progress.println(&format!(
             "{}saved      {} ({:.1}s)",
             stop_line(&report),
-            s.save.display(),
+            plan.save.display(),
             seconds
         ));
     }
-    if let Some(path) = &s.plot {
+    if let Some(path) = &plan.plot {
         plot::draw(path, &report.history)?;
-        if !s.json {
+        if !plan.json {
             progress.println(&format!("plot       {}", path.display()));
         }
     }
@@ -212,91 +170,39 @@ fn check_save_folder(save: &Path) -> anyhow::Result<()> {
 fn same_architecture(net: &Network<f32>, arch: &Architecture, what: &str) -> anyhow::Result<()> {
     if net.architecture() != arch {
         bail!(
-            "{what} has the architecture {}, but the data and flags call for {}",
-            describe(net.architecture()),
-            describe(arch)
+            "{what} has the architecture {}, but the data and flags call for {arch}",
+            net.architecture()
         );
     }
     Ok(())
 }
 
-/// `784 → 256 relu → 128 relu → 10 softmax`.
-pub fn describe(arch: &Architecture) -> String {
-    let mut text = arch.inputs.to_string();
-    for layer in &arch.hidden {
-        text += &format!(" → {} {}", layer.units, layer.activation);
-    }
-    let output = match arch.output {
-        OutputActivation::Identity => "identity",
-        OutputActivation::Sigmoid => "sigmoid",
-        OutputActivation::Softmax => "softmax",
-    };
-    text + &format!(" → {} {output}", arch.outputs)
-}
-
-/// Test data, encoded with the training schema.
-struct TestData {
-    x: Vec<f32>,
-    rows: usize,
-    /// The targets as encoded (class indices or values), for the metrics.
-    encoded: EncodedTargets,
-    /// The targets as the loss takes them.
-    targets: EngineTargets,
-}
-
-fn load_test(spec: &str, pre: &Preprocessor, loss: &Loss) -> anyhow::Result<TestData> {
-    let table = data::load(spec, &LoadOptions::for_model(pre))?;
-    let encoded = pre.encode(&table)?;
-    let Some(targets) = encoded.targets else {
-        bail!(
-            "{spec}: the test data has no target column {:?}",
-            pre.target.name()
-        );
-    };
-    Ok(TestData {
-        x: encoded.x,
-        rows: encoded.rows,
-        targets: engine_targets(&targets, loss)?,
-        encoded: targets,
-    })
-}
-
 /// Test metrics as JSON keys: `test_loss` and `test_accuracy` (classification) or
 /// `test_rmse` and `test_r2` (regression).
-fn score(
+fn test_scores(
     net: &Network<f32>,
     loss: &Loss,
-    classes: Option<&[String]>,
-    test: &TestData,
-) -> serde_json::Map<String, Value> {
-    let mut metrics = serde_json::Map::new();
+    metadata: &ModelMetadata,
+    test: &Encoded,
+    spec: &str,
+) -> anyhow::Result<Map<String, Value>> {
+    let Scores { loss, metrics, .. } = score(net, loss, &metadata.preprocessing, test, spec)?;
+    let mut out = Map::new();
     let mut put = |key: &str, value: f64| {
-        metrics.insert(key.to_string(), number(value).unwrap_or(Value::Null));
+        out.insert(key.to_string(), number(value).unwrap_or(Value::Null));
     };
-    put(
-        "test_loss",
-        mean_loss(net, loss, &test.x, test.rows, &test.targets),
-    );
-    let outputs = predictions(net, &test.x);
-    match (&test.encoded, classes) {
-        (EncodedTargets::Classes(truth), Some(classes)) => {
-            let predicted = classes_from(&outputs, classes.len());
-            put(
-                "test_accuracy",
-                metrics::classification(truth, &predicted, classes).accuracy,
-            );
-        }
-        (EncodedTargets::Values(truth), _) => {
-            let m = metrics::regression(truth, &outputs);
+    put("test_loss", loss);
+    match metrics {
+        Metrics::Classification(m) => put("test_accuracy", m.accuracy),
+        Metrics::Regression(m) => {
             put("test_rmse", m.rmse);
             put("test_r2", m.r2);
         }
-        (EncodedTargets::Classes(_), None) => unreachable!("class targets come with class names"),
     }
-    metrics
+    Ok(out)
 }
 
-fn test_text(metrics: &serde_json::Map<String, Value>, rows: usize) -> String {
+fn test_text(metrics: &Map<String, Value>, rows: usize) -> String {
     let get = |key: &str| metrics.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN);
     if metrics.contains_key("test_accuracy") {
         format!(
@@ -315,36 +221,24 @@ fn test_text(metrics: &serde_json::Map<String, Value>, rows: usize) -> String {
 }
 
 fn stop_line(report: &TrainReport) -> String {
-    match (
-        report.stopped_early,
-        report.best_epoch,
-        report.restored_best,
-    ) {
-        (true, Some(best), true) => format!(
-            "stopped    early after epoch {}; kept the weights of epoch {best}\n",
-            report.history.len()
-        ),
-        (false, Some(best), true) if best != report.history.len() => {
-            format!("best       epoch {best} (its weights are kept)\n")
+    let last = report.history.len();
+    match (report.stopped_early, report.kept_epoch()) {
+        (true, Some(kept)) if report.restored_best => {
+            format!("stopped    early after epoch {last}; kept the weights of epoch {kept}\n")
+        }
+        (false, Some(kept)) if report.restored_best && kept != last => {
+            format!("best       epoch {kept} (its weights are kept)\n")
         }
         _ => String::new(),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn print_header(
-    progress: &Progress,
-    s: &TrainSettings,
-    rows: usize,
-    pre: &Preprocessor,
-    arch: &Architecture,
-    loss: &Loss,
-    scaler: Scaler,
-    config: &TrainConfig,
-) {
+fn print_header(progress: &Progress, plan: &TrainPlan, rows: usize, metadata: &ModelMetadata) {
+    let pre = &metadata.preprocessing;
+    let config = &plan.config;
     progress.println(&format!(
         "data       {}: {} rows, {} feature columns → {} inputs, target {:?}",
-        s.data,
+        plan.data,
         rows,
         pre.features.len(),
         pre.inputs(),
@@ -366,65 +260,62 @@ fn print_header(
         None => "regress".to_string(),
     };
     progress.println(&format!("task       {task}"));
+    let arch = &metadata.architecture;
     progress.println(&format!(
-        "network    {}, {} parameters, loss {}",
-        describe(arch),
+        "network    {arch}, {} parameters, loss {}",
         arch.parameter_count(),
-        loss.name()
+        metadata.loss.name()
     ));
+    let patience = config.early_stopping.as_ref().map_or(0, |e| e.patience);
+    let validation = match config.validation {
+        backprop::train::Validation::Fraction(f) => format!(", validation {}%", f * 100.0),
+        backprop::train::Validation::None => String::new(),
+    };
     progress.println(&format!(
-        "optimizer  {} lr {}, batch {}, {} epochs, patience {}, dropout {}, seed {}, scaling {scaler}{}",
+        "optimizer  {} lr {}, batch {}, {} epochs, patience {patience}, dropout {}, seed {}, \
+         scaling {}{validation}",
         config.optimizer.name(),
         config.optimizer.lr(),
         config.batch_size,
         config.epochs,
-        s.patience,
         config.dropout,
         config.seed,
-        if s.val_fraction > 0.0 {
-            format!(", validation {}%", s.val_fraction * 100.0)
-        } else {
-            String::new()
-        }
+        pre.scaler,
     ));
 }
 
 /// The `training` summary stored in the model file.
 fn summary(
-    s: &TrainSettings,
-    config: &TrainConfig,
+    plan: &TrainPlan,
     report: &TrainReport,
-    test: Option<&serde_json::Map<String, Value>>,
+    test: Option<&Map<String, Value>>,
     seconds: f64,
 ) -> Value {
-    let kept = report
-        .best_epoch
-        .filter(|_| report.restored_best)
-        .or(report.history.last().map(|h| h.epoch));
-    let val_accuracy = kept
-        .and_then(|e| report.history.get(e - 1))
-        .and_then(|h| h.val_accuracy);
+    let config = &plan.config;
     json!({
-        "data": s.data,
-        "test_data": s.test,
+        "data": plan.data,
+        "test_data": plan.test,
         "epochs": report.history.len(),
         "best_epoch": report.best_epoch,
         "stop_reason": report.stop_reason,
         "final_train_loss": report.final_train_loss,
         "final_val_loss": report.final_val_loss,
-        "val_accuracy": val_accuracy,
+        "val_accuracy": report.kept().and_then(|kept| kept.val_accuracy),
         "test": test,
         "seconds": seconds,
         "optimizer": config.optimizer,
         "batch_size": config.batch_size,
         "max_epochs": config.epochs,
-        "patience": s.patience,
-        "val_fraction": s.val_fraction,
+        "patience": config.early_stopping.as_ref().map_or(0, |e| e.patience),
+        "val_fraction": match config.validation {
+            backprop::train::Validation::Fraction(f) => f,
+            backprop::train::Validation::None => 0.0,
+        },
         "dropout": config.dropout,
         "shuffle": config.shuffle,
         "seed": config.seed,
-        "init": s.init,
-        "resumed_from": s.resume,
+        "init": plan.init,
+        "resumed_from": plan.resume,
     })
 }
 
@@ -433,7 +324,7 @@ fn summary(
 struct RunObserver<'p> {
     progress: &'p Progress,
     checkpoints: Option<CheckpointWriter>,
-    failure: Option<anyhow::Error>,
+    failure: Option<backprop_data::Error>,
 }
 
 impl Observer<f32> for RunObserver<'_> {

@@ -1,0 +1,574 @@
+//! The settings of `backprop train`: one struct read by clap from the command line and by
+//! serde from `--config FILE.toml`, merged (flags win), then resolved into the engine's
+//! [`TrainConfig`] and the few settings only the command has. Ranges are checked once, by
+//! [`TrainConfig::validate`]; a new flag is one field here, with its doc comment (the `--help`
+//! text, default included), plus the line of [`TrainArgs::resolve`] that hands it on.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use backprop::optim::OptimizerConfig;
+use backprop::train::{EarlyStopping, TrainConfig, Validation};
+use backprop::{Activation, Loss};
+use backprop_data::{Scaler, Task};
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `backprop train`. Every setting can also come from `--config FILE.toml` (same names, with
+/// `_` for `-`); a flag given on the command line wins over the file.
+#[derive(Clone, Debug, Default, Args, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainArgs {
+    /// Training data: a CSV/TSV file (optionally .gz), an MNIST IDX images file, an X .npy
+    /// file, or a built-in dataset such as builtin:mnist10k (see `backprop datasets`).
+    pub data: Option<String>,
+    /// Target column, by name or 0-based index (default: the last column).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Force classification or regression (default: inferred from the target column).
+    #[arg(long, value_enum)]
+    pub task: Option<TaskName>,
+    /// Held-out test data, scored after training.
+    #[arg(long)]
+    pub test: Option<String>,
+    /// Fraction of the training data held out for validation, stratified and random
+    /// (default 0.1; 0 for none).
+    #[arg(long)]
+    pub val_fraction: Option<f64>,
+    /// Hidden layer widths, comma-separated (default 256,128); empty for none.
+    #[arg(long)]
+    pub layers: Option<String>,
+    /// Hidden activation (default relu): relu, tanh, sigmoid, leaky_relu(0.01), elu, gelu,
+    /// silu, softplus, identity.
+    #[arg(long)]
+    pub activation: Option<String>,
+    /// Loss (default: ce for several classes, bce for two, mse for numbers).
+    #[arg(long, value_enum)]
+    pub loss: Option<LossName>,
+    /// Optimizer (default adam).
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerName>,
+    /// Learning rate (default: the optimizer's usual one, 0.001 for adam, 0.01 for sgd).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Momentum for sgd and rmsprop (default 0).
+    #[arg(long)]
+    pub momentum: Option<f64>,
+    /// Nesterov momentum (sgd).
+    #[arg(long)]
+    #[serde(default)]
+    pub nesterov: bool,
+    /// Weight decay (L2 added to the gradient; decoupled for adamw, default 0.01 there).
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Mini-batch size (default 64; as large as the data or more means full batch).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Total number of epochs, also when resuming (default 200).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Stop after this many epochs without improvement of the validation loss, and keep the
+    /// best weights (default 10; 0 turns early stopping off).
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Dropout probability on hidden layers (default 0, or 0.3 for image data: IDX files and
+    /// builtin:mnist10k).
+    #[arg(long)]
+    pub dropout: Option<f64>,
+    /// Random seed for initialization, shuffling, splitting and dropout (default 0).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Feature scaling (default standard; none for image data, whose pixels are already in
+    /// [0, 1]).
+    #[arg(long, value_enum)]
+    pub scale: Option<ScaleName>,
+    /// Keep the data order instead of shuffling every epoch.
+    #[arg(long)]
+    #[serde(default)]
+    pub no_shuffle: bool,
+    /// Start from these weights: a backprop model, a bare safetensors weights file, or a
+    /// PyTorch nn.Sequential state dict.
+    #[arg(long, value_name = "MODEL")]
+    pub init: Option<PathBuf>,
+    /// Where to save the trained model (default model.safetensors).
+    #[arg(long, value_name = "MODEL")]
+    pub save: Option<PathBuf>,
+    /// Save a checkpoint into this folder after every epoch.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue training from the checkpoint in this folder.
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+    /// Read settings from a TOML file.
+    #[arg(long, value_name = "FILE.toml")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Print one JSON object per epoch (and one for the test set) instead of text.
+    #[arg(long)]
+    #[serde(default)]
+    pub json: bool,
+    /// Draw the loss and accuracy curves to an SVG or PNG file.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+}
+
+/// Classification or regression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskName {
+    /// Predict a class.
+    Classify,
+    /// Predict a number.
+    Regress,
+}
+
+/// Loss names on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossName {
+    /// Mean squared error (regression).
+    Mse,
+    /// Mean absolute error (regression).
+    L1,
+    /// Huber loss with delta 1 (regression).
+    Huber,
+    /// Binary cross-entropy on one sigmoid output (two classes).
+    Bce,
+    /// Softmax cross-entropy (two or more classes).
+    Ce,
+}
+
+impl LossName {
+    /// The engine's loss of this name.
+    pub fn loss(self) -> Loss {
+        match self {
+            LossName::Mse => Loss::Mse,
+            LossName::L1 => Loss::L1,
+            LossName::Huber => Loss::Huber { delta: 1.0 },
+            LossName::Bce => Loss::Bce,
+            LossName::Ce => Loss::cross_entropy(),
+        }
+    }
+}
+
+/// Optimizer names on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerName {
+    /// Stochastic gradient descent (with --momentum, --nesterov).
+    Sgd,
+    /// Adam.
+    Adam,
+    /// Adam with decoupled weight decay.
+    Adamw,
+    /// RMSprop.
+    Rmsprop,
+    /// Adagrad.
+    Adagrad,
+    /// Resilient backpropagation (full batch).
+    Rprop,
+    /// L-BFGS (full batch; for small data).
+    Lbfgs,
+}
+
+/// Feature scaling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleName {
+    /// Zero mean, unit variance per feature.
+    Standard,
+    /// Each feature to [0, 1].
+    Minmax,
+    /// As given.
+    None,
+}
+
+/// Hidden layer widths when `--layers` is not given.
+const DEFAULT_LAYERS: &str = "256,128";
+/// Mini-batch size when `--batch-size` is not given.
+const DEFAULT_BATCH_SIZE: usize = 64;
+/// Epochs when `--epochs` is not given.
+const DEFAULT_EPOCHS: usize = 200;
+/// Early-stopping patience when `--patience` is not given.
+const DEFAULT_PATIENCE: usize = 10;
+/// Dropout on image data (IDX files, `builtin:mnist*`) when `--dropout` is not given; other
+/// data gets none, since dropout costs accuracy on small tabular sets.
+const DEFAULT_IMAGE_DROPOUT: f64 = 0.3;
+/// Validation fraction when `--val-fraction` is not given.
+const DEFAULT_VAL_FRACTION: f64 = 0.1;
+/// The model file when `--save` is not given.
+const DEFAULT_SAVE: &str = "model.safetensors";
+
+/// A training run, resolved: the engine's settings and what the command does around them.
+#[derive(Clone, Debug)]
+pub struct TrainPlan {
+    /// The training data spec (a path or `builtin:NAME`).
+    pub data: String,
+    /// `--target`.
+    pub target: Option<String>,
+    /// `--task` (None: inferred from the target column).
+    pub task: Option<Task>,
+    /// `--test`.
+    pub test: Option<String>,
+    /// Hidden layer widths.
+    pub layers: Vec<usize>,
+    /// Hidden activation.
+    pub activation: Activation,
+    /// `--loss` (None: follows from the task).
+    pub loss: Option<LossName>,
+    /// Feature scaling.
+    pub scaler: Scaler,
+    /// `--init`.
+    pub init: Option<PathBuf>,
+    /// Where the model goes.
+    pub save: PathBuf,
+    /// `--checkpoint` (with `--resume` and no `--checkpoint`, the resume folder).
+    pub checkpoint: Option<PathBuf>,
+    /// `--resume`.
+    pub resume: Option<PathBuf>,
+    /// JSON lines on stdout.
+    pub json: bool,
+    /// `--plot`.
+    pub plot: Option<PathBuf>,
+    /// Everything the engine's training loop takes, validated.
+    pub config: TrainConfig,
+}
+
+impl TrainArgs {
+    /// These settings (from the command line) over those of `--config`, if given: a flag
+    /// given on the command line wins; a switch (`--nesterov`, `--no-shuffle`, `--json`) is
+    /// on if either turns it on.
+    pub fn with_config_file(self) -> anyhow::Result<Self> {
+        match &self.config {
+            Some(path) => Ok(self.clone().over(read_config(path)?)),
+            None => Ok(self),
+        }
+    }
+
+    /// `self` over `file`, field by field, through their serialized form: a field that is
+    /// unset (`None`) or `false` in `self` takes the file's value.
+    fn over(self, file: TrainArgs) -> TrainArgs {
+        let config = self.config.clone();
+        let (Ok(Value::Object(mine)), Ok(Value::Object(mut merged))) =
+            (serde_json::to_value(&self), serde_json::to_value(&file))
+        else {
+            unreachable!("settings serialize to an object")
+        };
+        for (key, value) in mine {
+            if !matches!(value, Value::Null | Value::Bool(false)) {
+                merged.insert(key, value);
+            }
+        }
+        let mut args: TrainArgs = serde_json::from_value(Value::Object(merged))
+            .expect("merged settings have the fields of the struct");
+        args.config = config;
+        args
+    }
+
+    /// Fills in the defaults and checks everything before any data is read.
+    pub fn resolve(self) -> anyhow::Result<TrainPlan> {
+        let Some(data) = self.data else {
+            bail!(
+                "no training data: give DATA (a file or builtin:NAME) or `data` in the config file"
+            );
+        };
+        let image = is_image_data(&data);
+        let layers =
+            parse_widths(self.layers.as_deref().unwrap_or(DEFAULT_LAYERS)).context("--layers")?;
+        let activation: Activation = match &self.activation {
+            Some(name) => name
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--activation {name}: {e}"))?,
+            None => Activation::Relu,
+        };
+        let val_fraction = self.val_fraction.unwrap_or(DEFAULT_VAL_FRACTION);
+        let patience = self.patience.unwrap_or(DEFAULT_PATIENCE);
+        let config = TrainConfig {
+            epochs: self.epochs.unwrap_or(DEFAULT_EPOCHS),
+            batch_size: self.batch_size.unwrap_or(DEFAULT_BATCH_SIZE),
+            optimizer: optimizer(
+                self.optimizer.unwrap_or(OptimizerName::Adam),
+                self.lr,
+                self.momentum,
+                self.nesterov,
+                self.weight_decay,
+            )?,
+            shuffle: !self.no_shuffle,
+            seed: self.seed.unwrap_or(0),
+            validation: if val_fraction == 0.0 {
+                Validation::None
+            } else {
+                Validation::Fraction(val_fraction)
+            },
+            early_stopping: (patience > 0).then(|| EarlyStopping::new(patience)),
+            dropout: self
+                .dropout
+                .unwrap_or(if image { DEFAULT_IMAGE_DROPOUT } else { 0.0 }),
+            threads: self.threads,
+            ..TrainConfig::default()
+        };
+        config.validate()?;
+        if self.init.is_some() && self.resume.is_some() {
+            bail!("--init and --resume cannot be combined: a resumed run continues from its checkpoint's weights");
+        }
+        Ok(TrainPlan {
+            target: self.target,
+            task: self.task.map(|t| match t {
+                TaskName::Classify => Task::Classify,
+                TaskName::Regress => Task::Regress,
+            }),
+            test: self.test,
+            layers,
+            activation,
+            loss: self.loss,
+            scaler: match self.scale {
+                Some(ScaleName::Standard) => Scaler::Standard,
+                Some(ScaleName::Minmax) => Scaler::Minmax,
+                Some(ScaleName::None) => Scaler::None,
+                None if image => Scaler::None,
+                None => Scaler::Standard,
+            },
+            init: self.init,
+            save: self.save.unwrap_or_else(|| PathBuf::from(DEFAULT_SAVE)),
+            checkpoint: self.checkpoint.or_else(|| self.resume.clone()),
+            resume: self.resume,
+            json: self.json,
+            plot: self.plot,
+            data,
+            config,
+        })
+    }
+}
+
+/// Reads a `--config` file: TOML with the flags' names (`_` for `-`); an unknown key is an
+/// error that names it.
+fn read_config(path: &Path) -> anyhow::Result<TrainArgs> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the config file {}", path.display()))?;
+    toml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: {}",
+            path.display(),
+            e.to_string().trim_end().replace('\n', " ")
+        )
+    })
+}
+
+/// The optimizer from its name and the options given for it; an option the optimizer does not
+/// have is an error rather than silently ignored.
+fn optimizer(
+    name: OptimizerName,
+    lr: Option<f64>,
+    momentum: Option<f64>,
+    nesterov: bool,
+    weight_decay: Option<f64>,
+) -> anyhow::Result<OptimizerConfig> {
+    let name = name.to_possible_value().expect("no skipped names");
+    let mut config = OptimizerConfig::by_name(name.get_name())?;
+    if let Some(lr) = lr {
+        config = config.with_lr(lr);
+    }
+    if let Some(momentum) = momentum {
+        config = config.with_momentum(momentum)?;
+    }
+    config = config.with_nesterov(nesterov)?;
+    if let Some(weight_decay) = weight_decay {
+        config = config.with_weight_decay(weight_decay)?;
+    }
+    Ok(config)
+}
+
+/// Parses comma-separated widths like `256,128` (empty text gives no widths).
+pub fn parse_widths(text: &str) -> anyhow::Result<Vec<usize>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .map(|part| {
+            let width: usize = part
+                .trim()
+                .parse()
+                .with_context(|| format!("{part:?} is not a layer width (a positive integer)"))?;
+            if width == 0 {
+                bail!("a layer width must be at least 1");
+            }
+            Ok(width)
+        })
+        .collect()
+}
+
+/// The loss and the number of outputs for a task: several classes → softmax + `ce`, two
+/// classes → one sigmoid output + `bce`, numbers → identity + `mse`. `--loss` overrides, but
+/// must suit the task.
+pub fn choose_loss(
+    task: Task,
+    classes: usize,
+    requested: Option<LossName>,
+) -> anyhow::Result<(Loss, usize)> {
+    let name = match (task, requested) {
+        (Task::Classify, _) if classes < 2 => {
+            bail!("classification needs at least two classes, the target has {classes}")
+        }
+        (Task::Classify, None) if classes == 2 => LossName::Bce,
+        (Task::Classify, None) => LossName::Ce,
+        (Task::Regress, None) => LossName::Mse,
+        (Task::Classify, Some(LossName::Ce)) => LossName::Ce,
+        (Task::Classify, Some(LossName::Bce)) if classes == 2 => LossName::Bce,
+        (Task::Classify, Some(LossName::Bce)) => bail!(
+            "--loss bce needs two classes, the target has {classes}: use ce (softmax) instead"
+        ),
+        (Task::Classify, Some(other)) => bail!(
+            "--loss {} is a regression loss, but the task is classification: use ce or bce, or \
+             --task regress",
+            other.loss().name()
+        ),
+        (Task::Regress, Some(name @ (LossName::Mse | LossName::L1 | LossName::Huber))) => name,
+        (Task::Regress, Some(other)) => bail!(
+            "--loss {} is a classification loss, but the task is regression: use mse, l1 or \
+             huber, or --task classify",
+            other.loss().name()
+        ),
+    };
+    let outputs = match (task, name) {
+        (Task::Classify, LossName::Ce) => classes,
+        _ => 1,
+    };
+    Ok((name.loss(), outputs))
+}
+
+/// Whether `spec` names image data (MNIST IDX files or a built-in MNIST set), which gets its
+/// own defaults: no feature scaling (pixels are already in [0, 1]) and some dropout.
+fn is_image_data(spec: &str) -> bool {
+    let lower = spec.to_ascii_lowercase();
+    lower.starts_with("builtin:mnist") || lower.contains("images-idx3")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_fill_in_and_flags_win_over_the_file() {
+        let file: TrainArgs = toml::from_str(
+            "data = \"a.csv\"\nepochs = 3\nlr = 0.5\noptimizer = \"sgd\"\nmomentum = 0.9\n\
+             nesterov = true\nlayers = \"4\"",
+        )
+        .unwrap();
+        let cli = TrainArgs {
+            epochs: Some(7),
+            layers: Some(String::new()),
+            ..TrainArgs::default()
+        };
+        let plan = cli.over(file).resolve().unwrap();
+        assert_eq!(plan.data, "a.csv");
+        assert_eq!(plan.config.epochs, 7);
+        assert_eq!(plan.layers, Vec::<usize>::new(), "an empty flag still wins");
+        assert_eq!(plan.config.batch_size, 64);
+        assert_eq!(plan.config.early_stopping, Some(EarlyStopping::new(10)));
+        assert_eq!(plan.config.dropout, 0.0, "no dropout on tabular data");
+        assert_eq!(plan.config.optimizer.lr(), 0.5);
+        assert_eq!(
+            plan.config.optimizer,
+            OptimizerConfig::sgd(0.5)
+                .with_momentum(0.9)
+                .and_then(|c| c.with_nesterov(true))
+                .unwrap()
+        );
+        assert_eq!(plan.save, PathBuf::from("model.safetensors"));
+        assert_eq!(plan.scaler, Scaler::Standard);
+    }
+
+    #[test]
+    fn image_data_gets_its_own_defaults() {
+        for spec in ["builtin:mnist10k", "data/train-images-idx3-ubyte.gz"] {
+            let plan = TrainArgs {
+                data: Some(spec.into()),
+                ..TrainArgs::default()
+            }
+            .resolve()
+            .unwrap();
+            assert_eq!((plan.scaler, plan.config.dropout), (Scaler::None, 0.3));
+        }
+        assert!(!is_image_data("iris.csv"));
+        assert!(!is_image_data("builtin:spirals"));
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = toml::from_str::<TrainArgs>("epochz = 3")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("epochz"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_by_the_engine() {
+        let bad = |args: TrainArgs| {
+            let args = TrainArgs {
+                data: Some("a.csv".into()),
+                ..args
+            };
+            args.resolve().unwrap_err().to_string()
+        };
+        assert!(bad(TrainArgs {
+            dropout: Some(1.0),
+            ..TrainArgs::default()
+        })
+        .contains("dropout"));
+        assert!(bad(TrainArgs {
+            val_fraction: Some(1.5),
+            ..TrainArgs::default()
+        })
+        .contains("validation fraction"));
+        assert!(bad(TrainArgs {
+            epochs: Some(0),
+            ..TrainArgs::default()
+        })
+        .contains("epochs"));
+        assert!(bad(TrainArgs {
+            momentum: Some(0.9),
+            ..TrainArgs::default()
+        })
+        .contains("momentum applies to sgd and rmsprop, not adam"));
+        assert!(bad(TrainArgs {
+            optimizer: Some(OptimizerName::Lbfgs),
+            weight_decay: Some(0.1),
+            ..TrainArgs::default()
+        })
+        .contains("lbfgs"));
+        assert!(bad(TrainArgs {
+            optimizer: Some(OptimizerName::Sgd),
+            lr: Some(-1.0),
+            ..TrainArgs::default()
+        })
+        .contains("lr"));
+    }
+
+    #[test]
+    fn widths_parse_and_reject_nonsense() {
+        assert_eq!(parse_widths("256, 128").unwrap(), vec![256, 128]);
+        assert_eq!(parse_widths("").unwrap(), Vec::<usize>::new());
+        assert!(parse_widths("12,x").is_err());
+        assert!(parse_widths("0").is_err());
+    }
+
+    #[test]
+    fn the_loss_follows_the_task_and_overrides_must_fit() {
+        let (loss, outputs) = choose_loss(Task::Classify, 2, None).unwrap();
+        assert_eq!((loss.name(), outputs), ("bce", 1));
+        let (loss, outputs) = choose_loss(Task::Classify, 2, Some(LossName::Ce)).unwrap();
+        assert_eq!((loss.name(), outputs), ("ce", 2));
+        let (loss, outputs) = choose_loss(Task::Classify, 5, None).unwrap();
+        assert_eq!((loss.name(), outputs), ("ce", 5));
+        let (loss, outputs) = choose_loss(Task::Regress, 0, Some(LossName::Huber)).unwrap();
+        assert_eq!((loss.name(), outputs), ("huber", 1));
+        assert!(choose_loss(Task::Classify, 3, Some(LossName::Bce)).is_err());
+        assert!(choose_loss(Task::Classify, 3, Some(LossName::Mse)).is_err());
+        assert!(choose_loss(Task::Regress, 0, Some(LossName::Ce)).is_err());
+    }
+}
