@@ -1,70 +1,10 @@
 //! `backprop train` end to end: the real binary in a temporary folder, on small CSV files.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
+use common::Dir;
 use safetensors::SafeTensors;
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_backprop");
-
-/// A temporary folder to run the binary in.
-struct Dir(tempfile::TempDir);
-
-impl Dir {
-    fn new() -> Self {
-        Dir(tempfile::tempdir().expect("a temporary folder"))
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.path().join(name)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.path(name);
-        std::fs::write(&path, text).expect("write a test file");
-        path
-    }
-
-    fn read(&self, name: &str) -> Vec<u8> {
-        std::fs::read(self.path(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
-    }
-
-    /// Runs `backprop ARGS` in the folder, without the progress bar or fonts mattering.
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .args(args)
-            .current_dir(self.0.path())
-            .output()
-            .expect("run backprop")
-    }
-
-    /// Runs and expects success; returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "backprop {args:?} failed: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8(out.stdout).expect("UTF-8 output")
-    }
-
-    /// Runs and expects the usage-error exit status 2 with an `error:` message; returns it.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "backprop {args:?} should fail with status 2: {stderr}"
-        );
-        assert!(stderr.starts_with("error: "), "{stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        stderr
-    }
-}
 
 /// Three classes of points around three centers, with a text label (deterministic).
 fn classes_csv(rows: usize) -> String {
@@ -303,7 +243,7 @@ fn an_existing_model_survives_a_failed_run() {
         "no/such/folder/m.safetensors",
     ]);
     assert!(err.contains("no/such/folder"), "{err}");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.0.path())
+    let leftovers: Vec<_> = std::fs::read_dir(dir.root())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .filter(|n| n.ends_with(".tmp"))
@@ -341,10 +281,9 @@ fn plots_are_valid_svg_and_png_with_and_without_fonts() {
     check_png(&dir.read("curves.png"));
     // The font-free drawing used on machines without fonts.
     for name in ["bare.svg", "bare.png"] {
-        let out = Command::new(BIN)
-            .args([base.as_slice(), &["--plot", name]].concat())
+        let out = dir
+            .command(&[base.as_slice(), &["--plot", name]].concat())
             .env("BACKPROP_PLOT_NO_TEXT", "1")
-            .current_dir(dir.0.path())
             .output()
             .unwrap();
         assert!(

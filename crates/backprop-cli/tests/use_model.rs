@@ -1,57 +1,16 @@
 //! `eval`, `predict` and `inspect` on a model saved by `train`, run as a user would: the real
 //! binary in a temporary folder.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+use common::Dir;
 
 use backprop::{Architecture, Network};
 use backprop_data::pytorch::network_from_tensors;
 use backprop_data::safetensors::from_bytes as read_safetensors;
 use serde_json::Value;
-
-/// Runs `backprop ARGS` in `dir`.
-fn backprop(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_backprop"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the backprop binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Asserts success and returns stdout.
-#[track_caller]
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "failed: {}\n{}",
-        stderr(&output),
-        stdout(&output)
-    );
-    stdout(&output)
-}
-
-/// Asserts a usage or data error (exit status 2, a message, no panic) and returns stderr.
-#[track_caller]
-fn usage_error(output: Output) -> String {
-    let err = stderr(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "expected exit 2, got {:?}: {err}",
-        output.status
-    );
-    assert!(err.starts_with("error:"), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    err
-}
 
 /// Three well-separated classes in two numeric features plus a categorical one.
 fn flowers_csv(rows: usize, seed: u64) -> String {
@@ -75,33 +34,30 @@ fn flowers_csv(rows: usize, seed: u64) -> String {
 }
 
 struct Trained {
-    dir: tempfile::TempDir,
+    dir: Dir,
     model: PathBuf,
 }
 
 /// Trains a classifier on flowers.csv and saves it as flowers.safetensors.
 fn trained_classifier() -> Trained {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("flowers.csv"), flowers_csv(90, 1)).unwrap();
-    std::fs::write(dir.path().join("test.csv"), flowers_csv(30, 2)).unwrap();
-    ok(backprop(
-        dir.path(),
-        &[
-            "train",
-            "flowers.csv",
-            "--target",
-            "species",
-            "--layers",
-            "8",
-            "--epochs",
-            "30",
-            "--lr",
-            "0.05",
-            "--save",
-            "flowers.safetensors",
-        ],
-    ));
-    let model = dir.path().join("flowers.safetensors");
+    let dir = Dir::new();
+    dir.write("flowers.csv", &flowers_csv(90, 1));
+    dir.write("test.csv", &flowers_csv(30, 2));
+    dir.ok(&[
+        "train",
+        "flowers.csv",
+        "--target",
+        "species",
+        "--layers",
+        "8",
+        "--epochs",
+        "30",
+        "--lr",
+        "0.05",
+        "--save",
+        "flowers.safetensors",
+    ]);
+    let model = dir.path("flowers.safetensors");
     assert!(model.exists());
     Trained { dir, model }
 }
@@ -148,13 +104,12 @@ fn encode_by_hand(metadata: &Value, csv: &str) -> Vec<f32> {
 fn predict_from_the_saved_file_equals_predicting_in_process() {
     let t = trained_classifier();
     let (metadata, network) = read_model(&t.model);
-    let test_csv = std::fs::read_to_string(t.dir.path().join("test.csv")).unwrap();
+    let test_csv = String::from_utf8(t.dir.read("test.csv")).unwrap();
     let expected = network.predict(&encode_by_hand(&metadata, &test_csv));
 
-    let out = ok(backprop(
-        t.dir.path(),
-        &["predict", "flowers.safetensors", "test.csv", "--proba"],
-    ));
+    let out = t
+        .dir
+        .ok(&["predict", "flowers.safetensors", "test.csv", "--proba"]);
     let mut lines = out.lines();
     assert_eq!(
         lines.next(),
@@ -181,32 +136,24 @@ fn predict_from_the_saved_file_equals_predicting_in_process() {
 #[test]
 fn predict_writes_a_file_and_eval_scores_it() {
     let t = trained_classifier();
-    ok(backprop(
-        t.dir.path(),
-        &[
-            "predict",
-            "flowers.safetensors",
-            "test.csv",
-            "-o",
-            "out.csv",
-        ],
-    ));
-    let written = std::fs::read_to_string(t.dir.path().join("out.csv")).unwrap();
+    t.dir.ok(&[
+        "predict",
+        "flowers.safetensors",
+        "test.csv",
+        "-o",
+        "out.csv",
+    ]);
+    let written = String::from_utf8(t.dir.read("out.csv")).unwrap();
     assert_eq!(written.lines().count(), 31);
     assert_eq!(written.lines().next(), Some("prediction"));
 
-    let text = ok(backprop(
-        t.dir.path(),
-        &["eval", "flowers.safetensors", "test.csv"],
-    ));
+    let text = t.dir.ok(&["eval", "flowers.safetensors", "test.csv"]);
     assert!(text.contains("accuracy"), "{text}");
     assert!(text.contains("confusion matrix"), "{text}");
     let json: Value = serde_json::from_str(
-        ok(backprop(
-            t.dir.path(),
-            &["eval", "flowers.safetensors", "test.csv", "--json"],
-        ))
-        .trim(),
+        t.dir
+            .ok(&["eval", "flowers.safetensors", "test.csv", "--json"])
+            .trim(),
     )
     .unwrap();
     let accuracy = json["accuracy"].as_f64().unwrap();
@@ -222,7 +169,7 @@ fn predict_writes_a_file_and_eval_scores_it() {
 #[test]
 fn inspect_describes_the_model() {
     let t = trained_classifier();
-    let text = ok(backprop(t.dir.path(), &["inspect", "flowers.safetensors"]));
+    let text = t.dir.ok(&["inspect", "flowers.safetensors"]);
     // 2 numeric features + 2 colours in, 8 hidden, 3 classes out.
     assert!(text.contains("4 → 8 relu → 3 softmax"), "{text}");
     assert!(
@@ -230,11 +177,8 @@ fn inspect_describes_the_model() {
         "{text}"
     );
     assert!(text.contains("setosa, versicolor, virginica"), "{text}");
-    let json: Value = serde_json::from_str(&ok(backprop(
-        t.dir.path(),
-        &["inspect", "flowers.safetensors", "--json"],
-    )))
-    .unwrap();
+    let json: Value =
+        serde_json::from_str(&t.dir.ok(&["inspect", "flowers.safetensors", "--json"])).unwrap();
     assert_eq!(json["task"], "classify");
     assert_eq!(json["format_version"], 1);
 }
@@ -243,11 +187,8 @@ fn inspect_describes_the_model() {
 fn eval_rejects_a_class_the_model_never_saw() {
     let t = trained_classifier();
     let bad = flowers_csv(6, 3).replace("virginica", "sunflower");
-    std::fs::write(t.dir.path().join("bad.csv"), bad).unwrap();
-    let err = usage_error(backprop(
-        t.dir.path(),
-        &["eval", "flowers.safetensors", "bad.csv"],
-    ));
+    t.dir.write("bad.csv", &bad);
+    let err = t.dir.fails(&["eval", "flowers.safetensors", "bad.csv"]);
     // Row 3 of the data is the first virginica: line 4 of the file.
     assert!(err.contains("bad.csv:4"), "{err}");
     assert!(err.contains("species"), "{err}");
@@ -257,27 +198,18 @@ fn eval_rejects_a_class_the_model_never_saw() {
 #[test]
 fn predict_rejects_data_with_other_columns_and_unseen_categories() {
     let t = trained_classifier();
-    std::fs::write(
-        t.dir.path().join("other.csv"),
-        "length,height,colour\n1,2,red\n",
-    )
-    .unwrap();
-    let err = usage_error(backprop(
-        t.dir.path(),
-        &["predict", "flowers.safetensors", "other.csv"],
-    ));
+    t.dir.write("other.csv", "length,height,colour\n1,2,red\n");
+    let err = t
+        .dir
+        .fails(&["predict", "flowers.safetensors", "other.csv"]);
     assert!(err.contains("other.csv"), "{err}");
     assert!(err.contains("width") || err.contains("height"), "{err}");
 
-    std::fs::write(
-        t.dir.path().join("green.csv"),
-        "length,width,colour\n1,2,red\n1,2,green\n",
-    )
-    .unwrap();
-    let err = usage_error(backprop(
-        t.dir.path(),
-        &["predict", "flowers.safetensors", "green.csv"],
-    ));
+    t.dir
+        .write("green.csv", "length,width,colour\n1,2,red\n1,2,green\n");
+    let err = t
+        .dir
+        .fails(&["predict", "flowers.safetensors", "green.csv"]);
     assert!(err.contains("green.csv:3"), "{err}");
     assert!(err.contains("colour"), "{err}");
     assert!(err.contains("green"), "{err}");
@@ -286,77 +218,55 @@ fn predict_rejects_data_with_other_columns_and_unseen_categories() {
 #[test]
 fn eval_needs_the_target_column_and_a_real_model() {
     let t = trained_classifier();
-    std::fs::write(
-        t.dir.path().join("unlabelled.csv"),
-        "length,width,colour\n1,2,red\n",
-    )
-    .unwrap();
-    let err = usage_error(backprop(
-        t.dir.path(),
-        &["eval", "flowers.safetensors", "unlabelled.csv"],
-    ));
+    t.dir
+        .write("unlabelled.csv", "length,width,colour\n1,2,red\n");
+    let err = t
+        .dir
+        .fails(&["eval", "flowers.safetensors", "unlabelled.csv"]);
     assert!(err.contains("species"), "{err}");
 
-    let err = usage_error(backprop(
-        t.dir.path(),
-        &["eval", "missing.safetensors", "test.csv"],
-    ));
+    let err = t.dir.fails(&["eval", "missing.safetensors", "test.csv"]);
     assert!(err.contains("missing.safetensors"), "{err}");
 
-    std::fs::write(t.dir.path().join("junk.safetensors"), b"not a model at all").unwrap();
-    let err = usage_error(backprop(
-        t.dir.path(),
-        &["predict", "junk.safetensors", "test.csv"],
-    ));
+    std::fs::write(t.dir.path("junk.safetensors"), b"not a model at all").unwrap();
+    let err = t.dir.fails(&["predict", "junk.safetensors", "test.csv"]);
     assert!(err.contains("junk.safetensors"), "{err}");
 }
 
 #[test]
 fn regression_models_predict_numbers_and_report_r2() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let mut csv = String::from("a,b,y\n");
     for i in 0..80 {
         let a = (i as f64 * 0.37).sin();
         let b = (i as f64 * 0.11).cos();
         csv += &format!("{a:.4},{b:.4},{:.4}\n", 2.0 * a - b + 0.5);
     }
-    std::fs::write(dir.path().join("lin.csv"), &csv).unwrap();
-    ok(backprop(
-        dir.path(),
-        &[
-            "train",
-            "lin.csv",
-            "--task",
-            "regress",
-            "--layers",
-            "",
-            "--epochs",
-            "60",
-            "--lr",
-            "0.05",
-            "--save",
-            "lin.safetensors",
-        ],
-    ));
+    dir.write("lin.csv", &csv);
+    dir.ok(&[
+        "train",
+        "lin.csv",
+        "--task",
+        "regress",
+        "--layers",
+        "",
+        "--epochs",
+        "60",
+        "--lr",
+        "0.05",
+        "--save",
+        "lin.safetensors",
+    ]);
     let json: Value = serde_json::from_str(
-        ok(backprop(
-            dir.path(),
-            &["eval", "lin.safetensors", "lin.csv", "--json"],
-        ))
-        .trim(),
+        dir.ok(&["eval", "lin.safetensors", "lin.csv", "--json"])
+            .trim(),
     )
     .unwrap();
     assert!(json["r2"].as_f64().unwrap() > 0.9, "{json}");
     assert!(json["rmse"].as_f64().unwrap() >= 0.0);
-    let out = ok(backprop(
-        dir.path(),
-        &["predict", "lin.safetensors", "lin.csv"],
-    ));
+    let out = dir.ok(&["predict", "lin.safetensors", "lin.csv"]);
     assert_eq!(out.lines().count(), 81);
-    let err = usage_error(backprop(
-        dir.path(),
-        &["predict", "lin.safetensors", "lin.csv", "--proba"],
-    ));
+    let err = dir.fails(&["predict", "lin.safetensors", "lin.csv", "--proba"]);
     assert!(err.contains("--proba"), "{err}");
 }
 
@@ -364,19 +274,16 @@ fn regression_models_predict_numbers_and_report_r2() {
 /// on its 2,000 held-out test digits.
 #[test]
 fn default_training_on_mnist10k_reaches_95_percent() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = ok(backprop(
-        dir.path(),
-        &[
-            "train",
-            "builtin:mnist10k",
-            "--test",
-            "builtin:mnist10k-test",
-            "--json",
-        ],
-    ));
+    let dir = Dir::new();
+    let out = dir.ok(&[
+        "train",
+        "builtin:mnist10k",
+        "--test",
+        "builtin:mnist10k-test",
+        "--json",
+    ]);
     let last: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     let accuracy = last["test_accuracy"].as_f64().unwrap();
     assert!(accuracy >= 0.95, "test accuracy {accuracy}");
-    assert!(dir.path().join("model.safetensors").exists());
+    assert!(dir.path("model.safetensors").exists());
 }
