@@ -310,6 +310,7 @@ mod tests {
     use super::*;
     use crate::pytorch::architecture_from_shapes;
     use crate::target::TargetSchema;
+    use crate::write::entries;
     use backprop::{Activation, Init};
     use serde_json::json;
 
@@ -344,16 +345,6 @@ mod tests {
 
     fn load_error(bytes: &[u8]) -> String {
         format!("{:#}", Model::from_bytes(bytes).unwrap_err())
-    }
-
-    /// Files in `dir`, sorted.
-    fn entries(dir: &Path) -> Vec<String> {
-        let mut names: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
     }
 
     #[test]

@@ -47,19 +47,20 @@ fn write_atomic_with(
     Ok(())
 }
 
+/// Files in `dir`, sorted (for tests that check no temporary file is left behind).
+#[cfg(test)]
+pub(crate) fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Files in `dir`, sorted.
-    fn entries(dir: &Path) -> Vec<String> {
-        let mut names: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
 
     #[test]
     fn atomic_write_replaces_the_file() {
