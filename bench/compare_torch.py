@@ -226,7 +226,7 @@ def main():
 
     print("reproduce: python3 bench/compare_torch.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     if not args.no_build:
-        subprocess.run(["cargo", "build", "--release", "--quiet", "--example", "throughput"],
+        subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "backprop", "--example", "throughput"],
                        cwd=ROOT, check=True)
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, repeats {repeats}, {seconds} s each")
 
