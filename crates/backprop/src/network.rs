@@ -3,9 +3,9 @@
 use std::ops::Range;
 
 use crate::architecture::Architecture;
+use crate::compute::matmul::MatRef;
 use crate::error::{Error, Result};
 use crate::init::{initialize, Init};
-use crate::matmul::MatRef;
 use crate::real::Real;
 use crate::rng::Rng;
 

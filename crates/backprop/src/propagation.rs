@@ -3,10 +3,10 @@
 //! A batch is row-major `rows × features`, so the seeds' column-vector equations appear
 //! transposed: `Zˡ = Aˡ⁻¹·(Wˡ)ᵀ + bˡ` computes `zˡ = Wˡ aˡ⁻¹ + bˡ` for every row at once.
 
+use crate::compute::matmul::{matmul, Accum, MatRef};
+use crate::compute::parallel::{for_each_column_block, for_each_tile, Columns};
 use crate::loss::{Loss, Targets};
-use crate::matmul::{matmul, Accum, MatRef};
 use crate::network::Network;
-use crate::parallel::{for_each_column_block, for_each_tile, Columns};
 use crate::prediction::argmax_rows;
 use crate::real::Real;
 use crate::workspace::Workspace;

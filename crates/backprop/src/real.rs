@@ -58,11 +58,11 @@ impl Real for f32 {
     }
 
     fn tanh_slice(z: &[Self], out: &mut [Self]) {
-        crate::fastmath::tanh_f32(z, out)
+        crate::compute::fastmath::tanh_f32(z, out)
     }
 
     fn sigmoid_slice(z: &[Self], out: &mut [Self]) {
-        crate::fastmath::sigmoid_f32(z, out)
+        crate::compute::fastmath::sigmoid_f32(z, out)
     }
 }
 

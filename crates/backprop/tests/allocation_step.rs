@@ -57,7 +57,7 @@ fn allocations_in_steady_state(threads: usize) -> usize {
         .unwrap();
     pool.install(|| {
         // Every worker takes its matrix scratch space now, as `fit` does.
-        backprop::matmul::reserve_thread_buffers::<f32>();
+        backprop::compute::matmul::reserve_thread_buffers::<f32>();
         let mut step = || {
             net.forward(&x, rows, &mut ws, false);
             net.backward(&x, rows, Targets::Classes(&y), &loss, &mut ws);

@@ -148,7 +148,7 @@ fn run<T: Real>(
         .map_err(|e| Error::InvalidConfig(format!("cannot start the worker threads: {e}")))?;
     pool.install(|| {
         // Every worker takes its matrix scratch space now, not on its first product.
-        crate::matmul::reserve_thread_buffers::<T>();
+        crate::compute::matmul::reserve_thread_buffers::<T>();
         let mut trainer = Trainer::new(net, loss, train, validation, config)?;
         if let Some(state) = resume {
             trainer.load_state(state)?;

@@ -9,7 +9,7 @@
 
 use std::marker::PhantomData;
 
-use crate::kernel::{self, Operand};
+use super::kernel::{self, Operand};
 use crate::real::Real;
 
 /// A read-only view of a matrix stored in a slice with explicit strides.
@@ -386,10 +386,10 @@ mod tests {
 
     #[test]
     fn portable_paths_match_reference_too() {
-        crate::kernel::force_portable(true);
+        super::kernel::force_portable(true);
         check_against_reference::<f64>(1e-14);
         check_against_reference::<f32>(1e-6);
-        crate::kernel::force_portable(false);
+        super::kernel::force_portable(false);
     }
 
     #[test]

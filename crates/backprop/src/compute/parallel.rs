@@ -1,7 +1,7 @@
 //! How work is split across threads without changing a single bit of the result.
 //!
 //! Every parallel loop in the engine splits the output of a matrix product into column
-//! blocks, and computes each block with one single-threaded [`crate::matmul::matmul`] call.
+//! blocks, and computes each block with one single-threaded [`super::matmul::matmul`] call.
 //! The kernel sums every output element over `k` in an order that depends only on `k`, never
 //! on how many columns the call was given (see the `kernel` module), and each output element
 //! belongs to exactly one block. So the block width may follow the number of threads (wide
@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use crate::matmul::MatMut;
+use super::matmul::MatMut;
 
 /// Narrowest column block worth handing to another thread: below this, packing the other
 /// operand again for each block costs more than the second thread saves.
