@@ -106,6 +106,29 @@ impl<'a, T> MatRef<'a, T> {
         }
     }
 
+    /// The `height × width` block whose first element is `(top, first)`, without copying.
+    ///
+    /// # Panics
+    /// If the block reaches past the view's rows or columns.
+    #[track_caller]
+    pub fn submatrix(self, top: usize, height: usize, first: usize, width: usize) -> Self {
+        assert!(
+            top + height <= self.rows && first + width <= self.cols,
+            "submatrix {height}x{width} at ({top}, {first}) exceeds a {}x{} view",
+            self.rows,
+            self.cols
+        );
+        // An empty block may start past the end of the slice.
+        let offset = (top * self.row_stride + first * self.col_stride).min(self.data.len());
+        Self {
+            data: &self.data[offset..],
+            rows: height,
+            cols: width,
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
+        }
+    }
+
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.rows
@@ -193,14 +216,33 @@ impl<'a, T> MatMut<'a, T> {
     #[track_caller]
     pub fn row_mut(&mut self, i: usize) -> &mut [T] {
         assert!(i < self.rows && self.col_stride == 1, "row_mut: row {i}");
-        // SAFETY: the constructor guaranteed the view is valid and exclusive.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(i * self.row_stride), self.cols) }
+        // SAFETY: the first element of row `i`, inside the view (checked just above).
+        let start = unsafe { self.ptr.add(i * self.row_stride) };
+        // SAFETY: the row's `cols` elements are contiguous (column stride 1) and valid for
+        // writes, and the view is exclusive (see `MatMut::row_major`, `from_raw_parts`); the
+        // slice borrows `self`, so no other access through this view can overlap it.
+        unsafe { std::slice::from_raw_parts_mut(start, self.cols) }
+    }
+
+    /// Where element `(i, j)` is.
+    ///
+    /// # Panics
+    /// If `(i, j)` is out of bounds.
+    #[track_caller]
+    fn element(&self, i: usize, j: usize) -> *mut T {
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) out of bounds"
+        );
+        // SAFETY: `(i, j)` is inside the view (checked just above), which its constructor
+        // guaranteed to be valid.
+        unsafe { self.ptr.add(i * self.row_stride + j * self.col_stride) }
     }
 
     /// Writes element `(i, j)`.
     fn set(&mut self, i: usize, j: usize, value: T) {
-        // SAFETY: callers stay in bounds; the view is valid and exclusive.
-        unsafe { *self.ptr.add(i * self.row_stride + j * self.col_stride) = value }
+        // SAFETY: an element of the view, valid for writes and exclusive to it.
+        unsafe { *self.element(i, j) = value }
     }
 
     /// Number of rows.
@@ -251,8 +293,9 @@ pub fn matmul<T: Real>(dst: MatMut<'_, T>, accum: Accum, lhs: MatRef<'_, T>, rhs
         }
         return;
     }
-    // SAFETY: the constructors checked that every view stays inside its slice, `dst` is an
-    // exclusive view so it cannot alias `lhs` or `rhs`, and the shapes were checked above.
+    // SAFETY: the constructors checked that every view stays inside its slice (or, for
+    // `dst`, was built from valid raw parts), `dst` is an exclusive view so it cannot alias
+    // `lhs` or `rhs`, and the shapes were checked above, with `m`, `n`, `k` at least 1.
     unsafe {
         kernel::gemm(
             m,
@@ -306,8 +349,8 @@ pub fn matmul_reference<T: Real>(
             }
             let old = match accum {
                 Accum::Replace => T::zero(),
-                // SAFETY: in bounds of the exclusive view.
-                Accum::Add => unsafe { *dst.ptr.add(i * dst.row_stride + j * dst.col_stride) },
+                // SAFETY: an element of the view, valid and exclusive to it.
+                Accum::Add => unsafe { *dst.element(i, j) },
             };
             dst.set(i, j, old + T::from_f64(sum));
         }

@@ -13,7 +13,7 @@
 //! the engine (the network, the δ recursion, the optimizers, training) is safe Rust and reads
 //! like the notes. Each `unsafe` operation carries its own `SAFETY` note, and `unsafe fn` bodies
 //! say which of their operations are unsafe (`unsafe_op_in_unsafe_fn` is denied).
-//DENY
+#![deny(unsafe_op_in_unsafe_fn)]
 
 pub(crate) mod fastmath;
 mod kernel;
