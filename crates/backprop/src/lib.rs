@@ -62,11 +62,14 @@ pub mod network;
 pub mod optim;
 pub mod prediction;
 mod propagation;
-pub mod real;
 pub mod rng;
 pub mod schedule;
 pub mod train;
 pub mod workspace;
+
+// The element type lives with the arithmetic it is for, and keeps its path `backprop::real`.
+#[doc(inline)]
+pub use compute::real;
 
 pub use activation::Activation;
 pub use architecture::{Architecture, HiddenLayer};

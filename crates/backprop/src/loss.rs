@@ -8,8 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::activation::sigmoid;
-use crate::real::{r, Real};
+use crate::real::{r, sigmoid, Real};
 
 /// The function applied to the last layer's `z` to produce predictions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

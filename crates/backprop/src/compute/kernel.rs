@@ -1,4 +1,4 @@
-//! The GEMM kernel behind [`super::matmul::matmul`]: packed, cache-blocked, allocation-free.
+//! The GEMM kernel behind `matmul::matmul`: packed, cache-blocked, allocation-free.
 //!
 //! The classic Goto/BLIS scheme: `k` is cut into blocks of [`KC`], `B` is packed into panels
 //! of `NR` columns and `A` into panels of [`MR`] rows, and a register-blocked micro-kernel
@@ -19,7 +19,7 @@
 
 use std::cell::RefCell;
 
-use crate::real::Real;
+use super::real::Real;
 
 /// Rows of `A` per micro-panel (and of the register tile).
 pub(crate) const MR: usize = 6;

@@ -10,7 +10,7 @@
 use std::marker::PhantomData;
 
 use super::kernel::{self, Operand};
-use crate::real::Real;
+use super::real::Real;
 
 /// A read-only view of a matrix stored in a slice with explicit strides.
 #[derive(Clone, Copy, Debug)]

@@ -7,7 +7,12 @@
 //! - `parallel`: products cut into blocks of output computed on the rayon pool, each block
 //!   handed to a caller's epilogue (bias, activation, dropout, `σ'`) while it is in cache, so
 //!   that the result is the same to the bit for any thread count;
-//! - `fastmath`: `tanh` and the logistic sigmoid over slices of `f32`, vectorized.
+//! - `fastmath`: `tanh` and the logistic sigmoid over slices of `f32`, vectorized;
+//! - [`real`]: the element type [`Real`](real::Real) (`f32` or `f64`) that the whole engine
+//!   is generic over, re-exported as `backprop::real`.
+//!
+//! This is the bottom layer of the engine: it uses nothing outside itself, and everything
+//! else builds on it.
 //!
 //! Every `unsafe` block and every SIMD intrinsic of the crate lives here, so that the rest of
 //! the engine (the network, the δ recursion, the optimizers, training) is safe Rust and reads
@@ -19,5 +24,6 @@ pub(crate) mod fastmath;
 mod kernel;
 pub mod matmul;
 pub(crate) mod parallel;
+pub mod real;
 
 pub use parallel::parallel_task_count;

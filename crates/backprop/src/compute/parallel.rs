@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use super::matmul::{matmul, Accum, MatMut, MatRef};
-use crate::real::Real;
+use super::real::Real;
 
 /// Narrowest column block worth handing to another thread: below this, packing the other
 /// operand again for each block costs more than the second thread saves.
