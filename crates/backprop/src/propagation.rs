@@ -39,6 +39,7 @@ impl<T: Real> Network<T> {
             !dropout || ws.masks.len() == ws.a.len(),
             "forward: dropout masks were not sampled"
         );
+        ws.dropout_applied = dropout;
         for (l, slot) in self.slots().iter().enumerate() {
             let fan_in = slot.fan_in;
             let (bias, activation) = (self.bias(l), self.architecture().layer_activation(l));
@@ -82,7 +83,8 @@ impl<T: Real> Network<T> {
     /// The seeds' recursion, batched:
     /// - output error: `δᴸ = ∇ₐL ⊙ σ'(zᴸ)`, fused with the loss as `∂L/∂zᴸ`;
     /// - weights and biases: `∂L/∂Wˡ = δˡ (aˡ⁻¹)ᵀ` and `∂L/∂bˡ = δˡ`, summed over the batch;
-    /// - passing back: `δˡ = ((Wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ'(zˡ)` (⊙ the dropout mask when training).
+    /// - passing back: `δˡ = ((Wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ'(zˡ)`, and `⊙ maskˡ` when that forward pass
+    ///   applied dropout (whatever masks the workspace holds otherwise).
     ///
     /// # Panics
     /// If the workspace has no gradient buffers ([`Workspace::for_inference`]), or the targets
@@ -147,7 +149,7 @@ impl<T: Real> Network<T> {
             }
             // δˡ⁻¹ = ((Wˡ)ᵀ δˡ) ⊙ maskˡ⁻¹ ⊙ σ'(zˡ⁻¹), column block by column block.
             let z_previous = &ws.z[l - 1];
-            let mask = ws.masks.get(l - 1);
+            let mask = ws.masks.get(l - 1).filter(|_| ws.dropout_applied);
             let activation = self
                 .architecture()
                 .layer_activation(l - 1)

@@ -1,5 +1,6 @@
 //! Backpropagation's gradients against central finite differences in `f64`, over random shapes:
-//! every activation × every loss × 1 to 4 dense layers × batches of 1 and 8 rows.
+//! every activation × every loss × 1 to 4 dense layers × batches of 1 and 8 rows, and through
+//! fixed dropout masks.
 //!
 //! Passes when `|analytic − numeric| ≤ 1e-6 · max(1, |numeric|)` for every parameter.
 //! Finite differences are only honest where the loss is smooth, so the checks keep clear of
@@ -232,5 +233,106 @@ fn every_depth_activation_and_loss() {
     eprintln!(
         "{} checked, {} skipped, worst error {:.2e}",
         outcome.checked, outcome.skipped, outcome.worst
+    );
+}
+
+/// A smooth network, its inputs and class targets, and a training workspace holding dropout
+/// masks sampled once (30 % of the hidden units of each row dropped).
+fn with_dropout_masks(
+    activation: Activation,
+    rows: usize,
+    seed: u64,
+) -> (Network<f64>, Vec<f64>, Vec<u32>, Workspace<f64>) {
+    let mut rng = Rng::new(seed);
+    let arch = Architecture::new(
+        4,
+        &[6, 5],
+        activation,
+        3,
+        Loss::cross_entropy().output_activation(),
+    );
+    let net = Network::<f64>::new(arch.clone(), Init::PytorchDefault, rng.next_u64()).unwrap();
+    let x = (0..rows * 4).map(|_| normal(&mut rng)).collect();
+    let y = (0..rows).map(|_| rng.below(3) as u32).collect();
+    let mut ws = Workspace::new(&arch, rows);
+    ws.sample_dropout(0.3, rows, &mut rng);
+    (net, x, y, ws)
+}
+
+/// The gradient of the loss with dropout, the masks held fixed, against central differences
+/// of that same loss: the backward pass multiplies δ by the masks the forward pass used.
+#[test]
+fn backprop_through_fixed_dropout_masks_matches_finite_differences() {
+    let (rows, loss) = (8, Loss::cross_entropy());
+    for activation in [
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Gelu,
+        Activation::Softplus,
+    ] {
+        let (net, x, y, mut ws) = with_dropout_masks(activation, rows, 31);
+        let targets = Targets::Classes(&y);
+        let mut probe_ws = ws.clone();
+        net.forward(&x, rows, &mut ws, true);
+        net.backward(&x, rows, targets, &loss, &mut ws);
+        let analytic = ws.gradients().to_vec();
+
+        // The masks matter: without them the gradient is another one.
+        let mut plain = Workspace::new(net.architecture(), rows);
+        net.loss_and_gradient(&x, rows, targets, &loss, &mut plain);
+        let moved = analytic
+            .iter()
+            .zip(plain.gradients())
+            .filter(|(a, p)| (*a - *p).abs() > 1e-3);
+        assert!(
+            moved.count() > analytic.len() / 4,
+            "{activation}: dropout changed too little"
+        );
+
+        let mut probe = net.clone();
+        let mut loss_at = |probe: &Network<f64>| {
+            probe.forward(&x, rows, &mut probe_ws, true);
+            loss.value(probe_ws.logits(rows), 3, targets)
+        };
+        for (i, &a) in analytic.iter().enumerate() {
+            let original = net.parameters()[i];
+            probe.parameters_mut()[i] = original + STEP;
+            let plus = loss_at(&probe);
+            probe.parameters_mut()[i] = original - STEP;
+            let minus = loss_at(&probe);
+            probe.parameters_mut()[i] = original;
+            let numeric = (plus - minus) / (2.0 * STEP);
+            let error = (a - numeric).abs() / numeric.abs().max(1.0);
+            assert!(
+                error <= TOLERANCE,
+                "{activation} with dropout: parameter {i}: analytic {a} vs numeric {numeric}"
+            );
+        }
+    }
+}
+
+/// Masks left in a workspace by a training step do not leak into a later pass without
+/// dropout: its loss and gradient are those of a workspace that never saw a mask.
+#[test]
+fn a_pass_without_dropout_ignores_masks_left_in_the_workspace() {
+    let (rows, loss) = (8, Loss::cross_entropy());
+    let (net, x, y, mut ws) = with_dropout_masks(Activation::Tanh, rows, 32);
+    let targets = Targets::Classes(&y);
+    net.forward(&x, rows, &mut ws, true);
+    net.backward(&x, rows, targets, &loss, &mut ws);
+    let value = net.loss_and_gradient(&x, rows, targets, &loss, &mut ws);
+
+    let mut fresh = Workspace::new(net.architecture(), rows);
+    let expected = net.loss_and_gradient(&x, rows, targets, &loss, &mut fresh);
+    assert_eq!(value.to_bits(), expected.to_bits());
+    let differing = ws
+        .gradients()
+        .iter()
+        .zip(fresh.gradients())
+        .filter(|(a, b)| a.to_bits() != b.to_bits())
+        .count();
+    assert_eq!(
+        differing, 0,
+        "{differing} gradients differ from a fresh workspace's"
     );
 }
