@@ -64,33 +64,38 @@ pub(crate) struct Operand<T> {
     pub col_stride: usize,
 }
 
-/// `C (m×n) = A (m×k) · B (k×n)` (or `+=` when `accumulate`).
+/// The destination `C` of a product, as raw parts, and whether the product is added to it.
+#[derive(Clone, Copy)]
+pub(crate) struct Output<T> {
+    pub ptr: *mut T,
+    pub row_stride: usize,
+    pub col_stride: usize,
+    pub accumulate: bool,
+}
+
+/// `C (m×n) = A (m×k) · B (k×n)` (or `+=` when `c.accumulate`).
 ///
 /// # Safety
 /// Every view must be valid for its shape and strides (`c` for writes, `a` and `b` for
 /// reads), `c` must not overlap `a` or `b`, and `m`, `n`, `k` must be at least 1.
-#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn gemm<T: Real>(
     m: usize,
     n: usize,
     k: usize,
-    c: *mut T,
-    c_rs: usize,
-    c_cs: usize,
-    accumulate: bool,
+    c: Output<T>,
     a: Operand<T>,
     b: Operand<T>,
 ) {
     if m < MR && b.row_stride == 1 && a.col_stride == 1 {
         // SAFETY: the caller's contract is `gemv_dots`'s, whose stride conditions hold.
-        return unsafe { gemv_dots(m, n, k, c, c_rs, c_cs, accumulate, a, b) };
+        return unsafe { gemv_dots(m, n, k, c, a, b) };
     }
     if std::mem::size_of::<T>() == 4 {
         // SAFETY: the caller's contract is `blocked`'s.
-        unsafe { blocked::<T, 16>(m, n, k, c, c_rs, c_cs, accumulate, a, b) }
+        unsafe { blocked::<T, 16>(m, n, k, c, a, b) }
     } else {
         // SAFETY: as above.
-        unsafe { blocked::<T, 8>(m, n, k, c, c_rs, c_cs, accumulate, a, b) }
+        unsafe { blocked::<T, 8>(m, n, k, c, a, b) }
     }
 }
 
@@ -98,18 +103,20 @@ pub(crate) unsafe fn gemm<T: Real>(
 ///
 /// # Safety
 /// As [`gemm`].
-#[allow(clippy::too_many_arguments)]
 unsafe fn blocked<T: Real, const NR: usize>(
     m: usize,
     n: usize,
     k: usize,
-    c: *mut T,
-    c_rs: usize,
-    c_cs: usize,
-    accumulate: bool,
+    c: Output<T>,
     a: Operand<T>,
     b: Operand<T>,
 ) {
+    let Output {
+        ptr: c,
+        row_stride: c_rs,
+        col_stride: c_cs,
+        accumulate,
+    } = c;
     let fma = has_fma();
     // f32 rows of A that are contiguous in k feed the AVX2 micro-kernel straight from memory:
     // only a last panel of fewer than MR rows is packed.
@@ -681,18 +688,20 @@ fn has_fma() -> bool {
 ///
 /// # Safety
 /// As [`gemm`], with `a.col_stride == 1` and `b.row_stride == 1`.
-#[allow(clippy::too_many_arguments)]
 unsafe fn gemv_dots<T: Real>(
     m: usize,
     n: usize,
     k: usize,
-    c: *mut T,
-    c_rs: usize,
-    c_cs: usize,
-    accumulate: bool,
+    c: Output<T>,
     a: Operand<T>,
     b: Operand<T>,
 ) {
+    let Output {
+        ptr: c,
+        row_stride: c_rs,
+        col_stride: c_cs,
+        accumulate,
+    } = c;
     let fma = has_fma();
     for i in 0..m {
         // SAFETY: row `i` of `A`, `k` contiguous values.

@@ -9,7 +9,7 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{self, Operand};
+use super::kernel::{self, Operand, Output};
 use super::real::Real;
 
 /// A read-only view of a matrix stored in a slice with explicit strides.
@@ -301,10 +301,12 @@ pub fn matmul<T: Real>(dst: MatMut<'_, T>, accum: Accum, lhs: MatRef<'_, T>, rhs
             m,
             n,
             k,
-            dst.ptr,
-            dst.row_stride,
-            dst.col_stride,
-            accum == Accum::Add,
+            Output {
+                ptr: dst.ptr,
+                row_stride: dst.row_stride,
+                col_stride: dst.col_stride,
+                accumulate: accum == Accum::Add,
+            },
             Operand {
                 ptr: lhs.data.as_ptr(),
                 row_stride: lhs.row_stride,
