@@ -7,10 +7,13 @@
 //! kinks: targets for L1 and Huber sit well away from `|z − y| ∈ {0, delta}`, and a case whose
 //! ReLU-like pre-activations come within `KINK_MARGIN` of 0 is skipped (rare, and counted).
 
-use backprop::gradcheck::numeric_gradient;
+mod common;
+
+use backprop::gradcheck::{central_differences, numeric_gradient};
 use backprop::{
     Activation, Architecture, HiddenLayer, Init, Loss, Network, Rng, Targets, Workspace,
 };
+use common::{every_loss, normal, targets};
 use proptest::prelude::*;
 
 const STEP: f64 = 1e-6;
@@ -26,22 +29,9 @@ fn activations() -> Vec<Activation> {
     all
 }
 
+/// Every loss, with random class weights for the weighted cross-entropy.
 fn losses(outputs: usize, rng: &mut Rng) -> Vec<Loss> {
-    vec![
-        Loss::Mse,
-        Loss::L1,
-        Loss::Huber { delta: 1.0 },
-        Loss::Bce,
-        Loss::cross_entropy(),
-        Loss::CrossEntropy {
-            label_smoothing: 0.15,
-            class_weights: None,
-        },
-        Loss::CrossEntropy {
-            label_smoothing: 0.1,
-            class_weights: Some((0..outputs).map(|_| rng.uniform_in(0.2, 2.0)).collect()),
-        },
-    ]
+    every_loss((0..outputs).map(|_| rng.uniform_in(0.2, 2.0)).collect())
 }
 
 /// Whether `activation`'s derivative jumps at `z = 0`.
@@ -78,11 +68,6 @@ fn reference_pre_activations(net: &Network<f64>, x: &[f64], rows: usize) -> Vec<
         all.push(z);
     }
     all
-}
-
-fn normal(rng: &mut Rng) -> f64 {
-    let u = 1.0 - rng.uniform();
-    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * rng.uniform()).cos()
 }
 
 fn sign(rng: &mut Rng) -> f64 {
@@ -145,11 +130,7 @@ fn check_shape(widths: &[usize], rows: usize, seed: u64, outcome: &mut Outcome) 
                 continue;
             }
             let (values, classes) = targets_for(&loss, &z[z.len() - 1], outputs, &mut rng);
-            let targets = if loss.takes_class_targets() {
-                Targets::Classes(&classes)
-            } else {
-                Targets::Values(&values)
-            };
+            let targets = targets(&loss, &values, &classes);
 
             let mut ws = Workspace::new(&arch, rows);
             net.loss_and_gradient(&x, rows, targets, &loss, &mut ws);
@@ -289,23 +270,15 @@ fn backprop_through_fixed_dropout_masks_matches_finite_differences() {
             "{activation}: dropout changed too little"
         );
 
-        let mut probe = net.clone();
-        let mut loss_at = |probe: &Network<f64>| {
+        let numeric = central_differences(&net, STEP, |probe| {
             probe.forward(&x, rows, &mut probe_ws, true);
             loss.value(probe_ws.logits(rows), 3, targets)
-        };
-        for (i, &a) in analytic.iter().enumerate() {
-            let original = net.parameters()[i];
-            probe.parameters_mut()[i] = original + STEP;
-            let plus = loss_at(&probe);
-            probe.parameters_mut()[i] = original - STEP;
-            let minus = loss_at(&probe);
-            probe.parameters_mut()[i] = original;
-            let numeric = (plus - minus) / (2.0 * STEP);
-            let error = (a - numeric).abs() / numeric.abs().max(1.0);
+        });
+        for (i, (&a, &n)) in analytic.iter().zip(&numeric).enumerate() {
+            let error = (a - n).abs() / n.abs().max(1.0);
             assert!(
                 error <= TOLERANCE,
-                "{activation} with dropout: parameter {i}: analytic {a} vs numeric {numeric}"
+                "{activation} with dropout: parameter {i}: analytic {a} vs numeric {n}"
             );
         }
     }
