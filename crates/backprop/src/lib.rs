@@ -44,8 +44,10 @@
 //! Where to look next: [`train`] (the training loop, its settings and what is promised about
 //! determinism), [`optim`] and [`schedule`] (PyTorch's optimizers and schedules),
 //! [`gradcheck`] (backpropagation against finite differences), [`metrics`] (scores of
-//! predictions), [`Network`] (parameters and inference). Files (datasets, the model file) are
-//! the `backprop-data` crate's: the engine reads and writes none.
+//! predictions), [`Network`] (parameters and inference), [`compute`] (the matrix product,
+//! its split across threads and the vectorized functions under all of it; the crate's only
+//! `unsafe` code). Files (datasets, the model file) are the `backprop-data` crate's: the
+//! engine reads and writes none.
 #![deny(missing_docs)]
 
 pub mod activation;

@@ -257,7 +257,7 @@ impl<'a, T> MatMut<'a, T> {
 }
 
 /// `dst = lhs · rhs` or `dst += lhs · rhs`, single-threaded and allocation-free (see the
-/// kernel notes in the crate's `kernel` module).
+/// kernel notes in `compute/kernel.rs`).
 ///
 /// The engine parallelizes *around* this call (over blocks of output columns), never inside
 /// it. Each output element is summed over `k` in an order that depends only on `k` (and on

@@ -42,7 +42,7 @@
 //!   does not change the shuffle order or the split, and each is drawn on one thread;
 //! - the forward and backward passes split each matrix product into column blocks, and the
 //!   kernel sums every output element in an order that depends only on the inner dimension,
-//!   not on the block (rows are cut only into fixed blocks; see the crate's parallel module),
+//!   not on the block (rows are cut only into fixed blocks; see [`crate::compute`]),
 //!   so the thread count only decides who computes which elements; optimizer updates are
 //!   element-wise (shared among threads in pieces for large networks), and losses and
 //!   evaluation are sequential;
