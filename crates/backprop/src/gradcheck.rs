@@ -234,7 +234,7 @@ fn validate(
             "finite-difference step must be positive and finite, got {step}"
         )));
     }
-    if x.len() % arch.inputs != 0 {
+    if !x.len().is_multiple_of(arch.inputs) {
         return Err(Error::ShapeMismatch {
             what: "features".into(),
             expected: vec![x.len() / arch.inputs, arch.inputs],

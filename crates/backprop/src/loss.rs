@@ -150,7 +150,7 @@ impl Loss {
         grad: Option<&mut [T]>,
     ) -> f64 {
         assert!(
-            outputs > 0 && logits.len() % outputs == 0,
+            outputs > 0 && logits.len().is_multiple_of(outputs),
             "loss: logits are not rows × {outputs}"
         );
         let rows = logits.len() / outputs;

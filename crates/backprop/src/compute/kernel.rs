@@ -696,12 +696,6 @@ unsafe fn gemv_dots<T: Real>(
     a: Operand<T>,
     b: Operand<T>,
 ) {
-    let Output {
-        ptr: c,
-        row_stride: c_rs,
-        col_stride: c_cs,
-        accumulate,
-    } = c;
     let fma = has_fma();
     for i in 0..m {
         // SAFETY: row `i` of `A`, `k` contiguous values.
@@ -717,8 +711,8 @@ unsafe fn gemv_dots<T: Real>(
             };
             // SAFETY: element `(i, j)` of `C`, which overlaps neither operand.
             unsafe {
-                let slot = c.add(i * c_rs + j * c_cs);
-                *slot = if accumulate { *slot + dot } else { dot };
+                let slot = c.ptr.add(i * c.row_stride + j * c.col_stride);
+                *slot = if c.accumulate { *slot + dot } else { dot };
             }
         }
     }
