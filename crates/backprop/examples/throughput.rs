@@ -23,7 +23,7 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use backprop::matmul::{matmul, Accum, MatMut, MatRef};
+use backprop::compute::matmul::{matmul, Accum, MatMut, MatRef};
 use backprop::optim::{OptimizerConfig, Solver};
 use backprop::{
     Activation, Architecture, Init, Loss, Network, OutputActivation, Rng, Targets, Workspace,

@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::real::{r, Real};
+use crate::real::{r, sigmoid, Real};
 
 /// A hidden layer's activation function.
 ///
@@ -47,18 +47,6 @@ pub enum Activation {
 
 /// Softplus switches to the identity above this input, as PyTorch does.
 const SOFTPLUS_THRESHOLD: f64 = 20.0;
-
-/// The logistic function `1 / (1 + e^{-z})`, without overflow for any `z`.
-#[inline]
-pub(crate) fn sigmoid<T: Real>(z: T) -> T {
-    // Both branches avoid overflow of exp for large |z|.
-    if z >= T::zero() {
-        T::one() / (T::one() + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (T::one() + e)
-    }
-}
 
 impl Activation {
     /// Every activation once, with PyTorch's default parameters: handy for exhaustive tests.

@@ -176,22 +176,48 @@ pub fn numeric_gradient(
     let rows = validate(net, loss, x, targets, step)?;
     let outputs = net.architecture().outputs;
     let mut ws = Workspace::for_inference(net.architecture(), rows.max(1));
-    let mut probe = net.clone();
-    let mut value_at = |probe: &Network<f64>| {
+    Ok(central_differences(net, step, |probe| {
         probe.forward(x, rows, &mut ws, false);
         loss.value(ws.logits(rows), outputs, targets)
-    };
+    }))
+}
+
+/// The central differences `(f(θ + h·eᵢ) − f(θ − h·eᵢ)) / 2h` of any function `f` of the
+/// parameters, in the layout of [`Network::parameters`]: `loss_at(probe)` evaluates `f` on a
+/// copy of `net` with one parameter moved by `±step`. For losses [`numeric_gradient`] does not
+/// compute itself, such as the loss through dropout masks held fixed.
+///
+/// ```
+/// use backprop::gradcheck::central_differences;
+/// use backprop::{Activation, Architecture, Init, Network, OutputActivation};
+///
+/// // f(θ) = ½ Σ θᵢ², whose gradient is θ.
+/// let arch = Architecture::new(2, &[3], Activation::Tanh, 1, OutputActivation::Identity);
+/// let net = Network::<f64>::new(arch, Init::Auto, 0)?;
+/// let f = |probe: &Network<f64>| probe.parameters().iter().map(|p| p * p / 2.0).sum();
+/// let gradient = central_differences(&net, 1e-6, f);
+/// for (g, p) in gradient.iter().zip(net.parameters()) {
+///     assert!((g - p).abs() < 1e-8);
+/// }
+/// # Ok::<(), backprop::Error>(())
+/// ```
+pub fn central_differences(
+    net: &Network<f64>,
+    step: f64,
+    mut loss_at: impl FnMut(&Network<f64>) -> f64,
+) -> Vec<f64> {
+    let mut probe = net.clone();
     let mut gradient = vec![0.0; net.parameters().len()];
     for (i, g) in gradient.iter_mut().enumerate() {
         let original = net.parameters()[i];
         probe.parameters_mut()[i] = original + step;
-        let plus = value_at(&probe);
+        let plus = loss_at(&probe);
         probe.parameters_mut()[i] = original - step;
-        let minus = value_at(&probe);
+        let minus = loss_at(&probe);
         probe.parameters_mut()[i] = original;
         *g = (plus - minus) / (2.0 * step);
     }
-    Ok(gradient)
+    gradient
 }
 
 /// Checks shapes and settings, returning the number of rows.
@@ -208,7 +234,7 @@ fn validate(
             "finite-difference step must be positive and finite, got {step}"
         )));
     }
-    if x.len() % arch.inputs != 0 {
+    if !x.len().is_multiple_of(arch.inputs) {
         return Err(Error::ShapeMismatch {
             what: "features".into(),
             expected: vec![x.len() / arch.inputs, arch.inputs],

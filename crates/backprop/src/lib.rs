@@ -44,40 +44,42 @@
 //! Where to look next: [`train`] (the training loop, its settings and what is promised about
 //! determinism), [`optim`] and [`schedule`] (PyTorch's optimizers and schedules),
 //! [`gradcheck`] (backpropagation against finite differences), [`metrics`] (scores of
-//! predictions), [`Network`] (parameters and inference). Files (datasets, the model file) are
-//! the `backprop-data` crate's: the engine reads and writes none.
+//! predictions), [`Network`] (parameters and inference), [`compute`] (the matrix product,
+//! its split across threads and the vectorized functions under all of it; the crate's only
+//! `unsafe` code). Files (datasets, the model file) are the `backprop-data` crate's: the
+//! engine reads and writes none.
 #![deny(missing_docs)]
 
 pub mod activation;
 pub mod architecture;
 pub mod clip;
+pub mod compute;
 pub mod datasets;
 pub mod error;
-mod fastmath;
 pub mod gradcheck;
 pub mod init;
-mod kernel;
 pub mod loss;
-pub mod matmul;
 pub mod metrics;
 pub mod network;
 pub mod optim;
-mod parallel;
 pub mod prediction;
 mod propagation;
-pub mod real;
 pub mod rng;
 pub mod schedule;
 pub mod train;
 pub mod workspace;
 
+// The element type lives with the arithmetic it is for, and keeps its path `backprop::real`.
+#[doc(inline)]
+pub use compute::real;
+
 pub use activation::Activation;
 pub use architecture::{Architecture, HiddenLayer};
+pub use compute::parallel_task_count;
 pub use error::{Error, Result};
 pub use init::Init;
 pub use loss::{Loss, OutputActivation, Targets};
 pub use network::{NamedTensor, Network};
-pub use parallel::parallel_task_count;
 pub use real::Real;
 pub use rng::{Rng, RngState};
 pub use train::{fit, fit_resume, Dataset, TargetData, TrainConfig, TrainReport};

@@ -8,8 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::activation::sigmoid;
-use crate::real::{r, Real};
+use crate::real::{r, sigmoid, Real};
 
 /// The function applied to the last layer's `z` to produce predictions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,7 +150,7 @@ impl Loss {
         grad: Option<&mut [T]>,
     ) -> f64 {
         assert!(
-            outputs > 0 && logits.len() % outputs == 0,
+            outputs > 0 && logits.len().is_multiple_of(outputs),
             "loss: logits are not rows × {outputs}"
         );
         let rows = logits.len() / outputs;

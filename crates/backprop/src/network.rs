@@ -3,9 +3,9 @@
 use std::ops::Range;
 
 use crate::architecture::Architecture;
+use crate::compute::matmul::MatRef;
 use crate::error::{Error, Result};
 use crate::init::{initialize, Init};
-use crate::matmul::MatRef;
 use crate::real::Real;
 use crate::rng::Rng;
 
@@ -281,6 +281,25 @@ mod tests {
         Architecture::new(3, &[4], Activation::Tanh, 2, OutputActivation::Softmax)
     }
 
+    /// A named tensor as a file reader hands it over: name, shape and values.
+    type Owned = (String, Vec<usize>, Vec<f64>);
+
+    fn owned(net: &Network<f32>) -> Vec<Owned> {
+        let tensors = net.named_tensors();
+        let values = |data: &[f32]| data.iter().map(|&v| v as f64).collect();
+        tensors
+            .iter()
+            .map(|t| (t.name.clone(), t.shape.clone(), values(t.data)))
+            .collect()
+    }
+
+    fn load(tensors: &[Owned]) -> Result<Network<f32>> {
+        let views = tensors
+            .iter()
+            .map(|(n, s, v)| (n.as_str(), s.as_slice(), v.clone()));
+        Network::<f32>::from_named_tensors(arch(), views)
+    }
+
     #[test]
     fn named_tensors_round_trip() {
         let net = Network::<f32>::new(arch(), Init::PytorchDefault, 1).unwrap();
@@ -295,48 +314,13 @@ mod tests {
                 "layers.1.bias"
             ]
         );
-        let owned: Vec<(String, Vec<usize>, Vec<f64>)> = tensors
-            .iter()
-            .map(|t| {
-                (
-                    t.name.clone(),
-                    t.shape.clone(),
-                    t.data.iter().map(|&v| v as f64).collect(),
-                )
-            })
-            .collect();
-        let back = Network::<f32>::from_named_tensors(
-            arch(),
-            owned
-                .iter()
-                .map(|(n, s, v)| (n.as_str(), s.as_slice(), v.clone())),
-        )
-        .unwrap();
-        assert_eq!(back, net);
+        assert_eq!(load(&owned(&net)).unwrap(), net);
     }
 
     #[test]
     fn named_tensors_are_validated() {
         let net = Network::<f32>::new(arch(), Init::Auto, 1).unwrap();
-        let owned: Vec<(String, Vec<usize>, Vec<f64>)> = net
-            .named_tensors()
-            .iter()
-            .map(|t| {
-                (
-                    t.name.clone(),
-                    t.shape.clone(),
-                    t.data.iter().map(|&v| v as f64).collect(),
-                )
-            })
-            .collect();
-        let load = |tensors: &[(String, Vec<usize>, Vec<f64>)]| {
-            Network::<f32>::from_named_tensors(
-                arch(),
-                tensors
-                    .iter()
-                    .map(|(n, s, v)| (n.as_str(), s.as_slice(), v.clone())),
-            )
-        };
+        let owned = owned(&net);
         let mut duplicate = owned.clone();
         duplicate.push(owned[0].clone());
         assert!(load(&duplicate).unwrap_err().to_string().contains("twice"));

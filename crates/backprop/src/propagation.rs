@@ -3,10 +3,10 @@
 //! A batch is row-major `rows × features`, so the seeds' column-vector equations appear
 //! transposed: `Zˡ = Aˡ⁻¹·(Wˡ)ᵀ + bˡ` computes `zˡ = Wˡ aˡ⁻¹ + bˡ` for every row at once.
 
+use crate::compute::matmul::MatRef;
+use crate::compute::parallel::{matmul_in_blocks, Split};
 use crate::loss::{Loss, Targets};
-use crate::matmul::{matmul, Accum, MatRef};
 use crate::network::Network;
-use crate::parallel::{for_each_column_block, for_each_tile, Columns};
 use crate::prediction::argmax_rows;
 use crate::real::Real;
 use crate::workspace::Workspace;
@@ -39,67 +39,36 @@ impl<T: Real> Network<T> {
             !dropout || ws.masks.len() == ws.a.len(),
             "forward: dropout masks were not sampled"
         );
+        ws.dropout_applied = dropout;
         for (l, slot) in self.slots().iter().enumerate() {
-            let (fan_in, fan_out) = (slot.fan_in, slot.fan_out);
-            let weights = &self.parameters()[slot.weight.clone()];
-            let bias = self.bias(l);
-            let activation = self.architecture().layer_activation(l);
+            let fan_in = slot.fan_in;
+            let (bias, activation) = (self.bias(l), self.architecture().layer_activation(l));
             let (previous, current) = ws.a.split_at_mut(l);
-            let input: &[T] = if l == 0 {
+            let input = if l == 0 {
                 x
             } else {
                 &previous[l - 1][..rows * fan_in]
             };
-            let z = Columns::new(&mut ws.z[l], rows, fan_out);
             // The output layer has no `a` buffer.
-            let a = match current.first_mut() {
-                Some(a) if activation.is_some() => Some(Columns::new(a, rows, fan_out)),
-                _ => None,
-            };
-            let mask = if dropout {
-                ws.masks.get(l).map(|m| &m[..rows * fan_out])
-            } else {
-                None
-            };
-            for_each_tile(
-                rows,
-                fan_out,
-                rows * fan_in * fan_out,
-                |top, height, first, width| {
-                    // SAFETY: each call touches only its own tile of `z` and `a`.
-                    let mut z = unsafe { z.tile(top, height, first, width) };
-                    matmul(
-                        z.reborrow(),
-                        Accum::Replace,
-                        MatRef::row_major(
-                            &input[top * fan_in..(top + height) * fan_in],
-                            height,
-                            fan_in,
-                        ),
-                        MatRef::row_major(
-                            &weights[first * fan_in..(first + width) * fan_in],
-                            width,
-                            fan_in,
-                        )
-                        .t(),
-                    );
-                    // Bias and activation in the same pass over each row, while it is in cache.
-                    let bias = &bias[first..first + width];
-                    let mut a = a
-                        .as_ref()
-                        .map(|a| unsafe { a.tile(top, height, first, width) });
-                    for r in 0..height {
-                        let z_row = z.row_mut(r);
-                        z_row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b);
-                        if let (Some(a), Some(activation)) = (a.as_mut(), activation) {
-                            let a_row = a.row_mut(r);
-                            activation.apply(z_row, a_row);
+            let a = current.first_mut().filter(|_| activation.is_some());
+            let mask = ws.masks.get(l).filter(|_| dropout);
+            // zˡ = Wˡ aˡ⁻¹ + bˡ, then aˡ = σ(zˡ) (⊙ maskˡ) on each tile while it is in cache.
+            matmul_in_blocks(
+                Split::Tiles,
+                &mut ws.z[l],
+                a.map(Vec::as_mut_slice),
+                MatRef::row_major(input, rows, fan_in),
+                self.weight(l).t(),
+                |mut tile| {
+                    let bias = &bias[tile.columns()];
+                    for r in 0..tile.rows() {
+                        let span = tile.span(r);
+                        let (z, a) = tile.row_and_extra(r);
+                        z.iter_mut().zip(bias).for_each(|(z, &b)| *z += b);
+                        if let (Some(a), Some(activation)) = (a, activation) {
+                            activation.apply(z, a);
                             if let Some(mask) = mask {
-                                let start = (top + r) * fan_out + first;
-                                a_row
-                                    .iter_mut()
-                                    .zip(&mask[start..start + width])
-                                    .for_each(|(v, &m)| *v *= m);
+                                a.iter_mut().zip(&mask[span]).for_each(|(a, &m)| *a *= m);
                             }
                         }
                     }
@@ -114,7 +83,8 @@ impl<T: Real> Network<T> {
     /// The seeds' recursion, batched:
     /// - output error: `δᴸ = ∇ₐL ⊙ σ'(zᴸ)`, fused with the loss as `∂L/∂zᴸ`;
     /// - weights and biases: `∂L/∂Wˡ = δˡ (aˡ⁻¹)ᵀ` and `∂L/∂bˡ = δˡ`, summed over the batch;
-    /// - passing back: `δˡ = ((Wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ'(zˡ)` (⊙ the dropout mask when training).
+    /// - passing back: `δˡ = ((Wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ'(zˡ)`, and `⊙ maskˡ` when that forward pass
+    ///   applied dropout (whatever masks the workspace holds otherwise).
     ///
     /// # Panics
     /// If the workspace has no gradient buffers ([`Workspace::for_inference`]), or the targets
@@ -149,65 +119,60 @@ impl<T: Real> Network<T> {
         for l in (0..layers).rev() {
             let slot = &self.slots()[l];
             let (fan_in, fan_out) = (slot.fan_in, slot.fan_out);
-            let input: &[T] = if l == 0 {
+            let input = if l == 0 {
                 x
             } else {
                 &ws.a[l - 1][..rows * fan_in]
             };
             let (lower, upper) = ws.delta.split_at_mut(l);
-            let delta = &upper[0][..rows * fan_out];
-            let work = rows * fan_in * fan_out;
+            let delta = MatRef::row_major(&upper[0][..rows * fan_out], rows, fan_out);
 
             // ∂L/∂Wˡ = δˡ (aˡ⁻¹)ᵀ and ∂L/∂bˡ = δˡ, summed over the rows of the batch.
             let (weight_grad, bias_grad) =
                 ws.grads[slot.weight.start..slot.bias.end].split_at_mut(slot.weight.len());
             bias_grad.fill(T::zero());
-            for row in delta.chunks_exact(fan_out) {
+            for row in upper[0][..rows * fan_out].chunks_exact(fan_out) {
                 bias_grad.iter_mut().zip(row).for_each(|(b, &d)| *b += d);
             }
-            let weight_grad = Columns::new(weight_grad, fan_out, fan_in);
-            for_each_column_block(fan_in, work, |first, width| {
-                matmul(
-                    // SAFETY: each call touches only its own columns.
-                    unsafe { weight_grad.block(first, width) },
-                    Accum::Replace,
-                    MatRef::with_strides(delta, fan_out, rows, 1, fan_out),
-                    MatRef::with_strides(&input[first..], rows, width, fan_in, 1),
-                );
-            });
+            let input = MatRef::row_major(input, rows, fan_in);
+            matmul_in_blocks(
+                Split::ColumnBlocks,
+                weight_grad,
+                None,
+                delta.t(),
+                input,
+                |_| {},
+            );
 
             if l == 0 {
                 break;
             }
             // δˡ⁻¹ = ((Wˡ)ᵀ δˡ) ⊙ maskˡ⁻¹ ⊙ σ'(zˡ⁻¹), column block by column block.
-            let weights = &self.parameters()[slot.weight.clone()];
-            let previous = Columns::new(&mut lower[l - 1], rows, fan_in);
-            let z_previous = &ws.z[l - 1][..rows * fan_in];
-            let mask = ws.masks.get(l - 1).map(|m| &m[..rows * fan_in]);
+            let z_previous = &ws.z[l - 1];
+            let mask = ws.masks.get(l - 1).filter(|_| ws.dropout_applied);
             let activation = self
                 .architecture()
                 .layer_activation(l - 1)
                 .expect("hidden layer");
-            for_each_column_block(fan_in, work, |first, width| {
-                // SAFETY: each call touches only its own columns.
-                let mut back = unsafe { previous.block(first, width) };
-                matmul(
-                    back.reborrow(),
-                    Accum::Replace,
-                    MatRef::row_major(delta, rows, fan_out),
-                    MatRef::with_strides(&weights[first..], fan_out, width, fan_in, 1),
-                );
-                for r in 0..rows {
-                    let span = r * fan_in + first..r * fan_in + first + width;
-                    let g = back.row_mut(r);
-                    if let Some(mask) = mask {
-                        g.iter_mut()
-                            .zip(&mask[span.clone()])
-                            .for_each(|(g, &m)| *g *= m);
+            matmul_in_blocks(
+                Split::ColumnBlocks,
+                &mut lower[l - 1],
+                None,
+                delta,
+                self.weight(l),
+                |mut block| {
+                    for r in 0..block.rows() {
+                        let span = block.span(r);
+                        let g = block.row(r);
+                        if let Some(mask) = mask {
+                            g.iter_mut()
+                                .zip(&mask[span.clone()])
+                                .for_each(|(g, &m)| *g *= m);
+                        }
+                        activation.multiply_by_derivative(&z_previous[span], g);
                     }
-                    activation.multiply_by_derivative(&z_previous[span], g);
-                }
-            });
+                },
+            );
         }
         loss_value
     }

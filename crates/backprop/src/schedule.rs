@@ -198,7 +198,7 @@ impl Scheduler {
         match self.schedule {
             Schedule::Constant => {}
             Schedule::Step { step_size, gamma } => {
-                if epoch % step_size == 0 {
+                if epoch.is_multiple_of(step_size) {
                     self.state.lr *= gamma;
                 }
             }

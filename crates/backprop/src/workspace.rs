@@ -21,6 +21,9 @@ pub struct Workspace<T> {
     pub(crate) delta: Vec<Vec<T>>,
     /// Inverted-dropout masks (0 or 1/(1 − p)) per hidden layer, when dropout is on.
     pub(crate) masks: Vec<Vec<T>>,
+    /// Whether the last forward pass multiplied the activations by `masks`: then, and only
+    /// then, the backward pass multiplies the errors by them too.
+    pub(crate) dropout_applied: bool,
     /// `∂L/∂θ` in the layout of [`crate::Network::parameters`].
     pub(crate) grads: Vec<T>,
 }
@@ -46,6 +49,7 @@ impl<T: Real> Workspace<T> {
             a: hidden,
             delta: per_layer(1),
             masks: Vec::new(),
+            dropout_applied: false,
             grads: vec![T::zero(); arch.parameter_count()],
         }
     }
@@ -66,6 +70,7 @@ impl<T: Real> Workspace<T> {
                 .collect(),
             delta: Vec::new(),
             masks: Vec::new(),
+            dropout_applied: false,
             grads: Vec::new(),
         }
     }

@@ -3,39 +3,11 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use backprop::datasets;
 use backprop::train::{fit, Observer, StepInfo, TrainConfig};
 use backprop::{Activation, Architecture, Init, Loss, Network, OutputActivation};
-use common::{adam, view};
-
-/// Counts every allocation and reallocation, then hands it to the system allocator.
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use common::counting::{allocations, Counting};
+use common::{adam, view, with_task_count};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -49,7 +21,7 @@ struct AllocationWatch {
 
 impl Observer<f64> for AllocationWatch {
     fn on_step(&mut self, info: &StepInfo) {
-        let now = ALLOCATIONS.load(Ordering::SeqCst);
+        let now = allocations();
         if info.step == 3 {
             self.at_step_3 = now;
         }
@@ -59,10 +31,18 @@ impl Observer<f64> for AllocationWatch {
     }
 }
 
-fn steady_state_allocations(threads: usize, clip: Option<f64>) -> [usize; 8] {
+/// Allocations per epoch after step 3, and the tasks handed to the thread pool.
+fn steady_state_allocations(threads: usize, clip: Option<f64>) -> ([usize; 8], usize) {
     let data = datasets::spirals(320, 2, 0.1, 1); // 640 rows: 10 steps of 64
-                                                  // 64 rows × 32 × 32 multiply-adds: the hidden layer takes the parallel path.
-    let arch = Architecture::new(2, &[32, 32], Activation::Relu, 2, OutputActivation::Softmax);
+                                                  // 64 rows × 160 × 96 multiply-adds: the second layer's products are cut into column
+                                                  // blocks on two threads.
+    let arch = Architecture::new(
+        2,
+        &[160, 96],
+        Activation::Relu,
+        2,
+        OutputActivation::Softmax,
+    );
     let mut net = Network::<f64>::new(arch, Init::Auto, 3).unwrap();
     let config = TrainConfig {
         epochs: 8,
@@ -74,16 +54,10 @@ fn steady_state_allocations(threads: usize, clip: Option<f64>) -> [usize; 8] {
         ..TrainConfig::default()
     };
     let mut watch = AllocationWatch::default();
-    fit(
-        &mut net,
-        &Loss::cross_entropy(),
-        view(&data),
-        None,
-        &config,
-        &mut watch,
-    )
-    .unwrap();
-    watch.growth_per_epoch
+    let loss = Loss::cross_entropy();
+    let (_, tasks) =
+        with_task_count(|| fit(&mut net, &loss, view(&data), None, &config, &mut watch).unwrap());
+    (watch.growth_per_epoch, tasks)
 }
 
 // One test per binary: the counter is global, and tests running in parallel would disturb
@@ -101,7 +75,8 @@ fn a_steady_state_step_does_not_allocate_on_one_or_two_threads() {
         // The previous case's thread pool shuts down asynchronously, and its exiting threads
         // may allocate: let it finish before counting again.
         std::thread::sleep(std::time::Duration::from_millis(200));
-        let growth = steady_state_allocations(threads, clip);
+        let (growth, tasks) = steady_state_allocations(threads, clip);
+        assert_eq!(tasks > 0, threads > 1, "{case}: {tasks} parallel tasks");
         assert_eq!(
             growth[1..],
             [0; 7],

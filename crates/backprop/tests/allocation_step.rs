@@ -1,36 +1,20 @@
 //! A steady-state training step (forward, backward, optimizer step) allocates nothing: a
 //! counting global allocator sees no allocation after warm-up, with one thread and with two.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
 use backprop::optim::{OptimizerConfig, Solver};
 use backprop::{
     Activation, Architecture, Init, Loss, Network, OutputActivation, Rng, Targets, Workspace,
 };
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        System.realloc(ptr, layout, new_size)
-    }
-}
+use common::counting::{allocations, Counting};
+use common::with_task_count;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn allocations_in_steady_state(threads: usize) -> usize {
+/// Allocations of 20 steps after 20 steps of warm-up, and the tasks those 20 handed out.
+fn allocations_in_steady_state(threads: usize) -> (usize, usize) {
     // Wide enough that the products run in parallel over several column blocks.
     let arch = Architecture::new(
         96,
@@ -57,7 +41,7 @@ fn allocations_in_steady_state(threads: usize) -> usize {
         .unwrap();
     pool.install(|| {
         // Every worker takes its matrix scratch space now, as `fit` does.
-        backprop::matmul::reserve_thread_buffers::<f32>();
+        backprop::compute::matmul::reserve_thread_buffers::<f32>();
         let mut step = || {
             net.forward(&x, rows, &mut ws, false);
             net.backward(&x, rows, Targets::Classes(&y), &loss, &mut ws);
@@ -67,18 +51,21 @@ fn allocations_in_steady_state(threads: usize) -> usize {
         for _ in 0..20 {
             step();
         }
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
-        for _ in 0..20 {
-            step();
-        }
-        ALLOCATIONS.load(Ordering::Relaxed) - before
+        let before = allocations();
+        let ((), tasks) = with_task_count(|| (0..20).for_each(|_| step()));
+        (allocations() - before, tasks)
     })
 }
 
 #[test]
 fn a_training_step_allocates_nothing_after_warm_up() {
-    assert_eq!(allocations_in_steady_state(1), 0, "1 thread");
+    assert_eq!(allocations_in_steady_state(1), (0, 0), "1 thread");
     // With two threads, rayon may still take a stolen job's first packing on either worker;
     // once both have run every product, nothing more is allocated.
-    assert_eq!(allocations_in_steady_state(2), 0, "2 threads");
+    let (allocated, tasks) = allocations_in_steady_state(2);
+    assert!(
+        tasks > 20,
+        "2 threads: {tasks} tasks in 20 steps: the products were not split"
+    );
+    assert_eq!(allocated, 0, "2 threads");
 }

@@ -1,16 +1,20 @@
 //! Same data and seed give bit-identical weights: across runs, thread counts, and a
 //! checkpoint/resume through JSON.
+//!
+//! The thread-count tests use layers wide enough that their products are really cut into
+//! several blocks, and check it with `parallel_task_count`; the tests of this binary run one
+//! at a time so that none counts another's work.
 
 mod common;
 
-use backprop::datasets::{self, SyntheticTargets};
+use backprop::datasets::{self, Synthetic, SyntheticTargets};
 use backprop::schedule::Schedule;
 use backprop::train::{
     fit, fit_resume, Checkpoint, Control, Dataset, EarlyStopping, EpochInfo, NoObserver, Observer,
-    TargetData, TrainConfig, TrainState, Validation,
+    TargetData, TrainConfig, TrainReport, TrainState, Validation,
 };
 use backprop::{Activation, Architecture, Init, Loss, Network, OutputActivation};
-use common::{adam, view};
+use common::{adam, assert_same_bits, one_at_a_time, view, with_task_count};
 
 /// Mini-batches, shuffling, dropout, a plateau schedule, a validation split and early
 /// stopping all at once.
@@ -35,35 +39,27 @@ fn config(threads: Option<usize>) -> TrainConfig {
     }
 }
 
+fn data() -> Synthetic {
+    datasets::spirals(120, 3, 0.1, 2)
+}
+
 fn network() -> Network<f64> {
-    // 64 rows × 32 × 32 is enough work for the parallel path of the hidden layer.
-    let arch = Architecture::new(2, &[32, 32], Activation::Tanh, 3, OutputActivation::Softmax);
+    // 64 rows × 160 × 96: the second layer's products are cut into two or three column
+    // blocks on 2 or 3 threads (forward, ∂L/∂W and δ alike).
+    let arch = Architecture::new(
+        2,
+        &[160, 96],
+        Activation::Tanh,
+        3,
+        OutputActivation::Softmax,
+    );
     Network::new(arch, Init::Auto, 21).unwrap()
 }
 
 fn train(config: &TrainConfig) -> (Network<f64>, Vec<EpochInfo>) {
-    let data = datasets::spirals(120, 3, 0.1, 2);
     let mut net = network();
-    let report = fit(
-        &mut net,
-        &Loss::cross_entropy(),
-        view(&data),
-        None,
-        config,
-        &mut NoObserver,
-    )
-    .unwrap();
+    let report = common::train(&mut net, &Loss::cross_entropy(), &data(), config).unwrap();
     (net, report.history)
-}
-
-/// Asserts bit-identical parameters, naming the first difference.
-#[track_caller]
-fn assert_same_bits(a: &Network<f64>, b: &Network<f64>, what: &str) {
-    let (a, b) = (a.parameters(), b.parameters());
-    assert_eq!(a.len(), b.len());
-    if let Some(i) = (0..a.len()).find(|&i| a[i].to_bits() != b[i].to_bits()) {
-        panic!("{what}: parameter {i} differs: {} vs {}", a[i], b[i]);
-    }
 }
 
 fn without_timings(history: &[EpochInfo]) -> Vec<EpochInfo> {
@@ -79,10 +75,18 @@ fn without_timings(history: &[EpochInfo]) -> Vec<EpochInfo> {
 
 #[test]
 fn same_seed_same_bits_for_1_2_and_3_threads() {
+    let _serial = one_at_a_time();
     let (reference, history) = train(&config(Some(1)));
     for threads in [Some(1), Some(2), Some(3), None] {
-        let (net, other) = train(&config(threads));
-        assert_same_bits(&net, &reference, &format!("threads {threads:?}"));
+        let ((net, other), tasks) = with_task_count(|| train(&config(threads)));
+        if threads.is_some_and(|t| t > 1) {
+            assert!(
+                tasks > 1,
+                "{threads:?} threads ran {tasks} tasks: nothing was split"
+            );
+        }
+        let what = format!("threads {threads:?}");
+        assert_same_bits(net.parameters(), reference.parameters(), &what);
         assert_eq!(without_timings(&other), without_timings(&history));
     }
     let (other_seed, _) = train(&TrainConfig {
@@ -109,73 +113,62 @@ impl Observer<f64> for SaveAndStop {
     }
 }
 
-#[test]
-fn resuming_from_a_json_checkpoint_is_bit_identical() {
-    let config = config(Some(2));
-    let (straight, history) = train(&config);
-
-    let data = datasets::spirals(120, 3, 0.1, 2);
-    let mut net = network();
-    let mut saver = SaveAndStop {
-        after: 2,
-        saved: None,
-    };
+/// Trains [`network`] until epoch `after`, and returns the network and the state saved
+/// then, read back from JSON.
+fn checkpoint_after(after: usize, config: &TrainConfig) -> (Network<f64>, TrainState) {
+    let mut saver = SaveAndStop { after, saved: None };
+    let loss = Loss::cross_entropy();
     fit(
-        &mut net,
-        &Loss::cross_entropy(),
-        view(&data),
+        &mut network(),
+        &loss,
+        view(&data()),
         None,
-        &config,
+        config,
         &mut saver,
     )
     .unwrap();
-    let (mut resumed, json) = saver.saved.unwrap();
-    let state: TrainState = serde_json::from_str(&json).unwrap();
-    assert_eq!(state.next_epoch, 3);
-    let report = fit_resume(
-        &mut resumed,
-        &Loss::cross_entropy(),
-        view(&data),
+    let (net, json) = saver.saved.unwrap();
+    (net, serde_json::from_str(&json).unwrap())
+}
+
+/// Resumes training `net` from `state`.
+fn resume(
+    net: &mut Network<f64>,
+    config: &TrainConfig,
+    state: &TrainState,
+) -> backprop::Result<TrainReport> {
+    let loss = Loss::cross_entropy();
+    fit_resume(
+        net,
+        &loss,
+        view(&data()),
         None,
-        &config,
-        &state,
+        config,
+        state,
         &mut NoObserver,
     )
-    .unwrap();
-    assert_same_bits(&resumed, &straight, "resumed");
+}
+
+#[test]
+fn resuming_from_a_json_checkpoint_is_bit_identical() {
+    let _serial = one_at_a_time();
+    let config = config(Some(2));
+    let (straight, history) = train(&config);
+    let (mut resumed, state) = checkpoint_after(2, &config);
+    assert_eq!(state.next_epoch, 3);
+    let report = resume(&mut resumed, &config, &state).unwrap();
+    assert_same_bits(resumed.parameters(), straight.parameters(), "resumed");
     assert_eq!(without_timings(&report.history), without_timings(&history));
 }
 
 #[test]
 fn a_checkpoint_for_another_network_is_rejected() {
-    let data = datasets::spirals(120, 3, 0.1, 2);
+    let _serial = one_at_a_time();
     let config = config(Some(1));
-    let mut saver = SaveAndStop {
-        after: 1,
-        saved: None,
-    };
-    fit(
-        &mut network(),
-        &Loss::cross_entropy(),
-        view(&data),
-        None,
-        &config,
-        &mut saver,
-    )
-    .unwrap();
-    let state: TrainState = serde_json::from_str(&saver.saved.unwrap().1).unwrap();
+    let (_, state) = checkpoint_after(1, &config);
     let arch = Architecture::new(2, &[8], Activation::Tanh, 3, OutputActivation::Softmax);
     let mut other = Network::new(arch, Init::Auto, 1).unwrap();
-    let err = fit_resume(
-        &mut other,
-        &Loss::cross_entropy(),
-        view(&data),
-        None,
-        &config,
-        &state,
-        &mut NoObserver,
-    )
-    .unwrap_err();
+    let err = resume(&mut other, &config, &state).unwrap_err();
     assert!(err.to_string().contains("checkpoint"), "{err}");
 }
 
@@ -184,6 +177,7 @@ fn a_checkpoint_for_another_network_is_rejected() {
 /// `f32` as in `f64`.
 #[test]
 fn wide_f32_network_same_bits_for_1_2_and_3_threads() {
+    let _serial = one_at_a_time();
     let data = datasets::regression(192, 40, 0.1, 5);
     let SyntheticTargets::Values { values, .. } = &data.targets else {
         unreachable!()
@@ -210,26 +204,18 @@ fn wide_f32_network_same_bits_for_1_2_and_3_threads() {
             seed: 4,
             ..TrainConfig::default()
         };
-        fit(
-            &mut net,
-            &Loss::Mse,
-            train_set,
-            None,
-            &config,
-            &mut NoObserver,
-        )
-        .unwrap();
+        let loss = Loss::Mse;
+        fit(&mut net, &loss, train_set, None, &config, &mut NoObserver).unwrap();
         net
     };
     let reference = run(1);
     for threads in [2, 3] {
-        let net = run(threads);
-        let (a, b) = (net.parameters(), reference.parameters());
-        if let Some(i) = (0..a.len()).find(|&i| a[i].to_bits() != b[i].to_bits()) {
-            panic!(
-                "{threads} threads: parameter {i} differs: {} vs {}",
-                a[i], b[i]
-            );
-        }
+        let (net, tasks) = with_task_count(|| run(threads));
+        assert!(
+            tasks > 1,
+            "{threads} threads ran {tasks} tasks: nothing was split"
+        );
+        let what = format!("{threads} threads");
+        assert_same_bits(net.parameters(), reference.parameters(), &what);
     }
 }

@@ -1,15 +1,19 @@
 //! Backpropagation's gradients against central finite differences in `f64`, over random shapes:
-//! every activation × every loss × 1 to 4 dense layers × batches of 1 and 8 rows.
+//! every activation × every loss × 1 to 4 dense layers × batches of 1 and 8 rows, and through
+//! fixed dropout masks.
 //!
 //! Passes when `|analytic − numeric| ≤ 1e-6 · max(1, |numeric|)` for every parameter.
 //! Finite differences are only honest where the loss is smooth, so the checks keep clear of
 //! kinks: targets for L1 and Huber sit well away from `|z − y| ∈ {0, delta}`, and a case whose
 //! ReLU-like pre-activations come within `KINK_MARGIN` of 0 is skipped (rare, and counted).
 
-use backprop::gradcheck::numeric_gradient;
+mod common;
+
+use backprop::gradcheck::{central_differences, numeric_gradient};
 use backprop::{
     Activation, Architecture, HiddenLayer, Init, Loss, Network, Rng, Targets, Workspace,
 };
+use common::{every_loss, normal, targets};
 use proptest::prelude::*;
 
 const STEP: f64 = 1e-6;
@@ -25,22 +29,9 @@ fn activations() -> Vec<Activation> {
     all
 }
 
+/// Every loss, with random class weights for the weighted cross-entropy.
 fn losses(outputs: usize, rng: &mut Rng) -> Vec<Loss> {
-    vec![
-        Loss::Mse,
-        Loss::L1,
-        Loss::Huber { delta: 1.0 },
-        Loss::Bce,
-        Loss::cross_entropy(),
-        Loss::CrossEntropy {
-            label_smoothing: 0.15,
-            class_weights: None,
-        },
-        Loss::CrossEntropy {
-            label_smoothing: 0.1,
-            class_weights: Some((0..outputs).map(|_| rng.uniform_in(0.2, 2.0)).collect()),
-        },
-    ]
+    every_loss((0..outputs).map(|_| rng.uniform_in(0.2, 2.0)).collect())
 }
 
 /// Whether `activation`'s derivative jumps at `z = 0`.
@@ -77,11 +68,6 @@ fn reference_pre_activations(net: &Network<f64>, x: &[f64], rows: usize) -> Vec<
         all.push(z);
     }
     all
-}
-
-fn normal(rng: &mut Rng) -> f64 {
-    let u = 1.0 - rng.uniform();
-    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * rng.uniform()).cos()
 }
 
 fn sign(rng: &mut Rng) -> f64 {
@@ -144,11 +130,7 @@ fn check_shape(widths: &[usize], rows: usize, seed: u64, outcome: &mut Outcome) 
                 continue;
             }
             let (values, classes) = targets_for(&loss, &z[z.len() - 1], outputs, &mut rng);
-            let targets = if loss.takes_class_targets() {
-                Targets::Classes(&classes)
-            } else {
-                Targets::Values(&values)
-            };
+            let targets = targets(&loss, &values, &classes);
 
             let mut ws = Workspace::new(&arch, rows);
             net.loss_and_gradient(&x, rows, targets, &loss, &mut ws);
@@ -232,5 +214,98 @@ fn every_depth_activation_and_loss() {
     eprintln!(
         "{} checked, {} skipped, worst error {:.2e}",
         outcome.checked, outcome.skipped, outcome.worst
+    );
+}
+
+/// A smooth network, its inputs and class targets, and a training workspace holding dropout
+/// masks sampled once (30 % of the hidden units of each row dropped).
+fn with_dropout_masks(
+    activation: Activation,
+    rows: usize,
+    seed: u64,
+) -> (Network<f64>, Vec<f64>, Vec<u32>, Workspace<f64>) {
+    let mut rng = Rng::new(seed);
+    let arch = Architecture::new(
+        4,
+        &[6, 5],
+        activation,
+        3,
+        Loss::cross_entropy().output_activation(),
+    );
+    let net = Network::<f64>::new(arch.clone(), Init::PytorchDefault, rng.next_u64()).unwrap();
+    let x = (0..rows * 4).map(|_| normal(&mut rng)).collect();
+    let y = (0..rows).map(|_| rng.below(3) as u32).collect();
+    let mut ws = Workspace::new(&arch, rows);
+    ws.sample_dropout(0.3, rows, &mut rng);
+    (net, x, y, ws)
+}
+
+/// The gradient of the loss with dropout, the masks held fixed, against central differences
+/// of that same loss: the backward pass multiplies δ by the masks the forward pass used.
+#[test]
+fn backprop_through_fixed_dropout_masks_matches_finite_differences() {
+    let (rows, loss) = (8, Loss::cross_entropy());
+    for activation in [
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Gelu,
+        Activation::Softplus,
+    ] {
+        let (net, x, y, mut ws) = with_dropout_masks(activation, rows, 31);
+        let targets = Targets::Classes(&y);
+        let mut probe_ws = ws.clone();
+        net.forward(&x, rows, &mut ws, true);
+        net.backward(&x, rows, targets, &loss, &mut ws);
+        let analytic = ws.gradients().to_vec();
+
+        // The masks matter: without them the gradient is another one.
+        let mut plain = Workspace::new(net.architecture(), rows);
+        net.loss_and_gradient(&x, rows, targets, &loss, &mut plain);
+        let moved = analytic
+            .iter()
+            .zip(plain.gradients())
+            .filter(|(a, p)| (*a - *p).abs() > 1e-3);
+        assert!(
+            moved.count() > analytic.len() / 4,
+            "{activation}: dropout changed too little"
+        );
+
+        let numeric = central_differences(&net, STEP, |probe| {
+            probe.forward(&x, rows, &mut probe_ws, true);
+            loss.value(probe_ws.logits(rows), 3, targets)
+        });
+        for (i, (&a, &n)) in analytic.iter().zip(&numeric).enumerate() {
+            let error = (a - n).abs() / n.abs().max(1.0);
+            assert!(
+                error <= TOLERANCE,
+                "{activation} with dropout: parameter {i}: analytic {a} vs numeric {n}"
+            );
+        }
+    }
+}
+
+/// Masks left in a workspace by a training step do not leak into a later pass without
+/// dropout: its loss and gradient are those of a workspace that never saw a mask.
+#[test]
+fn a_pass_without_dropout_ignores_masks_left_in_the_workspace() {
+    let (rows, loss) = (8, Loss::cross_entropy());
+    let (net, x, y, mut ws) = with_dropout_masks(Activation::Tanh, rows, 32);
+    let targets = Targets::Classes(&y);
+    net.forward(&x, rows, &mut ws, true);
+    net.backward(&x, rows, targets, &loss, &mut ws);
+    let value = net.loss_and_gradient(&x, rows, targets, &loss, &mut ws);
+
+    let mut fresh = Workspace::new(net.architecture(), rows);
+    let expected = net.loss_and_gradient(&x, rows, targets, &loss, &mut fresh);
+    assert_eq!(value.to_bits(), expected.to_bits());
+    let differing = ws
+        .gradients()
+        .iter()
+        .zip(fresh.gradients())
+        .filter(|(a, b)| a.to_bits() != b.to_bits())
+        .count();
+    assert_eq!(
+        differing, 0,
+        "{differing} gradients differ from a fresh workspace's"
     );
 }

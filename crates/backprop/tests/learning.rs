@@ -9,7 +9,7 @@ use backprop::train::{
     TargetData, TrainConfig,
 };
 use backprop::{Activation, Architecture, Dataset, Error, Init, Loss, Network, OutputActivation};
-use common::{accuracy, adam, sgd, view};
+use common::{accuracy, adam, sgd, train, view};
 
 #[test]
 fn xor_is_learned_perfectly() {
@@ -25,15 +25,7 @@ fn xor_is_learned_perfectly() {
         optimizer: adam(0.05),
         ..TrainConfig::default()
     };
-    let report = fit(
-        &mut net,
-        &Loss::cross_entropy(),
-        view(&data),
-        None,
-        &config,
-        &mut NoObserver,
-    )
-    .unwrap();
+    let report = train(&mut net, &Loss::cross_entropy(), &data, &config).unwrap();
     assert_eq!(accuracy(&net.predict_classes(&data.x), labels), 1.0);
     assert_eq!(report.stop_reason, StopReason::Completed);
     assert_eq!(report.history.len(), 100);
@@ -54,15 +46,7 @@ fn two_spirals_reach_99_percent_training_accuracy() {
         optimizer: adam(0.01),
         ..TrainConfig::default()
     };
-    fit(
-        &mut net,
-        &Loss::cross_entropy(),
-        view(&data),
-        None,
-        &config,
-        &mut NoObserver,
-    )
-    .unwrap();
+    train(&mut net, &Loss::cross_entropy(), &data, &config).unwrap();
     let acc = accuracy(&net.predict_classes(&data.x), labels);
     assert!(acc >= 0.99, "spirals training accuracy {acc}");
 }
@@ -88,15 +72,7 @@ fn noisy_regression_reaches_r2_above_095() {
         validation: backprop::train::Validation::Fraction(0.2),
         ..TrainConfig::default()
     };
-    let report = fit(
-        &mut net,
-        &Loss::Mse,
-        view(&data),
-        None,
-        &config,
-        &mut NoObserver,
-    )
-    .unwrap();
+    let report = train(&mut net, &Loss::Mse, &data, &config).unwrap();
     let predicted = net.predict(&data.x);
     let mean = values.iter().sum::<f64>() / values.len() as f64;
     let total: f64 = values.iter().map(|y| (y - mean).powi(2)).sum();
@@ -180,15 +156,7 @@ fn a_huge_learning_rate_diverges_with_epoch_and_step_and_finite_weights() {
         optimizer: sgd(1e30, 0.0),
         ..TrainConfig::default()
     };
-    let err = fit(
-        &mut net,
-        &Loss::Mse,
-        view(&data),
-        None,
-        &config,
-        &mut NoObserver,
-    )
-    .unwrap_err();
+    let err = train(&mut net, &Loss::Mse, &data, &config).unwrap_err();
     let Error::Diverged { epoch, step, .. } = err else {
         panic!("expected divergence, got {err}")
     };
@@ -249,15 +217,7 @@ fn mismatched_loss_and_data_are_errors_not_panics() {
     let arch = Architecture::new(2, &[4], Activation::Tanh, 2, OutputActivation::Softmax);
     let mut net = Network::<f64>::new(arch, Init::Auto, 1).unwrap();
     let config = TrainConfig::default();
-    let err = fit(
-        &mut net,
-        &Loss::Mse,
-        view(&data),
-        None,
-        &config,
-        &mut NoObserver,
-    )
-    .unwrap_err();
+    let err = train(&mut net, &Loss::Mse, &data, &config).unwrap_err();
     assert!(matches!(err, Error::InvalidConfig(_)), "{err}");
     let x = [0.0f64, 1.0];
     let bad = Dataset::new(&x, 2, TargetData::Classes(&[2])).unwrap();

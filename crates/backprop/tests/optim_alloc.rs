@@ -1,26 +1,11 @@
 //! Optimizer steps allocate nothing once built (L-BFGS: once its history is full), checked
 //! with a counting global allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
 use backprop::clip::clip_grad_norm;
 use backprop::optim::{OptimizerConfig, Solver};
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use common::counting::{allocations, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -74,13 +59,13 @@ fn steps_do_not_allocate() {
         let Solver::FirstOrder(optimizer) = &mut solver else {
             panic!("first-order optimizer expected");
         };
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let before = allocations();
         for _ in 0..5 {
             quadratic(&theta, &mut grad);
             clip_grad_norm(&mut grad, 1.0);
             optimizer.step(&mut theta, &grad, config.lr());
         }
-        let after = ALLOCATIONS.load(Ordering::SeqCst);
+        let after = allocations();
         assert_eq!(after, before, "{} allocated in step", config.name());
     }
 
@@ -100,10 +85,10 @@ fn steps_do_not_allocate() {
         let mut theta: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
         // The first step fills the two history slots.
         lbfgs.step(&mut theta, 1.0, quadratic);
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let before = allocations();
         lbfgs.step(&mut theta, 1.0, quadratic);
         lbfgs.step(&mut theta, 1.0, quadratic);
-        let after = ALLOCATIONS.load(Ordering::SeqCst);
+        let after = allocations();
         assert_eq!(
             after, before,
             "lbfgs (strong_wolfe {strong_wolfe}) allocated"

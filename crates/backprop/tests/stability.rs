@@ -1,30 +1,14 @@
 //! Numerical stability and determinism of the forward and backward passes: extreme logits,
 //! softmax normalization, batch-size independence and thread-count independence.
 
+mod common;
+
 use backprop::{
-    Activation, Architecture, Init, Loss, Network, OutputActivation, Real, Rng, Targets, Workspace,
+    Activation, Architecture, Init, Loss, Network, OutputActivation, Real, Rng, Workspace,
 };
-
-fn all_losses() -> Vec<Loss> {
-    vec![
-        Loss::Mse,
-        Loss::L1,
-        Loss::Huber { delta: 1.0 },
-        Loss::Bce,
-        Loss::cross_entropy(),
-        Loss::CrossEntropy {
-            label_smoothing: 0.1,
-            class_weights: Some(vec![0.5, 2.0, 1.0, 1.5]),
-        },
-    ]
-}
-
-fn random_inputs<T: Real>(rows: usize, width: usize, seed: u64) -> Vec<T> {
-    let mut rng = Rng::new(seed);
-    (0..rows * width)
-        .map(|_| T::from_f64(rng.uniform_in(-2.0, 2.0)))
-        .collect()
-}
+use common::{
+    assert_same_bits, every_loss, one_at_a_time, random_inputs, targets, with_task_count,
+};
 
 /// Targets that fit `loss`: classes, probabilities, or values.
 fn targets_for<T: Real>(loss: &Loss, rows: usize, outputs: usize, seed: u64) -> (Vec<T>, Vec<u32>) {
@@ -66,14 +50,10 @@ fn extreme_network<T: Real>(loss: &Loss, x: &[T], rows: usize) -> Network<T> {
 fn extreme_logits_stay_finite<T: Real>() {
     let rows = 12;
     let x = random_inputs::<T>(rows, 6, 1);
-    for loss in all_losses() {
+    for loss in every_loss(vec![0.5, 2.0, 1.0, 1.5]) {
         let net = extreme_network::<T>(&loss, &x, rows);
         let (values, classes) = targets_for::<T>(&loss, rows, 4, 2);
-        let targets = if loss.takes_class_targets() {
-            Targets::Classes(&classes)
-        } else {
-            Targets::Values(&values)
-        };
+        let targets = targets(&loss, &values, &classes);
         let mut ws = Workspace::new(net.architecture(), rows);
         let value = net.loss_and_gradient(&x, rows, targets, &loss, &mut ws);
         assert!(value.is_finite(), "{} {loss:?}: loss {value}", T::NAME);
@@ -99,16 +79,19 @@ fn extreme_logits_stay_finite<T: Real>() {
 
 #[test]
 fn extreme_logits_give_finite_loss_and_gradients_f32() {
+    let _serial = one_at_a_time();
     extreme_logits_stay_finite::<f32>();
 }
 
 #[test]
 fn extreme_logits_give_finite_loss_and_gradients_f64() {
+    let _serial = one_at_a_time();
     extreme_logits_stay_finite::<f64>();
 }
 
 #[test]
 fn softmax_rows_sum_to_one() {
+    let _serial = one_at_a_time();
     let arch = Architecture::new(5, &[16, 8], Activation::Relu, 7, OutputActivation::Softmax);
     let net = Network::<f32>::new(arch, Init::Auto, 11).unwrap();
     let x = random_inputs::<f32>(200, 5, 4);
@@ -154,61 +137,60 @@ fn predictions_independent_of_batch_size<T: Real>() {
 
 #[test]
 fn predictions_do_not_depend_on_batch_size() {
+    let _serial = one_at_a_time();
     predictions_independent_of_batch_size::<f32>();
     predictions_independent_of_batch_size::<f64>();
 }
 
-/// Loss and gradients computed inside a rayon pool of `threads` threads.
-fn gradients_with_threads<T: Real>(threads: usize, loss: &Loss) -> (f64, Vec<T>) {
-    let rows = 100;
-    let arch = Architecture::new(64, &[64, 64], Activation::Silu, 4, loss.output_activation());
+/// Loss and gradients computed inside a rayon pool of `threads` threads, and the number of
+/// tasks handed to the pool. 300 rows through 96 → 160 → 130: every product is cut into
+/// several column blocks on 2 or 3 threads, and the forward pass also into row blocks.
+fn gradients_with_threads<T: Real>(threads: usize, loss: &Loss) -> ((f64, Vec<T>), usize) {
+    let rows = 300;
+    let arch = Architecture::new(
+        96,
+        &[160, 130],
+        Activation::Silu,
+        4,
+        loss.output_activation(),
+    );
     let net = Network::<T>::new(arch.clone(), Init::Auto, 9).unwrap();
-    let x = random_inputs::<T>(rows, 64, 10);
+    let x = random_inputs::<T>(rows, 96, 10);
     let (values, classes) = targets_for::<T>(loss, rows, 4, 12);
-    let targets = if loss.takes_class_targets() {
-        Targets::Classes(&classes)
-    } else {
-        Targets::Values(&values)
-    };
+    let targets = targets(loss, &values, &classes);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .unwrap();
-    pool.install(|| {
-        let mut ws = Workspace::new(&arch, rows);
-        let value = net.loss_and_gradient(&x, rows, targets, loss, &mut ws);
-        (value, ws.gradients().to_vec())
+    with_task_count(|| {
+        pool.install(|| {
+            let mut ws = Workspace::new(&arch, rows);
+            let value = net.loss_and_gradient(&x, rows, targets, loss, &mut ws);
+            (value, ws.gradients().to_vec())
+        })
     })
 }
 
 fn bit_identical_across_threads<T: Real>() {
     for loss in [Loss::Mse, Loss::cross_entropy()] {
-        let (loss_1, grads_1) = gradients_with_threads::<T>(1, &loss);
+        let ((loss_1, grads_1), _) = gradients_with_threads::<T>(1, &loss);
         assert!(grads_1.iter().any(|g| *g != T::zero()));
         for threads in [2, 3] {
-            let (loss_n, grads_n) = gradients_with_threads::<T>(threads, &loss);
-            assert_eq!(
-                loss_1.to_bits(),
-                loss_n.to_bits(),
-                "{loss:?}, {threads} threads"
+            let ((loss_n, grads_n), tasks) = gradients_with_threads::<T>(threads, &loss);
+            assert!(
+                tasks > 1,
+                "{threads} threads ran {tasks} tasks: nothing was split"
             );
-            let differing = grads_1
-                .iter()
-                .zip(&grads_n)
-                .filter(|(a, b)| a.as_f64().to_bits() != b.as_f64().to_bits())
-                .count();
-            assert_eq!(
-                differing,
-                0,
-                "{} {loss:?}: {differing} gradients differ with {threads} threads",
-                T::NAME
-            );
+            let what = format!("{} {loss:?}, {threads} threads", T::NAME);
+            assert_eq!(loss_1.to_bits(), loss_n.to_bits(), "{what}");
+            assert_same_bits(&grads_1, &grads_n, &what);
         }
     }
 }
 
 #[test]
 fn gradients_are_bit_identical_for_any_thread_count() {
+    let _serial = one_at_a_time();
     bit_identical_across_threads::<f32>();
     bit_identical_across_threads::<f64>();
 }

@@ -103,7 +103,7 @@ impl<T: Real> Optimizer<T> for Adam<T> {
                     }
                 };
             if update_in_parallel(params.len()) {
-                crate::parallel::count_parallel_tasks(params.len().div_ceil(UPDATE_CHUNK));
+                crate::compute::parallel::count_parallel_tasks(params.len().div_ceil(UPDATE_CHUNK));
                 params
                     .par_chunks_mut(UPDATE_CHUNK)
                     .zip(grads.par_chunks(UPDATE_CHUNK))

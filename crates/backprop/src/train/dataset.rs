@@ -40,7 +40,7 @@ impl<'a, T: Real> Dataset<'a, T> {
                 "a data set needs at least one input".into(),
             ));
         }
-        if self.x.len() % self.inputs != 0 {
+        if !self.x.len().is_multiple_of(self.inputs) {
             return Err(Error::InvalidData(format!(
                 "{} feature values are not a whole number of rows of {} inputs",
                 self.x.len(),

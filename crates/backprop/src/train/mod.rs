@@ -42,7 +42,7 @@
 //!   does not change the shuffle order or the split, and each is drawn on one thread;
 //! - the forward and backward passes split each matrix product into column blocks, and the
 //!   kernel sums every output element in an order that depends only on the inner dimension,
-//!   not on the block (rows are cut only into fixed blocks; see the crate's parallel module),
+//!   not on the block (rows are cut only into fixed blocks; see [`crate::compute`]),
 //!   so the thread count only decides who computes which elements; optimizer updates are
 //!   element-wise (shared among threads in pieces for large networks), and losses and
 //!   evaluation are sequential;
@@ -66,6 +66,7 @@ mod dataset;
 mod early_stopping;
 mod evaluate;
 mod observer;
+mod progress;
 mod split;
 mod state;
 mod trainer;
@@ -73,7 +74,8 @@ mod trainer;
 pub use config::{EarlyStopping, TrainConfig, Validation};
 pub use dataset::{Dataset, TargetData};
 pub use evaluate::{evaluate, evaluate_with_predictions, Evaluation};
-pub use observer::{Checkpoint, Control, EpochInfo, NoObserver, Observer, StepInfo};
+pub use observer::{Checkpoint, Control, NoObserver, Observer};
+pub use progress::{EpochInfo, StepInfo};
 pub use split::split_validation;
 pub use state::{EarlyStoppingState, TrainState};
 pub use trainer::{fit, fit_resume, StopReason, TrainReport};

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::optim::OptimizerState;
 use crate::rng::RngState;
 use crate::schedule::SchedulerState;
-use crate::train::observer::EpochInfo;
+use crate::train::progress::EpochInfo;
 
 /// The early-stopping bookkeeping: the best monitored loss so far and its weights.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

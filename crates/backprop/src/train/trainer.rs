@@ -19,7 +19,8 @@ use crate::train::config::{TrainConfig, Validation};
 use crate::train::dataset::Dataset;
 use crate::train::early_stopping::Tracker;
 use crate::train::evaluate::{batch_weight, correct, evaluate_in, Evaluation, Tally, EVAL_BLOCK};
-use crate::train::observer::{Checkpoint, Control, EpochInfo, Observer, StepInfo};
+use crate::train::observer::{Checkpoint, Control, Observer};
+use crate::train::progress::{EpochInfo, StepInfo};
 use crate::train::split::split_validation;
 use crate::train::state::TrainState;
 use crate::workspace::Workspace;
@@ -148,7 +149,7 @@ fn run<T: Real>(
         .map_err(|e| Error::InvalidConfig(format!("cannot start the worker threads: {e}")))?;
     pool.install(|| {
         // Every worker takes its matrix scratch space now, not on its first product.
-        crate::matmul::reserve_thread_buffers::<T>();
+        crate::compute::matmul::reserve_thread_buffers::<T>();
         let mut trainer = Trainer::new(net, loss, train, validation, config)?;
         if let Some(state) = resume {
             trainer.load_state(state)?;

@@ -1,4 +1,4 @@
-//! The GEMM kernel behind [`crate::matmul::matmul`]: packed, cache-blocked, allocation-free.
+//! The GEMM kernel behind `matmul::matmul`: packed, cache-blocked, allocation-free.
 //!
 //! The classic Goto/BLIS scheme: `k` is cut into blocks of [`KC`], `B` is packed into panels
 //! of `NR` columns and `A` into panels of [`MR`] rows, and a register-blocked micro-kernel
@@ -19,7 +19,7 @@
 
 use std::cell::RefCell;
 
-use crate::real::Real;
+use super::real::Real;
 
 /// Rows of `A` per micro-panel (and of the register tile).
 pub(crate) const MR: usize = 6;
@@ -64,44 +64,59 @@ pub(crate) struct Operand<T> {
     pub col_stride: usize,
 }
 
-/// `C (m×n) = A (m×k) · B (k×n)` (or `+=` when `accumulate`).
+/// The destination `C` of a product, as raw parts, and whether the product is added to it.
+#[derive(Clone, Copy)]
+pub(crate) struct Output<T> {
+    pub ptr: *mut T,
+    pub row_stride: usize,
+    pub col_stride: usize,
+    pub accumulate: bool,
+}
+
+/// `C (m×n) = A (m×k) · B (k×n)` (or `+=` when `c.accumulate`).
 ///
 /// # Safety
-/// Every view must be valid for its shape and strides, and `c` must not overlap `a` or `b`.
-#[allow(clippy::too_many_arguments)]
+/// Every view must be valid for its shape and strides (`c` for writes, `a` and `b` for
+/// reads), `c` must not overlap `a` or `b`, and `m`, `n`, `k` must be at least 1.
 pub(crate) unsafe fn gemm<T: Real>(
     m: usize,
     n: usize,
     k: usize,
-    c: *mut T,
-    c_rs: usize,
-    c_cs: usize,
-    accumulate: bool,
+    c: Output<T>,
     a: Operand<T>,
     b: Operand<T>,
 ) {
     if m < MR && b.row_stride == 1 && a.col_stride == 1 {
-        return gemv_dots(m, n, k, c, c_rs, c_cs, accumulate, a, b);
+        // SAFETY: the caller's contract is `gemv_dots`'s, whose stride conditions hold.
+        return unsafe { gemv_dots(m, n, k, c, a, b) };
     }
     if std::mem::size_of::<T>() == 4 {
-        blocked::<T, 16>(m, n, k, c, c_rs, c_cs, accumulate, a, b)
+        // SAFETY: the caller's contract is `blocked`'s.
+        unsafe { blocked::<T, 16>(m, n, k, c, a, b) }
     } else {
-        blocked::<T, 8>(m, n, k, c, c_rs, c_cs, accumulate, a, b)
+        // SAFETY: as above.
+        unsafe { blocked::<T, 8>(m, n, k, c, a, b) }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The packed, cache-blocked product.
+///
+/// # Safety
+/// As [`gemm`].
 unsafe fn blocked<T: Real, const NR: usize>(
     m: usize,
     n: usize,
     k: usize,
-    c: *mut T,
-    c_rs: usize,
-    c_cs: usize,
-    accumulate: bool,
+    c: Output<T>,
     a: Operand<T>,
     b: Operand<T>,
 ) {
+    let Output {
+        ptr: c,
+        row_stride: c_rs,
+        col_stride: c_cs,
+        accumulate,
+    } = c;
     let fma = has_fma();
     // f32 rows of A that are contiguous in k feed the AVX2 micro-kernel straight from memory:
     // only a last panel of fewer than MR rows is packed.
@@ -124,25 +139,36 @@ unsafe fn blocked<T: Real, const NR: usize>(
             pack.resize(words.max(most_pack_words::<T>()), 0.0);
         }
         let start = pack.as_mut_ptr();
-        let base = start.add(start.align_offset(64).min(ALIGN_WORDS)) as *mut T;
-        let (b_pack, a_pack) = (base, base.add(b_len));
+        // SAFETY: at most `ALIGN_WORDS` words into `pack`, which has `ALIGN_WORDS` to spare.
+        let base = unsafe { start.add(start.align_offset(64).min(ALIGN_WORDS)) } as *mut T;
+        // SAFETY: `pack` holds `b_len + a_len` values of `T` after `base` (see `words`); an
+        // 8-byte-aligned `f64` buffer is aligned for `T` (f32 or f64).
+        let (b_pack, a_pack) = (base, unsafe { base.add(b_len) });
         for jc in (0..n).step_by(NC) {
             let nc = NC.min(n - jc);
             for pc in (0..k).step_by(KC) {
                 let kc = KC.min(k - pc);
                 let first = pc == 0 && !accumulate;
-                pack_b::<T, NR>(b_pack, b, pc, kc, jc, nc);
+                // SAFETY: `b_pack` has room for `kc_max × nc_max ≥ kc × nc` values rounded up
+                // to whole panels, and rows `pc..pc + kc`, columns `jc..jc + nc` lie in `B`.
+                unsafe { pack_b::<T, NR>(b_pack, b, pc, kc, jc, nc) };
                 for ic in (0..m).step_by(MC) {
                     let mc = MC.min(m - ic);
                     let full = if direct_a { mc - mc % MR } else { 0 };
-                    pack_a(a_pack.add(full * kc), a, ic + full, mc - full, pc, kc);
+                    // SAFETY: `a_pack` has room for `kc × mc_max` values, and the panels of
+                    // rows `full..mc` start `full · kc` values in; those rows lie in `A`.
+                    unsafe { pack_a(a_pack.add(full * kc), a, ic + full, mc - full, pc, kc) };
                     for jr in (0..nc).step_by(NR) {
                         let cols = NR.min(nc - jr);
-                        let bp = b_pack.add(jr * kc);
+                        // SAFETY: panel `jr / NR` of the packed block of `B`, inside `b_pack`.
+                        let bp = unsafe { b_pack.add(jr * kc) };
                         for ir in (0..mc).step_by(MR) {
                             let rows = MR.min(mc - ir);
-                            let ap = a_pack.add(ir * kc);
-                            let cp = c.add((ic + ir) * c_rs + (jc + jr) * c_cs);
+                            // SAFETY: panel `ir / MR` of the packed block of `A` (used only
+                            // when `ir ≥ full`, where it was packed), inside `a_pack`.
+                            let ap = unsafe { a_pack.add(ir * kc) };
+                            // SAFETY: element `(ic + ir, jc + jr)` of `C`, inside its view.
+                            let cp = unsafe { c.add((ic + ir) * c_rs + (jc + jr) * c_cs) };
                             let tile = Tile {
                                 c: cp,
                                 c_rs,
@@ -152,12 +178,20 @@ unsafe fn blocked<T: Real, const NR: usize>(
                                 first,
                             };
                             if ir < full {
-                                let rows = a.ptr.add((ic + ir) * a.row_stride + pc);
-                                micro_f32_avx2_rows(kc, rows, a.row_stride, bp, tile)
+                                // SAFETY: element `(ic + ir, pc)` of `A`, whose next `MR` rows
+                                // are contiguous in `k` (`direct_a`); the CPU has AVX2 and FMA.
+                                unsafe {
+                                    let rows = a.ptr.add((ic + ir) * a.row_stride + pc);
+                                    micro_f32_avx2_rows(kc, rows, a.row_stride, bp, tile)
+                                }
                             } else if fma {
-                                micro_fma::<T, NR>(kc, ap, bp, tile)
+                                // SAFETY: packed `kc`-deep panels of `A` and `B` and a tile
+                                // inside `C`; `has_fma` checked the CPU.
+                                unsafe { micro_fma::<T, NR>(kc, ap, bp, tile) }
                             } else {
-                                micro_body::<T, NR, false>(kc, ap, bp, tile)
+                                // SAFETY: packed `kc`-deep panels of `A` and `B` and a tile
+                                // inside `C`.
+                                unsafe { micro_body::<T, NR, false>(kc, ap, bp, tile) }
                             }
                         }
                     }
@@ -171,6 +205,10 @@ unsafe fn blocked<T: Real, const NR: usize>(
 ///
 /// Each panel is written in order, one row of `NR` values after another; full panels copy
 /// fixed-size rows (no `memcpy` call per row), partial ones pad with zeros.
+///
+/// # Safety
+/// `dst` must be valid for writes of `kc × nc` values rounded up to whole panels, and the
+/// block must lie inside `b`'s view.
 unsafe fn pack_b<T: Real, const NR: usize>(
     dst: *mut T,
     b: Operand<T>,
@@ -185,19 +223,29 @@ unsafe fn pack_b<T: Real, const NR: usize>(
         // strides of 4 KiB make every such read miss the same cache set).
         let full = nc - nc % NR;
         for p in 0..kc {
-            let src = b.ptr.add((pc + p) * b.row_stride + jc);
+            // SAFETY: element `(pc + p, jc)` of `B`.
+            let src = unsafe { b.ptr.add((pc + p) * b.row_stride + jc) };
             for jr in (0..full).step_by(NR) {
-                let run = std::ptr::read_unaligned(src.add(jr) as *const [T; NR]);
-                std::ptr::write_unaligned(dst.add(jr * kc + p * NR) as *mut [T; NR], run);
+                // SAFETY: `NR` contiguous values of row `pc + p` (columns `jc + jr..`, all
+                // below `jc + nc`), written to row `p` of panel `jr / NR` inside `dst`.
+                unsafe {
+                    let run = std::ptr::read_unaligned(src.add(jr) as *const [T; NR]);
+                    std::ptr::write_unaligned(dst.add(jr * kc + p * NR) as *mut [T; NR], run);
+                }
             }
             if full < nc {
-                let out = dst.add(full * kc + p * NR);
+                // SAFETY: row `p` of the last, partial panel, inside `dst`.
+                let out = unsafe { dst.add(full * kc + p * NR) };
                 for j in 0..NR {
-                    *out.add(j) = if full + j < nc {
-                        *src.add(full + j)
-                    } else {
-                        T::zero()
-                    };
+                    // SAFETY: lane `j` of that row; column `jc + full + j` is read only when
+                    // it lies in the block.
+                    unsafe {
+                        *out.add(j) = if full + j < nc {
+                            *src.add(full + j)
+                        } else {
+                            T::zero()
+                        };
+                    }
                 }
             }
         }
@@ -205,22 +253,32 @@ unsafe fn pack_b<T: Real, const NR: usize>(
     }
     for jr in (0..nc).step_by(NR) {
         let cols = NR.min(nc - jr);
-        let panel = dst.add(jr * kc);
-        let origin = b.ptr.add(pc * b.row_stride + (jc + jr) * b.col_stride);
+        // SAFETY: panel `jr / NR`, inside `dst`.
+        let panel = unsafe { dst.add(jr * kc) };
+        // SAFETY: element `(pc, jc + jr)` of `B`.
+        let origin = unsafe { b.ptr.add(pc * b.row_stride + (jc + jr) * b.col_stride) };
         // B column-major (a transposed weight, Wᵀ): gather one value from each of the `NR`
         // columns, each read as a contiguous stream; 8 × 8 blocks at a time with AVX2 for f32.
         #[cfg(target_arch = "x86_64")]
         if cols == NR && NR == 16 && size_of::<T>() == 4 && b.row_stride == 1 && has_fma() {
             let (panel, origin) = (panel as *mut f32, origin as *const f32);
-            transpose_panel_f32_avx2(panel, origin, b.col_stride, kc);
+            // SAFETY: a full panel of 16 columns of `kc` contiguous values each, from a block
+            // inside `B` into a panel inside `dst`; `has_fma` checked the CPU for AVX2.
+            unsafe { transpose_panel_f32_avx2(panel, origin, b.col_stride, kc) };
             continue;
         }
-        gather_panel::<T, NR>(panel, origin, b.row_stride, b.col_stride, kc, cols);
+        // SAFETY: the panel's `cols` columns of `kc` values lie in `B`; the panel (`kc × NR`)
+        // lies in `dst`.
+        unsafe { gather_panel::<T, NR>(panel, origin, b.row_stride, b.col_stride, kc, cols) };
     }
 }
 
 /// Writes a `kc × W` panel in order: `panel[p·W + i] = origin[p·depth_step + i·lane_step]` for
 /// the first `valid` lanes, zeros for the rest.
+///
+/// # Safety
+/// `panel` must be valid for writes of `kc × W` values, and `origin` for reads at every
+/// `p·depth_step + i·lane_step` with `p < kc`, `i < valid`.
 unsafe fn gather_panel<T: Real, const W: usize>(
     panel: *mut T,
     origin: *const T,
@@ -230,14 +288,18 @@ unsafe fn gather_panel<T: Real, const W: usize>(
     valid: usize,
 ) {
     for p in 0..kc {
-        let src = origin.add(p * depth_step);
-        let out = panel.add(p * W);
+        // SAFETY: the first value of step `p` on both sides (see the contract).
+        let (src, out) = unsafe { (origin.add(p * depth_step), panel.add(p * W)) };
         for i in 0..W {
-            *out.add(i) = if i < valid {
-                *src.add(i * lane_step)
-            } else {
-                T::zero()
-            };
+            // SAFETY: lane `i` of row `p` of the panel; the source is read only for the
+            // `valid` lanes the contract covers.
+            unsafe {
+                *out.add(i) = if i < valid {
+                    *src.add(i * lane_step)
+                } else {
+                    T::zero()
+                };
+            }
         }
     }
 }
@@ -280,6 +342,10 @@ fn transpose_8x8(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m25
 /// Packs a full 16-column panel of a column-major f32 `B` (column `j` starts at
 /// `origin + j·col_stride`, its `kc` values contiguous): `panel[p·16 + j] = column j [p]`,
 /// by 8 × 8 register transposes, the last `kc mod 8` rows one value at a time.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA, the 16 columns must be valid for reads of `kc` values,
+/// and `panel` for writes of `kc × 16`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn transpose_panel_f32_avx2(
@@ -292,35 +358,52 @@ unsafe fn transpose_panel_f32_avx2(
     let full = kc - kc % 8;
     for p0 in (0..full).step_by(8) {
         for half in 0..2 {
-            let column = |i: usize| _mm256_loadu_ps(origin.add((half * 8 + i) * col_stride + p0));
+            // SAFETY: values `p0..p0 + 8` (below `kc`) of column `half·8 + i < 16`.
+            let column =
+                |i: usize| unsafe { _mm256_loadu_ps(origin.add((half * 8 + i) * col_stride + p0)) };
             let rows = transpose_8x8(std::array::from_fn(column));
             for (q, row) in rows.into_iter().enumerate() {
-                _mm256_storeu_ps(panel.add((p0 + q) * 16 + half * 8), row);
+                // SAFETY: lanes `half·8..half·8 + 8` of panel row `p0 + q < kc`.
+                unsafe { _mm256_storeu_ps(panel.add((p0 + q) * 16 + half * 8), row) };
             }
         }
     }
     for p in full..kc {
         for j in 0..16 {
-            *panel.add(p * 16 + j) = *origin.add(j * col_stride + p);
+            // SAFETY: value `p < kc` of column `j < 16`, into lane `j` of panel row `p`.
+            unsafe { *panel.add(p * 16 + j) = *origin.add(j * col_stride + p) };
         }
     }
 }
 
 /// Packs `A[ic..ic+mc, pc..pc+kc]` into panels of `MR` rows, `kc × MR` each (zero-padded),
 /// written in order like [`pack_b`].
+///
+/// # Safety
+/// `dst` must be valid for writes of `kc × mc` values rounded up to whole panels, and the
+/// block must lie inside `a`'s view.
 unsafe fn pack_a<T: Real>(dst: *mut T, a: Operand<T>, ic: usize, mc: usize, pc: usize, kc: usize) {
     for ir in (0..mc).step_by(MR) {
         let rows = MR.min(mc - ir);
-        let panel = dst.add(ir * kc);
-        let origin = a.ptr.add((ic + ir) * a.row_stride + pc * a.col_stride);
+        // SAFETY: panel `ir / MR`, inside `dst`.
+        let panel = unsafe { dst.add(ir * kc) };
+        // SAFETY: element `(ic + ir, pc)` of `A`.
+        let origin = unsafe { a.ptr.add((ic + ir) * a.row_stride + pc * a.col_stride) };
         if rows == MR && a.row_stride == 1 {
             // A column-major (a transposed view, as δᵀ): each step is `MR` contiguous values.
             for p in 0..kc {
-                let run = std::ptr::read_unaligned(origin.add(p * a.col_stride) as *const [T; MR]);
-                std::ptr::write_unaligned(panel.add(p * MR) as *mut [T; MR], run);
+                // SAFETY: rows `ic + ir..ic + ir + MR` of column `pc + p`, contiguous (row
+                // stride 1), into row `p` of the panel.
+                unsafe {
+                    let run =
+                        std::ptr::read_unaligned(origin.add(p * a.col_stride) as *const [T; MR]);
+                    std::ptr::write_unaligned(panel.add(p * MR) as *mut [T; MR], run);
+                }
             }
         } else {
-            gather_panel::<T, MR>(panel, origin, a.col_stride, a.row_stride, kc, rows);
+            // SAFETY: the panel's `rows` rows of `kc` values lie in `A`; the panel (`kc × MR`)
+            // lies in `dst`.
+            unsafe { gather_panel::<T, MR>(panel, origin, a.col_stride, a.row_stride, kc, rows) };
         }
     }
 }
@@ -339,6 +422,10 @@ struct Tile<T> {
 
 /// `tile (+)= Σₚ a[p]·b[p]` for one `A` and one `B` panel, sequential in `p`: the portable
 /// micro-kernel (fused multiply-add when `FUSED`).
+///
+/// # Safety
+/// `ap` and `bp` must be valid for reads of `kc × MR` and `kc × NR` values, and the tile's
+/// `rows × cols` corner for writes (and reads unless `first`).
 #[inline(always)]
 unsafe fn micro_body<T: Real, const NR: usize, const FUSED: bool>(
     kc: usize,
@@ -348,8 +435,13 @@ unsafe fn micro_body<T: Real, const NR: usize, const FUSED: bool>(
 ) {
     let mut acc = [[T::zero(); NR]; MR];
     for p in 0..kc {
-        let b: [T; NR] = std::ptr::read_unaligned(bp.add(p * NR) as *const [T; NR]);
-        let a: [T; MR] = std::ptr::read_unaligned(ap.add(p * MR) as *const [T; MR]);
+        // SAFETY: row `p < kc` of each panel.
+        let (a, b): ([T; MR], [T; NR]) = unsafe {
+            (
+                std::ptr::read_unaligned(ap.add(p * MR) as *const [T; MR]),
+                std::ptr::read_unaligned(bp.add(p * NR) as *const [T; NR]),
+            )
+        };
         for i in 0..MR {
             for j in 0..NR {
                 acc[i][j] = if FUSED {
@@ -361,10 +453,12 @@ unsafe fn micro_body<T: Real, const NR: usize, const FUSED: bool>(
         }
     }
     for (i, row) in acc.iter().enumerate().take(tile.rows) {
-        let out = tile.c.add(i * tile.c_rs);
         for (j, &v) in row.iter().enumerate().take(tile.cols) {
-            let slot = out.add(j * tile.c_cs);
-            *slot = if tile.first { v } else { *slot + v };
+            // SAFETY: element `(i, j)` of the tile's valid corner.
+            unsafe {
+                let slot = tile.c.add(i * tile.c_rs + j * tile.c_cs);
+                *slot = if tile.first { v } else { *slot + v };
+            }
         }
     }
 }
@@ -372,6 +466,9 @@ unsafe fn micro_body<T: Real, const NR: usize, const FUSED: bool>(
 /// The fused micro-kernel: hand-written AVX2 for `f32` (6 × 16 tile in 12 registers), the
 /// portable one compiled with FMA otherwise. Both compute `acc = fma(a, b, acc)` in the same
 /// order, so they agree to the bit.
+///
+/// # Safety
+/// As [`micro_body`], and the CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn micro_fma<T: Real, const NR: usize>(
@@ -382,19 +479,18 @@ unsafe fn micro_fma<T: Real, const NR: usize>(
 ) {
     // `Real` is implemented by f32 and f64 only: four bytes means f32.
     if std::mem::size_of::<T>() == 4 && NR == 16 {
-        let tile = Tile {
-            c: tile.c as *mut f32,
-            c_rs: tile.c_rs,
-            c_cs: tile.c_cs,
-            rows: tile.rows,
-            cols: tile.cols,
-            first: tile.first,
-        };
-        return micro_f32_avx2(kc, ap as *const f32, bp as *const f32, tile);
+        let tile = tile.cast::<f32>();
+        // SAFETY: `T` is `f32` and the panels are 16 wide, as the AVX2 kernel takes them.
+        return unsafe { micro_f32_avx2(kc, ap as *const f32, bp as *const f32, tile) };
     }
-    micro_body::<T, NR, true>(kc, ap, bp, tile)
+    // SAFETY: this function's contract.
+    unsafe { micro_body::<T, NR, true>(kc, ap, bp, tile) }
 }
 
+/// The portable micro-kernel, where there is no AVX2 to select.
+///
+/// # Safety
+/// As [`micro_body`].
 #[cfg(not(target_arch = "x86_64"))]
 unsafe fn micro_fma<T: Real, const NR: usize>(
     kc: usize,
@@ -402,19 +498,44 @@ unsafe fn micro_fma<T: Real, const NR: usize>(
     bp: *const T,
     tile: Tile<T>,
 ) {
-    micro_body::<T, NR, false>(kc, ap, bp, tile)
+    // SAFETY: this function's contract.
+    unsafe { micro_body::<T, NR, false>(kc, ap, bp, tile) }
+}
+
+impl<T> Tile<T> {
+    /// The same tile, for the element type `U` that `T` is known to be.
+    fn cast<U>(self) -> Tile<U> {
+        Tile {
+            c: self.c as *mut U,
+            c_rs: self.c_rs,
+            c_cs: self.c_cs,
+            rows: self.rows,
+            cols: self.cols,
+            first: self.first,
+        }
+    }
 }
 
 /// The AVX2 micro-kernel on a packed panel of `A` (value `(i, p)` at `ap[p·MR + i]`).
+///
+/// # Safety
+/// As [`micro_body`] with `NR = 16`, and the CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn micro_f32_avx2(kc: usize, ap: *const f32, bp: *const f32, tile: Tile<f32>) {
-    micro_f32_avx2_with(kc, |p, i| ap.add(p * MR + i), bp, tile)
+    // SAFETY: value `(i, p)` of the packed panel, `p < kc`, `i < MR`, inside it.
+    let a_at = |p: usize, i: usize| unsafe { ap.add(p * MR + i) };
+    // SAFETY: this function's contract.
+    unsafe { micro_f32_avx2_with(kc, a_at, bp, tile) }
 }
 
 /// The AVX2 micro-kernel on `MR` rows of `A` read in place: row `i` starts at
 /// `rows + i·row_stride`, its `kc` values contiguous. Same sums, same order, as on a packed
 /// panel.
+///
+/// # Safety
+/// `T` must be `f32`; the `MR` rows must be valid for reads of `kc` values; `bp` and the tile
+/// as [`micro_body`] with `NR = 16`; the CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn micro_f32_avx2_rows<T>(
@@ -425,25 +546,28 @@ unsafe fn micro_f32_avx2_rows<T>(
     tile: Tile<T>,
 ) {
     let rows = rows as *const f32;
-    let starts: [*const f32; MR] = std::array::from_fn(|i| rows.add(i * row_stride));
-    let tile = Tile {
-        c: tile.c as *mut f32,
-        c_rs: tile.c_rs,
-        c_cs: tile.c_cs,
-        rows: tile.rows,
-        cols: tile.cols,
-        first: tile.first,
-    };
-    micro_f32_avx2_with(kc, |p, i| starts[i].add(p), bp as *const f32, tile)
+    // SAFETY: the first value of each of the `MR` rows.
+    let starts: [*const f32; MR] = std::array::from_fn(|i| unsafe { rows.add(i * row_stride) });
+    // SAFETY: value `p < kc` of row `i < MR`.
+    let a_at = |p: usize, i: usize| unsafe { starts[i].add(p) };
+    // SAFETY: this function's contract.
+    unsafe { micro_f32_avx2_with(kc, a_at, bp as *const f32, tile.cast::<f32>()) }
 }
 
 /// Never called off x86_64 (`direct_a` is false there).
+///
+/// # Safety
+/// None needed: it panics.
 #[cfg(not(target_arch = "x86_64"))]
 unsafe fn micro_f32_avx2_rows<T>(_: usize, _: *const T, _: usize, _: *const T, _: Tile<T>) {
     unreachable!("the AVX2 micro-kernel exists on x86_64 only")
 }
 
 /// The 6 × 16 AVX2 tile kernel; `a_at(p, i)` is where `A[i][p]` is.
+///
+/// # Safety
+/// `a_at(p, i)` must be valid for reads for `p < kc`, `i < MR`; `bp` and the tile as
+/// [`micro_body`] with `NR = 16`; the CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx2,fma")]
@@ -457,13 +581,20 @@ unsafe fn micro_f32_avx2_with(
     let mut acc = [[_mm256_setzero_ps(); 2]; MR];
     // Bring the tile of C into cache while the products run.
     for i in 0..tile.rows {
-        _mm_prefetch::<_MM_HINT_T0>(tile.c.add(i * tile.c_rs) as *const i8);
+        // SAFETY: the first element of row `i` of the tile; a prefetch reads nothing.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(tile.c.add(i * tile.c_rs) as *const i8) };
     }
     let step = |p: usize, acc: &mut [[__m256; 2]; MR]| {
-        let b0 = _mm256_loadu_ps(bp.add(p * 16));
-        let b1 = _mm256_loadu_ps(bp.add(p * 16 + 8));
+        // SAFETY: row `p < kc` of the 16-wide `B` panel.
+        let (b0, b1) = unsafe {
+            (
+                _mm256_loadu_ps(bp.add(p * 16)),
+                _mm256_loadu_ps(bp.add(p * 16 + 8)),
+            )
+        };
         for (i, acc) in acc.iter_mut().enumerate() {
-            let a = _mm256_broadcast_ss(&*a_at(p, i));
+            // SAFETY: `A[i][p]`, valid by the contract on `a_at`.
+            let a = unsafe { _mm256_broadcast_ss(&*a_at(p, i)) };
             acc[0] = _mm256_fmadd_ps(a, b0, acc[0]);
             acc[1] = _mm256_fmadd_ps(a, b1, acc[1]);
         }
@@ -483,30 +614,38 @@ unsafe fn micro_f32_avx2_with(
     }
     if tile.rows == MR && tile.cols == 16 && tile.c_cs == 1 {
         for (i, acc) in acc.iter().enumerate() {
-            let out = tile.c.add(i * tile.c_rs);
-            if tile.first {
-                _mm256_storeu_ps(out, acc[0]);
-                _mm256_storeu_ps(out.add(8), acc[1]);
-            } else {
-                _mm256_storeu_ps(out, _mm256_add_ps(_mm256_loadu_ps(out), acc[0]));
-                _mm256_storeu_ps(
-                    out.add(8),
-                    _mm256_add_ps(_mm256_loadu_ps(out.add(8)), acc[1]),
-                );
+            // SAFETY: row `i` of a full tile: 16 contiguous elements of `C` (column stride 1).
+            unsafe {
+                let out = tile.c.add(i * tile.c_rs);
+                if tile.first {
+                    _mm256_storeu_ps(out, acc[0]);
+                    _mm256_storeu_ps(out.add(8), acc[1]);
+                } else {
+                    _mm256_storeu_ps(out, _mm256_add_ps(_mm256_loadu_ps(out), acc[0]));
+                    _mm256_storeu_ps(
+                        out.add(8),
+                        _mm256_add_ps(_mm256_loadu_ps(out.add(8)), acc[1]),
+                    );
+                }
             }
         }
         return;
     }
     let mut spill = [[0.0f32; 16]; MR];
     for (row, acc) in spill.iter_mut().zip(&acc) {
-        _mm256_storeu_ps(row.as_mut_ptr(), acc[0]);
-        _mm256_storeu_ps(row.as_mut_ptr().add(8), acc[1]);
+        // SAFETY: the 16 values of a local row.
+        unsafe {
+            _mm256_storeu_ps(row.as_mut_ptr(), acc[0]);
+            _mm256_storeu_ps(row.as_mut_ptr().add(8), acc[1]);
+        }
     }
     for (i, row) in spill.iter().enumerate().take(tile.rows) {
-        let out = tile.c.add(i * tile.c_rs);
         for (j, &v) in row.iter().enumerate().take(tile.cols) {
-            let slot = out.add(j * tile.c_cs);
-            *slot = if tile.first { v } else { *slot + v };
+            // SAFETY: element `(i, j)` of the tile's valid corner.
+            unsafe {
+                let slot = tile.c.add(i * tile.c_rs + j * tile.c_cs);
+                *slot = if tile.first { v } else { *slot + v };
+            }
         }
     }
 }
@@ -545,27 +684,36 @@ fn has_fma() -> bool {
 }
 
 /// `C = A·B` for a few rows of `A` when the columns of `B` are contiguous: one dot product
-/// per element, in a fixed order (8 interleaved partial sums, then added pairwise).
-#[allow(clippy::too_many_arguments)]
+/// per element, in a fixed order (16 interleaved partial sums, then added pairwise).
+///
+/// # Safety
+/// As [`gemm`], with `a.col_stride == 1` and `b.row_stride == 1`.
 unsafe fn gemv_dots<T: Real>(
     m: usize,
     n: usize,
     k: usize,
-    c: *mut T,
-    c_rs: usize,
-    c_cs: usize,
-    accumulate: bool,
+    c: Output<T>,
     a: Operand<T>,
     b: Operand<T>,
 ) {
     let fma = has_fma();
     for i in 0..m {
-        let x = std::slice::from_raw_parts(a.ptr.add(i * a.row_stride), k);
+        // SAFETY: row `i` of `A`, `k` contiguous values.
+        let x = unsafe { std::slice::from_raw_parts(a.ptr.add(i * a.row_stride), k) };
         for j in 0..n {
-            let y = std::slice::from_raw_parts(b.ptr.add(j * b.col_stride), k);
-            let dot = if fma { dot_fma(x, y) } else { dot_plain(x, y) };
-            let slot = c.add(i * c_rs + j * c_cs);
-            *slot = if accumulate { *slot + dot } else { dot };
+            // SAFETY: column `j` of `B`, `k` contiguous values.
+            let y = unsafe { std::slice::from_raw_parts(b.ptr.add(j * b.col_stride), k) };
+            let dot = if fma {
+                // SAFETY: `has_fma` checked the CPU.
+                unsafe { dot_fma(x, y) }
+            } else {
+                dot_plain(x, y)
+            };
+            // SAFETY: element `(i, j)` of `C`, which overlaps neither operand.
+            unsafe {
+                let slot = c.ptr.add(i * c.row_stride + j * c.col_stride);
+                *slot = if c.accumulate { *slot + dot } else { dot };
+            }
         }
     }
 }
@@ -598,12 +746,20 @@ fn dot_body<T: Real, const FUSED: bool>(x: &[T], y: &[T]) -> T {
     acc[0]
 }
 
+/// [`dot_body`] with fused multiply-adds.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn dot_fma<T: Real>(x: &[T], y: &[T]) -> T {
     dot_body::<T, true>(x, y)
 }
 
+/// [`dot_body`] without fused multiply-adds, where there is no AVX2 to select.
+///
+/// # Safety
+/// None needed.
 #[cfg(not(target_arch = "x86_64"))]
 unsafe fn dot_fma<T: Real>(x: &[T], y: &[T]) -> T {
     dot_body::<T, false>(x, y)

@@ -38,12 +38,20 @@ pub(crate) fn sigmoid_f32(z: &[f32], out: &mut [f32]) {
     sigmoid_body(z, out)
 }
 
+/// The portable loop, compiled with AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn tanh_avx2(z: &[f32], out: &mut [f32]) {
     tanh_body(z, out)
 }
 
+/// The portable loop, compiled with AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn sigmoid_avx2(z: &[f32], out: &mut [f32]) {

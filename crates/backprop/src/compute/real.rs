@@ -58,11 +58,11 @@ impl Real for f32 {
     }
 
     fn tanh_slice(z: &[Self], out: &mut [Self]) {
-        crate::fastmath::tanh_f32(z, out)
+        super::fastmath::tanh_f32(z, out)
     }
 
     fn sigmoid_slice(z: &[Self], out: &mut [Self]) {
-        crate::fastmath::sigmoid_f32(z, out)
+        super::fastmath::sigmoid_f32(z, out)
     }
 }
 
@@ -91,9 +91,19 @@ impl Real for f64 {
 
     fn sigmoid_slice(z: &[Self], out: &mut [Self]) {
         assert_eq!(z.len(), out.len(), "sigmoid: slice lengths differ");
-        out.iter_mut()
-            .zip(z)
-            .for_each(|(o, &x)| *o = crate::activation::sigmoid(x));
+        out.iter_mut().zip(z).for_each(|(o, &x)| *o = sigmoid(x));
+    }
+}
+
+/// The logistic function `1 / (1 + e^{-z})`, without overflow for any `z`.
+#[inline]
+pub(crate) fn sigmoid<T: Real>(z: T) -> T {
+    // Both branches avoid overflow of exp for large |z|.
+    if z >= T::zero() {
+        T::one() / (T::one() + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (T::one() + e)
     }
 }
 

@@ -9,8 +9,8 @@
 
 use std::marker::PhantomData;
 
-use crate::kernel::{self, Operand};
-use crate::real::Real;
+use super::kernel::{self, Operand, Output};
+use super::real::Real;
 
 /// A read-only view of a matrix stored in a slice with explicit strides.
 #[derive(Clone, Copy, Debug)]
@@ -106,6 +106,29 @@ impl<'a, T> MatRef<'a, T> {
         }
     }
 
+    /// The `height × width` block whose first element is `(top, first)`, without copying.
+    ///
+    /// # Panics
+    /// If the block reaches past the view's rows or columns.
+    #[track_caller]
+    pub fn submatrix(self, top: usize, height: usize, first: usize, width: usize) -> Self {
+        assert!(
+            top + height <= self.rows && first + width <= self.cols,
+            "submatrix {height}x{width} at ({top}, {first}) exceeds a {}x{} view",
+            self.rows,
+            self.cols
+        );
+        // An empty block may start past the end of the slice.
+        let offset = (top * self.row_stride + first * self.col_stride).min(self.data.len());
+        Self {
+            data: &self.data[offset..],
+            rows: height,
+            cols: width,
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
+        }
+    }
+
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.rows
@@ -193,14 +216,33 @@ impl<'a, T> MatMut<'a, T> {
     #[track_caller]
     pub fn row_mut(&mut self, i: usize) -> &mut [T] {
         assert!(i < self.rows && self.col_stride == 1, "row_mut: row {i}");
-        // SAFETY: the constructor guaranteed the view is valid and exclusive.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(i * self.row_stride), self.cols) }
+        // SAFETY: the first element of row `i`, inside the view (checked just above).
+        let start = unsafe { self.ptr.add(i * self.row_stride) };
+        // SAFETY: the row's `cols` elements are contiguous (column stride 1) and valid for
+        // writes, and the view is exclusive (see `MatMut::row_major`, `from_raw_parts`); the
+        // slice borrows `self`, so no other access through this view can overlap it.
+        unsafe { std::slice::from_raw_parts_mut(start, self.cols) }
+    }
+
+    /// Where element `(i, j)` is.
+    ///
+    /// # Panics
+    /// If `(i, j)` is out of bounds.
+    #[track_caller]
+    fn element(&self, i: usize, j: usize) -> *mut T {
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) out of bounds"
+        );
+        // SAFETY: `(i, j)` is inside the view (checked just above), which its constructor
+        // guaranteed to be valid.
+        unsafe { self.ptr.add(i * self.row_stride + j * self.col_stride) }
     }
 
     /// Writes element `(i, j)`.
     fn set(&mut self, i: usize, j: usize, value: T) {
-        // SAFETY: callers stay in bounds; the view is valid and exclusive.
-        unsafe { *self.ptr.add(i * self.row_stride + j * self.col_stride) = value }
+        // SAFETY: an element of the view, valid for writes and exclusive to it.
+        unsafe { *self.element(i, j) = value }
     }
 
     /// Number of rows.
@@ -215,7 +257,7 @@ impl<'a, T> MatMut<'a, T> {
 }
 
 /// `dst = lhs · rhs` or `dst += lhs · rhs`, single-threaded and allocation-free (see the
-/// kernel notes in the crate's `kernel` module).
+/// kernel notes in `compute/kernel.rs`).
 ///
 /// The engine parallelizes *around* this call (over blocks of output columns), never inside
 /// it. Each output element is summed over `k` in an order that depends only on `k` (and on
@@ -251,17 +293,20 @@ pub fn matmul<T: Real>(dst: MatMut<'_, T>, accum: Accum, lhs: MatRef<'_, T>, rhs
         }
         return;
     }
-    // SAFETY: the constructors checked that every view stays inside its slice, `dst` is an
-    // exclusive view so it cannot alias `lhs` or `rhs`, and the shapes were checked above.
+    // SAFETY: the constructors checked that every view stays inside its slice (or, for
+    // `dst`, was built from valid raw parts), `dst` is an exclusive view so it cannot alias
+    // `lhs` or `rhs`, and the shapes were checked above, with `m`, `n`, `k` at least 1.
     unsafe {
         kernel::gemm(
             m,
             n,
             k,
-            dst.ptr,
-            dst.row_stride,
-            dst.col_stride,
-            accum == Accum::Add,
+            Output {
+                ptr: dst.ptr,
+                row_stride: dst.row_stride,
+                col_stride: dst.col_stride,
+                accumulate: accum == Accum::Add,
+            },
             Operand {
                 ptr: lhs.data.as_ptr(),
                 row_stride: lhs.row_stride,
@@ -306,8 +351,8 @@ pub fn matmul_reference<T: Real>(
             }
             let old = match accum {
                 Accum::Replace => T::zero(),
-                // SAFETY: in bounds of the exclusive view.
-                Accum::Add => unsafe { *dst.ptr.add(i * dst.row_stride + j * dst.col_stride) },
+                // SAFETY: an element of the view, valid and exclusive to it.
+                Accum::Add => unsafe { *dst.element(i, j) },
             };
             dst.set(i, j, old + T::from_f64(sum));
         }
@@ -386,10 +431,10 @@ mod tests {
 
     #[test]
     fn portable_paths_match_reference_too() {
-        crate::kernel::force_portable(true);
+        super::kernel::force_portable(true);
         check_against_reference::<f64>(1e-14);
         check_against_reference::<f32>(1e-6);
-        crate::kernel::force_portable(false);
+        super::kernel::force_portable(false);
     }
 
     #[test]
