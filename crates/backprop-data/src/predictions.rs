@@ -25,7 +25,7 @@ pub fn write_csv(
         Some(classes) => {
             let k = classes.len();
             assert!(
-                k > 0 && outputs.len() % k == 0,
+                k > 0 && outputs.len().is_multiple_of(k),
                 "predictions: {} outputs are not rows of {k} classes",
                 outputs.len()
             );
