@@ -17,6 +17,8 @@
 //! Errors become the exceptions scikit-learn users expect ([`engine_error`],
 //! [`data_error`]).
 
+#![deny(missing_docs)]
+
 use backprop_data::Error as DataError;
 use pyo3::exceptions::{PyFloatingPointError, PyOSError, PyValueError};
 use pyo3::prelude::*;

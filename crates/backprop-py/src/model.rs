@@ -102,6 +102,17 @@ impl NativeModel {
         })
     }
 
+    /// One probability per class for every row of `x`, with the row and class counts.
+    fn probabilities(
+        &self,
+        py: Python<'_>,
+        x: &Features<'_>,
+    ) -> PyResult<(Vec<f32>, usize, usize)> {
+        let (out, rows) = self.forward(py, x)?;
+        let arch = self.architecture();
+        Ok((class_probabilities(arch, out), rows, class_count(arch)))
+    }
+
     fn architecture(&self) -> &Architecture {
         self.model.network.architecture()
     }
@@ -360,10 +371,8 @@ impl NativeModel {
         py: Python<'py>,
         x: Features<'py>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let (out, rows) = self.forward(py, &x)?;
-        let arch = self.architecture();
-        let classes = class_count(arch);
-        let proba = normalized_rows(&class_probabilities(arch, out), classes);
+        let (proba, rows, classes) = self.probabilities(py, &x)?;
+        let proba = normalized_rows(&proba, classes);
         let proba =
             Array2::from_shape_vec((rows, classes), proba).expect("rows × classes probabilities");
         Ok(proba.into_pyarray(py))
@@ -375,9 +384,8 @@ impl NativeModel {
         py: Python<'py>,
         x: Features<'py>,
     ) -> PyResult<Bound<'py, PyArray1<usize>>> {
-        let (out, _) = self.forward(py, &x)?;
-        let arch = self.architecture();
-        let indices = argmax_rows(&class_probabilities(arch, out), class_count(arch));
+        let (proba, _, classes) = self.probabilities(py, &x)?;
+        let indices = argmax_rows(&proba, classes);
         Ok(Array1::from(indices).into_pyarray(py))
     }
 
