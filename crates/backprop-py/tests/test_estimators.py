@@ -15,10 +15,12 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs, make_regression
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import GridSearchCV
+from sklearn.metrics import r2_score
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 
 import backprop
-from backprop import MLPClassifier, MLPRegressor
+from backprop import MLPClassifier, MLPRegressor, _native
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -48,6 +50,19 @@ def safetensors_metadata(path):
     (length,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8 : 8 + length])
     return header, header["__metadata__"]
+
+
+def rewrite_metadata(path, edit):
+    """Edits the `backprop` metadata of a model file in place, as another writer would."""
+    data = Path(path).read_bytes()
+    (length,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + length])
+    metadata = json.loads(header["__metadata__"]["backprop"])
+    edit(metadata)
+    header["__metadata__"]["backprop"] = json.dumps(metadata)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)  # safetensors pads its header to 8 bytes
+    Path(path).write_bytes(struct.pack("<Q", len(text)) + text + data[8 + length :])
 
 
 def test_classifier_fits_and_predicts(blobs):
@@ -85,11 +100,18 @@ def test_string_labels_and_sklearn_layout(blobs):
 
 
 def test_same_seed_same_weights_any_thread_count(blobs):
-    a = fitted_classifier(blobs, n_threads=1)
-    b = fitted_classifier(blobs, n_threads=2)
-    for wa, wb in zip(a.coefs_, b.coefs_):
+    # 256 units over batches of 200 rows: the first layer's product (200 · 4 · 256
+    # multiply-adds) is past the engine's threshold for sharing work (2^16), and its 256
+    # columns split into blocks of 64, so on 2 threads the work really is split.
+    wide = dict(hidden_layer_sizes=(256,), max_iter=5)
+    before = _native._parallel_task_count()
+    a = fitted_classifier(blobs, n_threads=1, **wide)
+    assert _native._parallel_task_count() == before, "one thread hands out no work"
+    b = fitted_classifier(blobs, n_threads=2, **wide)
+    assert _native._parallel_task_count() > before, "the 2-thread fit split no work"
+    for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         np.testing.assert_array_equal(wa, wb)
-    c = fitted_classifier(blobs, random_state=1)
+    c = fitted_classifier(blobs, random_state=1, **wide)
     assert not np.array_equal(a.coefs_[0], c.coefs_[0])
 
 
@@ -300,21 +322,136 @@ def test_cli_predicts_with_a_python_model(tmp_path, blobs):
 
 @pytest.mark.filterwarnings("ignore:X does not have valid feature names")
 def test_a_model_with_standardized_inputs_is_read_as_the_cli_writes_it(tmp_path, blobs):
-    """`backprop train` stores the scaler in the preprocessing; Python applies it on load."""
+    """`backprop train` stores the scaler in the preprocessing; Rust applies it to X."""
     X, y = blobs
     mean, std = X.mean(axis=0), X.std(axis=0)
     clf = fitted_classifier(((X - mean) / std, y))
-    meta = json.loads(clf._model.metadata_json())
-    meta["preprocessing"]["scaler"] = "standard"
-    for feature, m, s in zip(meta["preprocessing"]["features"], mean, std):
-        feature.update(offset=float(m), scale=float(s))
-    meta["training"] = {"epochs": 100}  # as written by the command line
-    clf._model.set_metadata_json(json.dumps(meta))
-    clf.save(tmp_path / "cli.safetensors")
-    loaded = backprop.load(tmp_path / "cli.safetensors")
+    path = tmp_path / "cli.safetensors"
+    clf.save(path)
+
+    def as_the_cli_writes_it(meta):
+        meta["preprocessing"]["scaler"] = "standard"
+        for feature, m, s in zip(meta["preprocessing"]["features"], mean, std):
+            feature.update(offset=float(m), scale=float(s))
+        meta["training"] = {"epochs": 100}
+
+    rewrite_metadata(path, as_the_cli_writes_it)
+    loaded = backprop.load(path)
     assert loaded.hidden_layer_sizes == (16,)
     assert list(loaded.feature_names_in_) == ["x0", "x1", "x2", "x3"]
     np.testing.assert_array_equal(loaded.classes_, [0, 1, 2])
     np.testing.assert_allclose(
         loaded.predict_proba(X), clf.predict_proba((X - mean) / std), atol=1e-5
     )
+    # Training scales the raw features too: the same step as on the standardized data.
+    same = dict(random_state=0, batch_size=len(X))
+    loaded.set_params(**same).partial_fit(X, y)
+    clf.set_params(**same).partial_fit((X - mean) / std, y)
+    for a, b in zip(loaded.coefs_ + loaded.intercepts_, clf.coefs_ + clf.intercepts_):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_model_with_one_hot_columns_is_refused_with_the_reason(tmp_path, blobs):
+    path = tmp_path / "one_hot.safetensors"
+    fitted_classifier(blobs, max_iter=2).save(path)
+
+    def one_hot(meta):
+        meta["preprocessing"]["features"][3] = {
+            "name": "color", "kind": "one_hot", "categories": ["red"]
+        }
+
+    rewrite_metadata(path, one_hot)
+    with pytest.raises(ValueError, match='one-hot encodes the column "color"'):
+        backprop.load(path)
+
+
+def test_errors_map_to_python_exceptions(tmp_path, regression):
+    with pytest.raises(OSError, match="missing.safetensors"):
+        backprop.load(tmp_path / "missing.safetensors")
+    reg = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    X, y = regression
+    reg.fit(X, y)
+    with pytest.raises(OSError):
+        reg.save(tmp_path / "no_such_dir" / "model.safetensors")
+    with pytest.raises(FloatingPointError):
+        MLPRegressor(solver="sgd", learning_rate_init=1e6, max_iter=20, random_state=0).fit(
+            X, 1e3 * y
+        )
+
+
+def test_optimizer_settings_fill_in_the_engine_defaults(blobs):
+    clf = fitted_classifier(blobs, solver="rmsprop", max_iter=2, learning_rate_init=0.002)
+    optimizer = json.loads(clf._model.training_json())["optimizer"]
+    # PyTorch's RMSprop defaults, from the engine; Python sent the rate and epsilon only.
+    assert optimizer == {
+        "kind": "rmsprop", "lr": 0.002, "alpha": 0.99, "eps": 1e-8,
+        "weight_decay": 0.0, "momentum": 0.0, "centered": False,
+    }
+    X, y = blobs
+    model = _native.NativeModel(4, [3], ["relu"], 0, classes=["0", "1", "2"])
+    y_idx = y.astype(np.uint32)
+
+    def fit(optimizer):
+        config = json.dumps({"epochs": 1, "optimizer": optimizer})
+        model.fit(X, y_idx, None, config, "{}")
+
+    with pytest.raises(ValueError, match='adam optimizer has no setting "momentum"'):
+        fit({"kind": "adam", "momentum": 0.9})
+    with pytest.raises(ValueError, match="adam: beta1 = 1.5"):
+        fit({"kind": "adam", "beta1": 1.5})
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_alpha_is_scikit_learns_l2_penalty():
+    """From the same weights, full-batch SGD steps with alpha match scikit-learn's."""
+    X, y = make_blobs(n_samples=60, centers=3, n_features=5, random_state=1)
+    X = (X / X.std()).astype(np.float32).astype(np.float64)  # the same inputs in float32
+    settings = dict(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0,
+                    nesterovs_momentum=False, learning_rate_init=0.1, alpha=5.0,
+                    batch_size=len(X), shuffle=False, random_state=0)
+    ours = MLPClassifier(**settings)
+    theirs = SklearnMLPClassifier(**settings)
+    ours.partial_fit(X, y, classes=[0, 1, 2])
+    theirs.partial_fit(X, y, classes=[0, 1, 2])
+    theirs.coefs_ = [np.array(w, dtype=np.float64) for w in ours.coefs_]
+    theirs.intercepts_ = [np.array(b, dtype=np.float64) for b in ours.intercepts_]
+    for _ in range(3):
+        ours.partial_fit(X, y)
+        theirs.partial_fit(X, y)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    # The loss includes the penalty alpha / (2 · rows) · ΣW², as scikit-learn's.
+    np.testing.assert_allclose(ours.loss_curve_[-3:], theirs.loss_curve_[-3:], rtol=1e-5)
+
+
+def test_alpha_decays_the_weights_not_the_biases(regression):
+    X, y = regression
+    n, lr, alpha = len(X), 0.05, 8.0
+    reg = MLPRegressor(hidden_layer_sizes=(6,), solver="sgd", momentum=0.0,
+                       learning_rate_init=lr, alpha=0.0, batch_size=n, random_state=0)
+    reg.partial_fit(X, y)
+    # Targets equal to the network's outputs: the data's gradient is zero (to rounding),
+    # so one step with alpha only scales the weights, by 1 - lr · alpha / rows.
+    fitted = reg.predict(X)
+    coefs = [w.copy() for w in reg.coefs_]
+    intercepts = [b.copy() for b in reg.intercepts_]
+    assert all(np.abs(b).max() > 1e-3 for b in intercepts)
+    reg.set_params(alpha=alpha).partial_fit(X, fitted)
+    for w0, w in zip(coefs, reg.coefs_):
+        np.testing.assert_allclose(w, w0 * (1 - lr * alpha / n), rtol=1e-5, atol=1e-7)
+    for b0, b in zip(intercepts, reg.intercepts_):
+        np.testing.assert_allclose(b, b0, rtol=0, atol=1e-6)
+
+
+def test_regressor_validation_scores_are_r2_of_the_held_out_rows(regression):
+    X, y = regression
+    Y = np.column_stack([y, 3 * y + 1])
+    reg = MLPRegressor(hidden_layer_sizes=(16,), early_stopping=True, max_iter=30,
+                       learning_rate_init=0.01, random_state=0).fit(X, Y)
+    # The split `fit` made: its seed is the first draw of random_state (as in `_seed`).
+    seed = int(np.random.RandomState(0).randint(0, 2**31 - 1))
+    _, val_idx = train_test_split(np.arange(len(X)), test_size=0.1, random_state=seed)
+    kept = reg.report_["best_epoch"]  # early stopping keeps the best epoch's weights
+    expected = r2_score(Y[val_idx], reg.predict(X[val_idx]))
+    assert reg.validation_scores_[kept - 1] == pytest.approx(expected, abs=1e-5)
+    assert reg.best_validation_score_ == max(reg.validation_scores_)

@@ -1,4 +1,10 @@
-"""MLPClassifier and MLPRegressor: scikit-learn estimators trained by the backprop engine."""
+"""MLPClassifier and MLPRegressor: scikit-learn estimators trained by the backprop engine.
+
+Python checks the parameters and the arrays (with scikit-learn's messages) and keeps the
+fitted attributes; the native model (``backprop._native.NativeModel``, over the engine and
+the data crate) holds the model file, fills in the optimizers' defaults, applies the input
+scaling of models trained by ``backprop train``, trains and predicts.
+"""
 
 import json
 import math
@@ -13,19 +19,13 @@ from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._native import NativeModel, __version__
+from ._native import NativeModel
 
-# scikit-learn's activation names, and the engine's (passed through unchanged).
-_ACTIVATION_ALIASES = {"logistic": "sigmoid"}
 _SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "rprop", "lbfgs")
 # L-BFGS runs this many iterations per engine epoch (PyTorch's default `max_iter`).
 _LBFGS_ITERATIONS_PER_EPOCH = 20
-
-
-def _engine_activation(name):
-    if not isinstance(name, str):
-        raise ValueError(f"an activation must be a string, got {name!r}")
-    return _ACTIVATION_ALIASES.get(name, name)
+# Features reach the native model as they are (it scales them into float32 inputs).
+_FEATURE_DTYPES = (np.float64, np.float32)
 
 
 def _as_int(value, name, minimum):
@@ -50,9 +50,12 @@ def _as_float(value, name, low=None, high=None, low_open=False, high_open=False)
 
 
 class _BaseMLP(BaseEstimator):
-    """The parts the classifier and the regressor share: settings, training and the model."""
+    """The parts the classifier and the regressor share: settings, the fit template, the model.
 
-    _task = None  # "classify" or "regress"
+    A subclass supplies the hooks of :meth:`_fit`: ``_check_data`` (validate X and y),
+    ``_learn_targets`` (the targets' layout, on the first fit), ``_encode_targets`` (y for
+    the engine) and ``_output_settings`` (the output layer and loss of a new native model).
+    """
 
     def __init__(
         self,
@@ -112,6 +115,7 @@ class _BaseMLP(BaseEstimator):
     # ----------------------------------------------------------------------------- settings
 
     def _hidden_layers(self):
+        """The hidden layers' widths and activation names (the native model checks the names)."""
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, numbers.Integral) and not isinstance(sizes, (bool, np.bool_)):
             sizes = [sizes]
@@ -124,15 +128,16 @@ class _BaseMLP(BaseEstimator):
         sizes = [_as_int(s, "hidden_layer_sizes", 1) for s in sizes]
         activation = self.activation
         if isinstance(activation, str):
-            activations = [_engine_activation(activation)] * len(sizes)
-        else:
-            activations = [_engine_activation(a) for a in activation]
-            if len(activations) != len(sizes):
-                raise ValueError(
-                    f"activation lists {len(activations)} activations for "
-                    f"{len(sizes)} hidden layers"
-                )
-        return [{"units": u, "activation": a} for u, a in zip(sizes, activations)]
+            return sizes, [activation] * len(sizes)
+        try:
+            activations = list(activation)
+        except TypeError:
+            raise ValueError(
+                f"activation must be a name or a list of names, got {activation!r}"
+            ) from None
+        if not all(isinstance(a, str) for a in activations):
+            raise ValueError(f"an activation must be a string, got {activation!r}")
+        return sizes, activations
 
     def _batch_size(self, n_samples):
         if isinstance(self.batch_size, str) and self.batch_size == "auto":
@@ -145,27 +150,17 @@ class _BaseMLP(BaseEstimator):
             )
         return min(size, n_samples)
 
-    def _optimizer(self, batch_size):
+    def _optimizer(self):
+        """The solver and the settings scikit-learn exposes; the engine fills in the rest."""
         solver = self.solver
         if solver not in _SOLVERS:
             raise ValueError(f"The solver {solver!r} is not supported; expected one of {_SOLVERS}")
         lr = _as_float(self.learning_rate_init, "learning_rate_init", 0.0, low_open=True)
-        alpha = _as_float(self.alpha, "alpha", 0.0)
         eps = _as_float(self.epsilon, "epsilon", 0.0, low_open=True)
-        # scikit-learn adds alpha/2 · ||W||² to each batch's mean loss, so its gradient is
-        # alpha · W / batch_size: the same L2 decay for the optimizers that add it to the
-        # gradient. AdamW decays by alpha directly (decoupled).
-        l2 = alpha / batch_size
         if solver == "sgd":
             momentum = _as_float(self.momentum, "momentum", 0.0, 1.0)
-            return {
-                "kind": "sgd",
-                "lr": lr,
-                "momentum": momentum,
-                "dampening": 0.0,
-                "nesterov": bool(self.nesterovs_momentum) and momentum > 0,
-                "weight_decay": l2,
-            }
+            nesterov = bool(self.nesterovs_momentum) and momentum > 0
+            return {"kind": "sgd", "lr": lr, "momentum": momentum, "nesterov": nesterov}
         if solver in ("adam", "adamw"):
             return {
                 "kind": solver,
@@ -173,47 +168,18 @@ class _BaseMLP(BaseEstimator):
                 "beta1": _as_float(self.beta_1, "beta_1", 0.0, 1.0, high_open=True),
                 "beta2": _as_float(self.beta_2, "beta_2", 0.0, 1.0, high_open=True),
                 "eps": eps,
-                "weight_decay": alpha if solver == "adamw" else l2,
-                "amsgrad": False,
             }
         if solver == "rmsprop":
+            return {"kind": solver, "lr": lr, "eps": eps}
+        if solver == "lbfgs":
+            # A step length of 1 with a line search, as scikit-learn's (SciPy's) L-BFGS.
             return {
-                "kind": "rmsprop",
-                "lr": lr,
-                "alpha": 0.99,
-                "eps": eps,
-                "weight_decay": l2,
-                "momentum": 0.0,
-                "centered": False,
+                "kind": solver,
+                "max_iter": _LBFGS_ITERATIONS_PER_EPOCH,
+                "max_eval": _LBFGS_ITERATIONS_PER_EPOCH * 5 // 4,
+                "strong_wolfe": True,
             }
-        if solver == "adagrad":
-            return {
-                "kind": "adagrad",
-                "lr": lr,
-                "lr_decay": 0.0,
-                "weight_decay": l2,
-                "initial_accumulator_value": 0.0,
-                "eps": 1e-10,
-            }
-        if solver == "rprop":
-            return {
-                "kind": "rprop",
-                "lr": lr,
-                "eta_minus": 0.5,
-                "eta_plus": 1.2,
-                "step_min": 1e-6,
-                "step_max": 50.0,
-            }
-        return {
-            "kind": "lbfgs",
-            "lr": 1.0,
-            "max_iter": _LBFGS_ITERATIONS_PER_EPOCH,
-            "max_eval": _LBFGS_ITERATIONS_PER_EPOCH * 5 // 4,
-            "tolerance_grad": 1e-7,
-            "tolerance_change": 1e-9,
-            "history_size": 100,
-            "strong_wolfe": True,
-        }
+        return {"kind": solver, "lr": lr}
 
     def _schedule(self):
         if self.schedule is not None:
@@ -241,14 +207,12 @@ class _BaseMLP(BaseEstimator):
         )
 
     def _train_config(self, n_samples, epochs, seed, stopping):
-        batch_size = self._batch_size(n_samples)
         n_iter_no_change = _as_int(self.n_iter_no_change, "n_iter_no_change", 1)
         tol = _as_float(self.tol, "tol", 0.0)
-        dropout = _as_float(self.dropout, "dropout", 0.0, 1.0, high_open=True)
-        config = {
+        return {
             "epochs": epochs,
-            "batch_size": batch_size,
-            "optimizer": self._optimizer(batch_size),
+            "batch_size": self._batch_size(n_samples),
+            "optimizer": self._optimizer(),
             "schedule": self._schedule(),
             "clip_norm": None
             if self.clip_norm is None
@@ -261,12 +225,14 @@ class _BaseMLP(BaseEstimator):
             "early_stopping": {"patience": n_iter_no_change + 1, "min_delta": tol}
             if stopping
             else None,
-            "dropout": dropout,
+            "dropout": _as_float(self.dropout, "dropout", 0.0, 1.0, high_open=True),
+            # scikit-learn's alpha: an L2 penalty on the weights (not the biases) of
+            # alpha / (2 · rows) · ΣW² on each batch's mean loss, for every solver.
+            "l2_penalty": _as_float(self.alpha, "alpha", 0.0),
             "threads": None
             if self.n_threads is None
             else _as_int(self.n_threads, "n_threads", 1),
         }
-        return config
 
     def _epochs(self):
         max_iter = _as_int(self.max_iter, "max_iter", 1)
@@ -277,91 +243,70 @@ class _BaseMLP(BaseEstimator):
     def _seed(self):
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
 
-    # ------------------------------------------------------------------------------ the model
+    # ------------------------------------------------------------------------ fit template
 
-    def _metadata(self, n_features, n_outputs, loss, classes, feature_names):
-        names = (
-            [str(n) for n in feature_names]
-            if feature_names is not None
-            else [f"x{i}" for i in range(n_features)]
+    def fit(self, X, y):
+        """Trains on X (n_samples × n_features) and y, from the current weights with
+        ``warm_start=True`` after a first fit, else from new ones."""
+        if not (self.warm_start and hasattr(self, "_model")):
+            self._forget()
+        return self._fit(X, y, incremental=False)
+
+    def _forget(self):
+        for attr in ("_model", "loss_curve_", "t_"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+
+    def _fit(self, X, y, incremental, classes=None):
+        """Validates (X, y), makes the model on the first call and trains it: all epochs
+        (with stopping) for ``fit``, one epoch for ``partial_fit`` (``incremental``)."""
+        first = not hasattr(self, "_model")
+        X, y = self._check_data(X, y, reset=first)
+        if first:
+            self._forget()
+            self._learn_targets(y, classes)
+        targets = self._encode_targets(y)
+        seed = self._seed()
+        if first:
+            self._model = self._new_model(X.shape[1], seed, targets)
+        epochs = 1 if incremental else self._epochs()
+        self._train(X, targets, epochs, seed, incremental)
+        return self
+
+    def _validate(self, X, y, reset, **checks):
+        return validate_data(self, X, y, reset=reset, dtype=_FEATURE_DTYPES, order="C", **checks)
+
+    def _new_model(self, n_features, seed, targets):
+        sizes, activations = self._hidden_layers()
+        names = getattr(self, "feature_names_in_", None)
+        return NativeModel(
+            n_features,
+            sizes,
+            activations,
+            seed,
+            feature_names=None if names is None else [str(n) for n in names],
+            **self._output_settings(targets),
         )
-        if classes is not None:
-            numeric = classes.dtype.kind in "biuf"
-            target = {
-                "task": "classify",
-                "name": "y",
-                "classes": [str(c) for c in classes],
-                "numeric": bool(numeric),
-            }
-        else:
-            target = {"task": "regress", "name": "y"}
-        preprocessing = {
-            "version": 1,
-            "scaler": "none",
-            "features": [
-                {"name": n, "kind": "numeric", "offset": 0.0, "scale": 1.0} for n in names
-            ],
-            "inputs": n_features,
-            "target": target,
-        }
-        return {
-            "format_version": 1,
-            "library_version": __version__,
-            "architecture": {
-                "inputs": n_features,
-                "hidden": self._hidden_layers(),
-                "outputs": n_outputs,
-                "output": "softmax" if classes is not None else "identity",
-            },
-            "loss": loss,
-            "preprocessing": preprocessing,
-            "classes": None if classes is None else target["classes"],
-            "task": self._task,
-            "training": {"trained_by": "python"},
-        }
-
-    def _new_model(self, metadata, seed):
-        return NativeModel(json.dumps(metadata), seed)
-
-    def _inputs(self, X, reset):
-        """Validated features as C-contiguous float32, scaled as the model's preprocessing says."""
-        X = validate_data(
-            self, X, reset=reset, dtype=(np.float64, np.float32), order="C"
-        )
-        return self._scaled(X)
-
-    def _scaled(self, X):
-        scaling = getattr(self, "_input_scaling", None)
-        if scaling is not None:
-            offset, scale = scaling
-            X = (np.asarray(X, dtype=np.float64) - offset) / scale
-        return np.ascontiguousarray(X, dtype=np.float32)
 
     def _train(self, X, targets, epochs, seed, incremental):
         """Runs the engine; `targets` is (classes uint32, None) or (None, values float32 2-D)."""
         classes_idx, values = targets
-        n_samples = X.shape[0]
         stopping = not incremental
         X_val = classes_val = values_val = None
         if self.early_stopping and not incremental:
             fraction = _as_float(
                 self.validation_fraction, "validation_fraction", 0.0, 1.0, True, True
             )
-            stratify = classes_idx if classes_idx is not None else None
-            idx = np.arange(n_samples)
             train_idx, val_idx = train_test_split(
-                idx, test_size=fraction, random_state=seed, stratify=stratify
+                np.arange(X.shape[0]), test_size=fraction, random_state=seed, stratify=classes_idx
             )
             train_idx.sort()
             val_idx.sort()
-            X_val = X[val_idx]
-            X = X[train_idx]
+            X, X_val = X[train_idx], X[val_idx]
             if classes_idx is not None:
-                classes_val = classes_idx[val_idx]
-                classes_idx = classes_idx[train_idx]
+                classes_idx, classes_val = classes_idx[train_idx], classes_idx[val_idx]
             else:
-                values_val = values[val_idx]
-                values = values[train_idx]
+                values, values_val = values[train_idx], values[val_idx]
         config = self._train_config(X.shape[0], epochs, seed, stopping)
         report = json.loads(
             self._model.fit(
@@ -369,6 +314,7 @@ class _BaseMLP(BaseEstimator):
                 classes_idx,
                 values,
                 json.dumps(config),
+                json.dumps(self._training_summary()),
                 X_val,
                 classes_val,
                 values_val,
@@ -385,17 +331,10 @@ class _BaseMLP(BaseEstimator):
         self.t_ = getattr(self, "t_", 0) * incremental + len(history) * X.shape[0]
         if X_val is not None:
             self.validation_loss_curve_ = [e["val_loss"] for e in history]
-            if classes_val is not None:
-                scores = [e["val_accuracy"] for e in history]
-            else:
-                # R² from the validation mean squared error (exact for one output; the mean
-                # of the outputs' variances for several).
-                variance = float(np.mean(np.var(values_val.astype(np.float64), axis=0)))
-                scores = [
-                    1.0 - e["val_loss"] / variance if variance > 0 else 0.0 for e in history
-                ]
-            self.validation_scores_ = scores
-            self.best_validation_score_ = max(scores)
+            # Accuracy for a classifier, R² (scikit-learn's r2_score) for a regressor.
+            score = "val_accuracy" if classes_val is not None else "val_r2"
+            self.validation_scores_ = [e[score] for e in history]
+            self.best_validation_score_ = max(self.validation_scores_)
             self.best_loss_ = None
         else:
             self.validation_loss_curve_ = None
@@ -409,11 +348,10 @@ class _BaseMLP(BaseEstimator):
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
-        self._store_training_summary(report, config)
         self._set_parameters()
 
-    def _store_training_summary(self, report, config):
-        metadata = json.loads(self._model.metadata_json())
+    def _training_summary(self):
+        """What Python adds to the model file's training summary (read back by `load`)."""
         params = {}
         for key, value in self.get_params(deep=False).items():
             try:
@@ -421,24 +359,14 @@ class _BaseMLP(BaseEstimator):
                 params[key] = value
             except TypeError:
                 params[key] = repr(value)
-        metadata["training"] = {
+        classes = getattr(self, "classes_", None)
+        return {
             "trained_by": "python",
             "estimator": type(self).__name__,
             "params": params,
-            "epochs": len(report["history"]),
-            "best_epoch": report["best_epoch"],
-            "best_loss": report["best_loss"],
-            "stop_reason": report["stop_reason"],
-            "final_train_loss": report["final_train_loss"],
-            "final_val_loss": report["final_val_loss"],
-            "optimizer": config["optimizer"],
-            "seed": config["seed"],
-            "classes_dtype": None
-            if getattr(self, "classes_", None) is None
-            else self.classes_.dtype.str,
+            "classes_dtype": None if classes is None else classes.dtype.str,
             "feature_names": getattr(self, "feature_names_in_", None) is not None,
         }
-        self._model.set_metadata_json(json.dumps(metadata))
 
     def _set_parameters(self):
         layers = self._model.layers()
@@ -446,9 +374,11 @@ class _BaseMLP(BaseEstimator):
         self.intercepts_ = [b for _, b in layers]
         self.n_layers_ = len(layers) + 1
 
-    def _outputs(self, X):
+    def _features(self, X):
+        """Validated raw features for the native model (which scales them as it was trained);
+        `NotFittedError` before `fit`, so call it before touching `_model`."""
         check_is_fitted(self, "_model")
-        return self._model.predict(self._inputs(X, reset=False))
+        return validate_data(self, X, reset=False, dtype=_FEATURE_DTYPES, order="C")
 
     # ------------------------------------------------------------------------- persistence
 
@@ -473,8 +403,7 @@ class _BaseMLP(BaseEstimator):
         return estimator
 
     def __getstate__(self):
-        state = super().__getstate__()
-        state = dict(state)
+        state = dict(super().__getstate__())
         model = state.pop("_model", None)
         if model is not None:
             state["_model_bytes"] = model.to_bytes()
@@ -498,8 +427,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     schedule as a dict), ``clip_norm``, ``n_threads``, per-layer activations (a list), and
     the solvers ``adamw``, ``rmsprop``, ``adagrad`` and ``rprop``.
     """
-
-    _task = "classify"
 
     def __init__(
         self,
@@ -560,30 +487,24 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         )
         self.class_weight = class_weight
 
-    def _loss(self, classes, y_idx):
-        weights = None
-        if isinstance(self.class_weight, str):
-            if self.class_weight != "balanced":
-                raise ValueError(
-                    f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}"
-                )
-            counts = np.bincount(y_idx, minlength=len(classes)).astype(np.float64)
-            counts[counts == 0] = 1.0
-            weights = (len(y_idx) / (len(classes) * counts)).tolist()
-        elif isinstance(self.class_weight, dict):
-            weights = [float(self.class_weight.get(c, 1.0)) for c in classes.tolist()]
-            unknown = set(self.class_weight) - set(classes.tolist())
-            if unknown:
-                raise ValueError(
-                    f"class_weight names classes not in the data: {sorted(map(str, unknown))}"
-                )
-        elif self.class_weight is not None:
-            raise ValueError(
-                f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}"
-            )
-        return {"kind": "cross_entropy", "label_smoothing": 0.0, "class_weights": weights}
+    def _check_data(self, X, y, reset):
+        X, y = self._validate(X, y, reset)
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        return X, y
 
-    def _encode(self, y):
+    def _learn_targets(self, y, classes):
+        labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        if len(labels) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data, "
+                f"but the data contains only one class: {labels[0]!r}"
+            )
+        self.classes_ = labels
+        self.n_outputs_ = 1
+        self.out_activation_ = "softmax"
+
+    def _encode_targets(self, y):
         y_idx = np.searchsorted(self.classes_, y)
         y_idx = np.clip(y_idx, 0, len(self.classes_) - 1)
         unseen = self.classes_[y_idx] != y
@@ -591,62 +512,34 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             raise ValueError(
                 f"y contains previously unseen labels: {sorted(map(str, set(y[unseen].tolist())))}"
             )
-        return np.ascontiguousarray(y_idx, dtype=np.uint32)
+        return np.ascontiguousarray(y_idx, dtype=np.uint32), None
 
-    def _fit(self, X, y, incremental, classes=None):
-        first = not incremental or not hasattr(self, "_model")
-        X, y = validate_data(
-            self, X, y, reset=first, dtype=(np.float64, np.float32), order="C"
-        )
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        if first:
-            self._input_scaling = None
-        X = self._scaled(X)
-        seed = self._seed()
-        if first:
-            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
-            if len(labels) < 2:
+    def _output_settings(self, targets):
+        return {
+            "classes": [str(c) for c in self.classes_],
+            "numeric_classes": self.classes_.dtype.kind in "biuf",
+            "class_weights": self._class_weights(targets[0]),
+        }
+
+    def _class_weights(self, y_idx):
+        classes = self.classes_
+        if self.class_weight is None:
+            return None
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            # scikit-learn's compute_class_weight("balanced"): n / (classes · count).
+            counts = np.bincount(y_idx, minlength=len(classes)).astype(np.float64)
+            counts[counts == 0] = 1.0
+            return (len(y_idx) / (len(classes) * counts)).tolist()
+        if isinstance(self.class_weight, dict):
+            unknown = set(self.class_weight) - set(classes.tolist())
+            if unknown:
                 raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes in the data, "
-                    f"but the data contains only one class: {labels[0]!r}"
+                    f"class_weight names classes not in the data: {sorted(map(str, unknown))}"
                 )
-            self.classes_ = labels
-            self.n_outputs_ = 1
-            self.out_activation_ = "softmax"
-        y_idx = self._encode(y)
-        if first:
-            metadata = self._metadata(
-                X.shape[1],
-                len(self.classes_),
-                self._loss(self.classes_, y_idx),
-                self.classes_,
-                getattr(self, "feature_names_in_", None),
-            )
-            self._model = self._new_model(metadata, seed)
-        epochs = 1 if incremental else self._epochs()
-        self._train(X, (y_idx, None), epochs, seed, incremental)
-        return self
-
-    def fit(self, X, y):
-        """Trains on X (n_samples × n_features) and class labels y (n_samples,)."""
-        if self.warm_start and hasattr(self, "_model"):
-            return self._fit_warm(X, y)
-        for attr in ("_model", "loss_curve_", "t_"):
-            if hasattr(self, attr):
-                delattr(self, attr)
-        return self._fit(X, y, incremental=False)
-
-    def _fit_warm(self, X, y):
-        X, y = validate_data(
-            self, X, y, reset=False, dtype=(np.float64, np.float32), order="C"
+            return [float(self.class_weight.get(c, 1.0)) for c in classes.tolist()]
+        raise ValueError(
+            f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}"
         )
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        X = self._scaled(X)
-        y_idx = self._encode(y)
-        self._train(X, (y_idx, None), self._epochs(), self._seed(), incremental=False)
-        return self
 
     def partial_fit(self, X, y, classes=None):
         """One epoch over (X, y), continuing from the current weights.
@@ -656,9 +549,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if not hasattr(self, "_model"):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
-            for attr in ("loss_curve_", "t_"):
-                if hasattr(self, attr):
-                    delattr(self, attr)
         elif classes is not None and not np.array_equal(
             np.unique(np.asarray(classes)), self.classes_
         ):
@@ -668,18 +558,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             )
         return self._fit(X, y, incremental=True, classes=classes)
 
-    def _probabilities(self, X):
-        proba = self._outputs(X)
-        if proba.shape[1] == 1:
-            # A binary model with one sigmoid output (trained by `backprop train`).
-            proba = np.hstack([1.0 - proba, proba])
-        return proba
-
     def predict_proba(self, X):
         """Class probabilities, n_samples × n_classes (rows sum to 1), columns as ``classes_``."""
-        proba = self._probabilities(X).astype(np.float64)
-        proba /= proba.sum(axis=1, keepdims=True)
-        return proba
+        X = self._features(X)
+        return self._model.predict_proba(X)
 
     def predict_log_proba(self, X):
         """The logarithm of :meth:`predict_proba`."""
@@ -688,8 +570,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict(self, X):
         """The most probable class of every row."""
-        proba = self._probabilities(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        X = self._features(X)
+        return self.classes_[self._model.predict_classes(X)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -706,73 +588,28 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     per-layer activations and the extra solvers (see :class:`MLPClassifier`).
     """
 
-    _task = "regress"
-
-    def _targets(self, y):
-        y = np.asarray(y, dtype=np.float32)
-        if y.ndim == 1:
-            y = y.reshape(-1, 1)
-        return np.ascontiguousarray(y)
-
-    def _fit(self, X, y, incremental):
-        first = not incremental or not hasattr(self, "_model")
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=first,
-            dtype=(np.float64, np.float32),
-            order="C",
-            multi_output=True,
-            y_numeric=True,
-        )
+    def _check_data(self, X, y, reset):
+        X, y = self._validate(X, y, reset, multi_output=True, y_numeric=True)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        return X, y
+
+    def _learn_targets(self, y, classes):
+        self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+        self.out_activation_ = "identity"
+
+    def _encode_targets(self, y):
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
-        if first:
-            self._input_scaling = None
-        elif n_outputs != self.n_outputs_:
+        if n_outputs != self.n_outputs_:
             raise ValueError(
                 f"y has {n_outputs} outputs, but {type(self).__name__} was fitted with "
                 f"{self.n_outputs_}"
             )
-        X = self._scaled(X)
-        seed = self._seed()
-        if first:
-            self.n_outputs_ = n_outputs
-            self.out_activation_ = "identity"
-            metadata = self._metadata(
-                X.shape[1],
-                n_outputs,
-                {"kind": "mse"},
-                None,
-                getattr(self, "feature_names_in_", None),
-            )
-            self._model = self._new_model(metadata, seed)
-        epochs = 1 if incremental else self._epochs()
-        self._train(X, (None, self._targets(y)), epochs, seed, incremental)
-        return self
+        values = np.asarray(y, dtype=np.float32).reshape(len(y), n_outputs)
+        return None, np.ascontiguousarray(values)
 
-    def fit(self, X, y):
-        """Trains on X (n_samples × n_features) and targets y (n_samples or n_samples × n_outputs)."""
-        if self.warm_start and hasattr(self, "_model"):
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                reset=False,
-                dtype=(np.float64, np.float32),
-                order="C",
-                multi_output=True,
-                y_numeric=True,
-            )
-            X = self._scaled(X)
-            self._train(X, (None, self._targets(y)), self._epochs(), self._seed(), False)
-            return self
-        for attr in ("_model", "loss_curve_", "t_"):
-            if hasattr(self, attr):
-                delattr(self, attr)
-        return self._fit(X, y, incremental=False)
+    def _output_settings(self, targets):
+        return {"outputs": self.n_outputs_}
 
     def partial_fit(self, X, y):
         """One epoch over (X, y), continuing from the current weights."""
@@ -781,7 +618,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def predict(self, X):
         """Predicted values: (n_samples,) for one target, else (n_samples, n_outputs)."""
         # float64 like scikit-learn's regressors (the network computes in float32).
-        out = self._outputs(X).astype(np.float64)
+        X = self._features(X)
+        out = self._model.predict(X).astype(np.float64)
         return out[:, 0] if self.n_outputs_ == 1 else out
 
     def __sklearn_tags__(self):
@@ -790,17 +628,17 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return tags
 
 
-def _classes_from(strings, metadata):
-    dtype = (metadata.get("training") or {}).get("classes_dtype")
+def _classes_from(model, training):
+    """The class labels of a model file with the dtype they had (numbers stay numbers)."""
+    dtype = training.get("classes_dtype")
     if dtype is not None:
-        return np.array(strings).astype(np.dtype(dtype))
-    target = (metadata.get("preprocessing") or {}).get("target") or {}
-    if target.get("numeric"):
-        values = np.array(strings, dtype=np.float64)
+        return np.array(model.classes).astype(np.dtype(dtype))
+    if model.numeric_classes:
+        values = np.array(model.classes, dtype=np.float64)
         if np.all(values == np.round(values)):
             return values.astype(np.int64)
         return values
-    return np.array(strings, dtype=object)
+    return np.array(model.classes, dtype=object)
 
 
 def load(path):
@@ -813,11 +651,13 @@ def load(path):
 
 
 def _from_native(model):
-    metadata = json.loads(model.metadata_json())
-    training = metadata.get("training") or {}
-    cls = MLPClassifier if metadata["task"] == "classify" else MLPRegressor
-    params = training.get("params") if training.get("trained_by") == "python" else None
-    estimator = cls()
+    training = json.loads(model.training_json())
+    if not isinstance(training, dict):
+        training = {}
+    classify = model.task == "classify"
+    estimator = MLPClassifier() if classify else MLPRegressor()
+    by_python = training.get("trained_by") == "python"
+    params = training.get("params") if by_python else None
     if params:
         valid = estimator.get_params(deep=False)
         restored = {k: v for k, v in params.items() if k in valid}
@@ -828,38 +668,22 @@ def _from_native(model):
         except (TypeError, ValueError):
             pass
     else:
-        arch = metadata["architecture"]
+        layers = model.hidden_layers
         estimator.set_params(
-            hidden_layer_sizes=tuple(h["units"] for h in arch["hidden"]),
-            activation=[h["activation"] for h in arch["hidden"]],
+            hidden_layer_sizes=tuple(units for units, _ in layers),
+            activation=[activation for _, activation in layers],
         )
-    preprocessing = metadata.get("preprocessing") or {}
-    features = preprocessing.get("features") or []
-    offsets, scales, names = [], [], []
-    for feature in features:
-        if feature.get("kind") != "numeric":
-            raise ValueError(
-                f"the model one-hot encodes the column {feature.get('name')!r}: categorical "
-                "features are not supported by the Python estimators (use `backprop predict`)"
-            )
-        offsets.append(float(feature["offset"]))
-        scales.append(float(feature["scale"]))
-        names.append(feature["name"])
-    arch = metadata["architecture"]
+    names = model.feature_names  # a ValueError for one-hot encoded columns
     estimator._model = model
-    estimator.n_features_in_ = arch["inputs"]
-    identity = all(o == 0.0 for o in offsets) and all(s == 1.0 for s in scales)
-    estimator._input_scaling = (
-        None if identity else (np.array(offsets), np.array(scales))
-    )
-    if names and (training.get("trained_by") != "python" or training.get("feature_names")):
+    estimator.n_features_in_ = len(names)
+    if not by_python or training.get("feature_names"):
         estimator.feature_names_in_ = np.array(names, dtype=object)
-    if metadata["task"] == "classify":
-        estimator.classes_ = _classes_from(metadata["classes"], metadata)
+    if classify:
+        estimator.classes_ = _classes_from(model, training)
         estimator.n_outputs_ = 1
-        estimator.out_activation_ = arch["output"]
+        estimator.out_activation_ = model.output_activation
     else:
-        estimator.n_outputs_ = arch["outputs"]
+        estimator.n_outputs_ = model.outputs
         estimator.out_activation_ = "identity"
     estimator.n_iter_ = training.get("epochs", 0)
     estimator._set_parameters()
