@@ -195,18 +195,15 @@ impl Preprocessor {
             }
             .into());
         }
-        let scales = self
+        self.numeric_feature_names()?;
+        let scales: Vec<(f64, f64)> = self
             .features
             .iter()
-            .map(|feature| match feature.encoding {
-                Encoding::Numeric { offset, scale } => Ok((offset, scale)),
-                Encoding::OneHot { .. } => Err(Error::model(format!(
-                    "the model one-hot encodes the column {:?}: categorical features need the \
-                     table the model was trained on (a CSV file), not a numeric matrix",
-                    feature.name
-                ))),
+            .filter_map(|feature| match feature.encoding {
+                Encoding::Numeric { offset, scale } => Some((offset, scale)),
+                Encoding::OneHot { .. } => None,
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         Ok(x.chunks_exact(width.max(1))
             .flat_map(|row| {
                 row.iter()
@@ -214,6 +211,25 @@ impl Preprocessor {
                     .map(|(&v, &(offset, scale))| ((v - offset) / scale) as f32)
             })
             .collect())
+    }
+
+    /// The feature names, when every feature is numeric: the columns of the numeric matrix
+    /// [`Preprocessor::transform_numeric`] takes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidModel`] naming the first one-hot encoded feature.
+    pub fn numeric_feature_names(&self) -> Result<Vec<&str>> {
+        self.features
+            .iter()
+            .map(|feature| match feature.encoding {
+                Encoding::Numeric { .. } => Ok(feature.name.as_str()),
+                Encoding::OneHot { .. } => Err(Error::model(format!(
+                    "the model one-hot encodes the column {:?}: categorical features need the \
+                     table the model was trained on (a CSV file), not a numeric matrix",
+                    feature.name
+                ))),
+            })
+            .collect()
     }
 
     /// The network's input count.
@@ -475,6 +491,46 @@ mod tests {
             EncodedTargets::Classes(vec![1, 0, 1, 0])
         );
         assert_eq!(pre.class_name(1), Some("yes"));
+    }
+
+    #[test]
+    fn numeric_matrices_are_scaled_like_the_table() {
+        let body = "a,b,y\n1,10,0\n3,30,1\n5,20,0\n";
+        let pre = fit(body, Scaler::Standard).unwrap();
+        assert_eq!(pre.numeric_feature_names().unwrap(), ["a", "b"]);
+        let dir = tempfile::tempdir().unwrap();
+        let t = table(&dir, "train.csv", body, &LoadOptions::default()).unwrap();
+        let matrix = [1.0, 10.0, 3.0, 30.0, 5.0, 20.0];
+        assert_eq!(
+            pre.transform_numeric(&matrix, 3).unwrap(),
+            pre.transform(&t).unwrap()
+        );
+        let short = pre.transform_numeric(&matrix[..5], 3).unwrap_err();
+        assert!(matches!(
+            short,
+            Error::Engine(backprop::Error::ShapeMismatch { .. })
+        ));
+
+        let plain = Preprocessor::numeric(
+            vec!["p".into(), "q".into()],
+            TargetSchema::Regress { name: "y".into() },
+        );
+        assert_eq!((plain.inputs(), plain.scaler), (2, Scaler::None));
+        assert_eq!(
+            plain.transform_numeric(&[1.5, -2.0], 1).unwrap(),
+            [1.5, -2.0]
+        );
+
+        let categorical = fit("a,c,y\n1,red,0\n2,blue,1\n", Scaler::None).unwrap();
+        let message = categorical
+            .transform_numeric(&[1.0, 0.0], 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("one-hot encodes the column \"c\""),
+            "{message}"
+        );
+        assert!(categorical.numeric_feature_names().is_err());
     }
 
     #[test]

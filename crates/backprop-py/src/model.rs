@@ -260,9 +260,8 @@ impl NativeModel {
     #[getter]
     fn feature_names(&self) -> PyResult<Vec<String>> {
         let pre = &self.model.metadata.preprocessing;
-        // Encoding no rows runs the checks of encoding any.
-        pre.transform_numeric(&[], 0).map_err(data_error)?;
-        Ok(pre.features.iter().map(|f| f.name.clone()).collect())
+        let names = pre.numeric_feature_names().map_err(data_error)?;
+        Ok(names.into_iter().map(String::from).collect())
     }
 
     /// The hidden layers as `(units, activation)` pairs.

@@ -371,8 +371,13 @@ mod tests {
             squares += weights.iter().map(|w| w * w).sum::<f64>();
             let weight_grads = &grads[net.slots()[layer].weight.clone()];
             assert!(weight_grads.iter().zip(weights).all(|(g, w)| *g == 0.5 * w));
-            assert!(grads[net.slots()[layer].bias.clone()].iter().all(|g| *g == 0.0));
+            assert!(grads[net.slots()[layer].bias.clone()]
+                .iter()
+                .all(|g| *g == 0.0));
         }
-        assert!((penalty - 0.25 * squares).abs() < 1e-12 * squares, "{penalty} vs {squares}");
+        assert!(
+            (penalty - 0.25 * squares).abs() < 1e-12 * squares,
+            "{penalty} vs {squares}"
+        );
     }
 }
