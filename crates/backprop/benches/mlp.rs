@@ -2,7 +2,8 @@
 //! inference, for the configurations of `bench/compare_torch.py` (synthetic inputs of the same
 //! shapes; the script compares with PyTorch on mnist10k).
 //!
-//! `cargo bench -p backprop --bench mlp`
+//! `cargo bench -p backprop --bench mlp`; the optimizer updates alone:
+//! `cargo bench -p backprop --bench mlp -- optimizer_step`
 
 use std::hint::black_box;
 
@@ -17,13 +18,7 @@ fn configuration(name: &str) -> (Architecture, OptimizerConfig, f64) {
     match name {
         "A" => (
             Architecture::new(784, &[128], Activation::Relu, 10, softmax),
-            OptimizerConfig::Sgd {
-                lr: 0.01,
-                momentum: 0.9,
-                dampening: 0.0,
-                nesterov: false,
-                weight_decay: 0.0,
-            },
+            OptimizerConfig::sgd(0.01).with_momentum(0.9).unwrap(),
             0.01,
         ),
         "B" => (
@@ -103,5 +98,45 @@ fn inference(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, training_step, inference);
+/// One optimizer update of 1M `f32` parameters, without forward and backward: Adam and AdamW,
+/// each with and without weight decay, on 1 and 2 threads.
+fn optimizer_step(c: &mut Criterion) {
+    let mut group = c.benchmark_group("optimizer_step");
+    let n = 1_000_000;
+    // No zero gradient: under L2 decay alone a parameter would shrink, over the thousands of
+    // steps a measurement takes, into subnormal numbers, whose arithmetic is far slower.
+    let grads: Vec<f32> = (0..n)
+        .map(|i| ((i * 37 % 101) as f32 - 50.5) / 64.0)
+        .collect();
+    let (adam, adamw) = (OptimizerConfig::adam(), OptimizerConfig::adamw());
+    let variants = [
+        ("adam", adam.clone()),
+        ("adam_decay", adam.with_weight_decay(1e-4).unwrap()),
+        (
+            "adamw_no_decay",
+            adamw.clone().with_weight_decay(0.0).unwrap(),
+        ),
+        ("adamw", adamw),
+    ];
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        for (name, config) in &variants {
+            let Ok(Solver::FirstOrder(mut optimizer)) = config.build::<f32>(n) else {
+                unreachable!()
+            };
+            let mut params: Vec<f32> = (0..n).map(|i| (i % 13) as f32 / 13.0).collect();
+            let id = BenchmarkId::new(*name, format!("{threads} threads"));
+            group.throughput(Throughput::Elements(n as u64));
+            group.bench_function(id, |b| {
+                pool.install(|| b.iter(|| optimizer.step(&mut params, &grads, config.lr())))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, training_step, inference, optimizer_step);
 criterion_main!(benches);

@@ -84,13 +84,7 @@ fn usage(message: &str) -> ! {
 fn configuration(name: &str) -> (Architecture, OptimizerConfig) {
     let softmax = OutputActivation::Softmax;
     let relu = Activation::Relu;
-    let sgd = OptimizerConfig::Sgd {
-        lr: 0.01,
-        momentum: 0.9,
-        dampening: 0.0,
-        nesterov: false,
-        weight_decay: 0.0,
-    };
+    let sgd = OptimizerConfig::sgd(0.01).with_momentum(0.9).unwrap();
     match name {
         "A" => (Architecture::new(784, &[128], relu, 10, softmax), sgd),
         "B" => (

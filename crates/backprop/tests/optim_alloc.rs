@@ -4,7 +4,7 @@
 mod common;
 
 use backprop::clip::clip_grad_norm;
-use backprop::optim::{OptimizerConfig, Solver};
+use backprop::optim::{AdamConfig, LbfgsConfig, OptimizerConfig, RmsPropConfig, SgdConfig, Solver};
 use common::counting::{allocations, Counting};
 
 #[global_allocator]
@@ -25,30 +25,30 @@ fn quadratic(theta: &[f64], grad: &mut [f64]) -> f64 {
 fn steps_do_not_allocate() {
     let n = 64;
     let configs = [
-        OptimizerConfig::Sgd {
+        OptimizerConfig::Sgd(SgdConfig {
             lr: 0.01,
             momentum: 0.9,
             dampening: 0.0,
             nesterov: true,
             weight_decay: 0.1,
-        },
-        OptimizerConfig::Adam {
+        }),
+        OptimizerConfig::Adam(AdamConfig {
             lr: 0.01,
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
             weight_decay: 0.1,
             amsgrad: true,
-        },
+        }),
         OptimizerConfig::adamw(),
-        OptimizerConfig::RmsProp {
+        OptimizerConfig::RmsProp(RmsPropConfig {
             lr: 0.01,
             alpha: 0.99,
             eps: 1e-8,
             weight_decay: 0.0,
             momentum: 0.5,
             centered: true,
-        },
+        }),
         OptimizerConfig::adagrad(),
         OptimizerConfig::rprop(),
     ];
@@ -70,7 +70,7 @@ fn steps_do_not_allocate() {
     }
 
     for strong_wolfe in [false, true] {
-        let config = OptimizerConfig::Lbfgs {
+        let config = OptimizerConfig::Lbfgs(LbfgsConfig {
             lr: 1.0,
             max_iter: 4,
             max_eval: 5,
@@ -78,7 +78,7 @@ fn steps_do_not_allocate() {
             tolerance_change: 0.0,
             history_size: 2,
             strong_wolfe,
-        };
+        });
         let Solver::Lbfgs(mut lbfgs) = config.build::<f64>(n).unwrap() else {
             panic!("L-BFGS expected");
         };

@@ -15,7 +15,10 @@
 //! front would cost `2·history_size·n` values even for runs that never fill the history) and
 //! then reused as a ring.
 
-use super::{find_buffer, find_scalar, save_buffer, OptimizerState};
+use serde::{Deserialize, Serialize};
+
+use super::state::{find_buffer, find_scalar, save_buffer};
+use super::{Check, OptimizerState};
 use crate::error::{Error, Result};
 use crate::real::Real;
 
@@ -24,28 +27,70 @@ const C1: f64 = 1e-4;
 /// Curvature constant of the strong-Wolfe conditions.
 const C2: f64 = 0.9;
 
-/// The settings of [`Lbfgs`] besides the learning rate (see
-/// [`super::OptimizerConfig::Lbfgs`]).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LbfgsSettings {
-    /// Iterations per step.
+/// The settings of [`Lbfgs`], with PyTorch's defaults (`lr = 1`, `max_iter = 20`,
+/// `max_eval = 25`, `tolerance_grad = 1e-7`, `tolerance_change = 1e-9`, `history_size = 100`,
+/// no line search). Missing fields of a serialized form take these defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LbfgsConfig {
+    /// Learning rate: the step length before any line search (default 1).
+    pub lr: f64,
+    /// Iterations per optimizer step (default 20).
     pub max_iter: usize,
-    /// Function evaluations per step.
+    /// Function evaluations per optimizer step (default 25; PyTorch's default is
+    /// `max_iter · 5/4`, which this is only for the default `max_iter`).
     pub max_eval: usize,
-    /// Stop when the largest gradient entry falls below this.
+    /// Stop when the largest gradient entry falls below this (default 1e-7).
     pub tolerance_grad: f64,
-    /// Stop when the loss or the step changes less than this.
+    /// Stop when the loss or the step changes less than this (default 1e-9).
     pub tolerance_change: f64,
-    /// Number of past updates remembered.
+    /// Number of past updates remembered (default 100).
     pub history_size: usize,
-    /// Use the strong-Wolfe line search.
+    /// Use the strong-Wolfe line search (PyTorch `line_search_fn="strong_wolfe"`; default
+    /// off).
     pub strong_wolfe: bool,
+}
+
+impl Default for LbfgsConfig {
+    fn default() -> Self {
+        LbfgsConfig {
+            lr: 1.0,
+            max_iter: 20,
+            max_eval: 25,
+            tolerance_grad: 1e-7,
+            tolerance_change: 1e-9,
+            history_size: 100,
+            strong_wolfe: false,
+        }
+    }
+}
+
+impl LbfgsConfig {
+    /// Checks the settings against the ranges PyTorch accepts (plus finiteness).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the setting and its value.
+    pub fn validate(&self) -> Result<()> {
+        let check = Check("lbfgs");
+        check.non_negative("lr", self.lr)?;
+        for (what, value) in [
+            ("max_iter", self.max_iter),
+            ("max_eval", self.max_eval),
+            ("history_size", self.history_size),
+        ] {
+            if value == 0 {
+                return Err(check.fail(what, 0.0, "must be at least 1"));
+            }
+        }
+        check.non_negative("tolerance_grad", self.tolerance_grad)?;
+        check.non_negative("tolerance_change", self.tolerance_change)
+    }
 }
 
 /// The L-BFGS optimizer over a flat parameter vector.
 #[derive(Clone, Debug)]
 pub struct Lbfgs<T: Real> {
-    settings: LbfgsSettings,
+    config: LbfgsConfig,
     /// Function evaluations over all steps.
     func_evals: u64,
     /// Iterations over all steps.
@@ -81,12 +126,12 @@ pub struct Lbfgs<T: Real> {
 impl<T: Real> Lbfgs<T> {
     /// An optimizer for `n` parameters (settings not validated here: use
     /// [`super::OptimizerConfig::build`]).
-    pub fn new(n: usize, settings: LbfgsSettings) -> Self {
+    pub fn new(n: usize, config: LbfgsConfig) -> Self {
         let zeros = || vec![T::zero(); n];
         let ls = |on: bool| if on { vec![T::zero(); n] } else { Vec::new() };
-        let wolfe = settings.strong_wolfe;
+        let wolfe = config.strong_wolfe;
         Lbfgs {
-            settings,
+            config,
             func_evals: 0,
             n_iter: 0,
             d: zeros(),
@@ -98,7 +143,7 @@ impl<T: Real> Lbfgs<T> {
             h_diag: T::one(),
             prev_flat_grad: zeros(),
             prev_loss: 0.0,
-            al: vec![T::zero(); settings.history_size.min(1 << 16)],
+            al: vec![T::zero(); config.history_size.min(1 << 16)],
             flat_grad: zeros(),
             q: zeros(),
             y: zeros(),
@@ -110,9 +155,10 @@ impl<T: Real> Lbfgs<T> {
         }
     }
 
-    /// The settings this optimizer runs with.
-    pub fn settings(&self) -> &LbfgsSettings {
-        &self.settings
+    /// The settings this optimizer runs with (its steps take their learning rate as an
+    /// argument, which a schedule may have changed from `lr`).
+    pub fn config(&self) -> &LbfgsConfig {
+        &self.config
     }
 
     /// Function evaluations made over all steps so far.
@@ -135,14 +181,15 @@ impl<T: Real> Lbfgs<T> {
         mut closure: impl FnMut(&[T], &mut [T]) -> f64,
     ) -> f64 {
         assert_eq!(params.len(), self.d.len(), "lbfgs: parameter length");
-        let LbfgsSettings {
+        let LbfgsConfig {
             max_iter,
             max_eval,
             tolerance_grad,
             tolerance_change,
             history_size,
             strong_wolfe,
-        } = self.settings;
+            ..
+        } = self.config;
         let orig_loss = closure(params, &mut self.flat_grad);
         let mut loss = orig_loss;
         let mut current_evals = 1;
@@ -296,7 +343,7 @@ impl<T: Real> Lbfgs<T> {
         gtd: f64,
         max_ls: usize,
     ) -> (f64, f64, usize) {
-        let tolerance_change = self.settings.tolerance_change;
+        let tolerance_change = self.config.tolerance_change;
         let d_norm = max_abs(&self.d).as_f64();
         let mut t = self.t;
         let (mut f_new, mut gtd_new) = self.evaluate(x, t, closure);
@@ -484,10 +531,10 @@ impl<T: Real> Lbfgs<T> {
         let n = self.d.len();
         let len_value = find_scalar(state, "history_len")?;
         let len = len_value as usize;
-        if len_value.fract() != 0.0 || len_value < 0.0 || len > self.settings.history_size {
+        if len_value.fract() != 0.0 || len_value < 0.0 || len > self.config.history_size {
             return Err(Error::InvalidConfig(format!(
                 "lbfgs state: history length {len_value} is not an integer in 0..={}",
-                self.settings.history_size
+                self.config.history_size
             )));
         }
         let d = find_buffer(state, "d", n)?;

@@ -1,9 +1,10 @@
 //! Optimizers: how parameters move given their gradients.
 //!
 //! Each follows PyTorch's update rule and defaults (`torch.optim`), so a run can be compared
-//! step by step. First-order optimizers implement [`Optimizer`] and work on the flat parameter
-//! and gradient vectors of [`crate::Network`]; L-BFGS needs to re-evaluate the loss and has its
-//! own entry point ([`Solver::Lbfgs`]).
+//! step by step, and each has its settings struct beside its rule ([`SgdConfig`] in `sgd.rs`,
+//! ...), gathered by [`OptimizerConfig`]. First-order optimizers implement [`Optimizer`] and
+//! work on the flat parameter and gradient vectors of [`crate::Network`]; L-BFGS needs to
+//! re-evaluate the loss and has its own entry point ([`Solver::Lbfgs`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -16,13 +17,15 @@ mod lbfgs;
 mod rmsprop;
 mod rprop;
 mod sgd;
+mod state;
 
-pub use adagrad::Adagrad;
-pub use adam::Adam;
-pub use lbfgs::{Lbfgs, LbfgsSettings};
-pub use rmsprop::RmsProp;
-pub use rprop::Rprop;
-pub use sgd::Sgd;
+pub use adagrad::{Adagrad, AdagradConfig};
+pub use adam::{Adam, AdamConfig, AdamWConfig};
+pub use lbfgs::{Lbfgs, LbfgsConfig};
+pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use rprop::{Rprop, RpropConfig};
+pub use sgd::{Sgd, SgdConfig};
+pub use state::{Buffers, OptimizerState};
 
 /// Elements per piece when an element-wise update is shared among threads: large enough
 /// that handing a piece to a thread is cheap next to the work, small enough to balance.
@@ -35,127 +38,30 @@ pub(crate) fn update_in_parallel(len: usize) -> bool {
 }
 
 /// The settings of an optimizer, with PyTorch's defaults (see [`OptimizerConfig::sgd`],
-/// [`OptimizerConfig::adam`], ...). Serializable into configs and model files.
+/// [`OptimizerConfig::adam`], ...). Serializable into configs and model files, as the
+/// optimizer's settings tagged by `kind`: `{"kind": "adam", "lr": 0.001, ...}`; settings
+/// left out take their defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OptimizerConfig {
     /// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and
     /// weight decay (`torch.optim.SGD`).
-    Sgd {
-        /// Learning rate.
-        lr: f64,
-        /// Momentum factor (0 disables momentum).
-        momentum: f64,
-        /// Dampening for momentum.
-        dampening: f64,
-        /// Nesterov momentum (needs `momentum > 0` and `dampening = 0`).
-        nesterov: bool,
-        /// L2 penalty added to the gradient.
-        weight_decay: f64,
-    },
+    Sgd(SgdConfig),
     /// Adam (`torch.optim.Adam`): L2 weight decay added to the gradient.
-    Adam {
-        /// Learning rate.
-        lr: f64,
-        /// Decay of the first-moment estimate.
-        beta1: f64,
-        /// Decay of the second-moment estimate.
-        beta2: f64,
-        /// Added to the denominator for numerical stability.
-        eps: f64,
-        /// L2 penalty added to the gradient.
-        weight_decay: f64,
-        /// Use the maximum of past second moments (AMSGrad).
-        amsgrad: bool,
-    },
+    Adam(AdamConfig),
     /// AdamW (`torch.optim.AdamW`): decoupled weight decay. Tagged `adamw`.
     #[serde(rename = "adamw", alias = "adam_w")]
-    AdamW {
-        /// Learning rate.
-        lr: f64,
-        /// Decay of the first-moment estimate.
-        beta1: f64,
-        /// Decay of the second-moment estimate.
-        beta2: f64,
-        /// Added to the denominator for numerical stability.
-        eps: f64,
-        /// Decoupled weight decay (PyTorch default 0.01).
-        weight_decay: f64,
-        /// Use the maximum of past second moments (AMSGrad).
-        amsgrad: bool,
-    },
+    AdamW(AdamWConfig),
     /// RMSprop (`torch.optim.RMSprop`). Tagged `rmsprop`.
     #[serde(rename = "rmsprop", alias = "rms_prop")]
-    RmsProp {
-        /// Learning rate.
-        lr: f64,
-        /// Smoothing constant of the squared-gradient average.
-        alpha: f64,
-        /// Added to the denominator for numerical stability.
-        eps: f64,
-        /// L2 penalty added to the gradient.
-        weight_decay: f64,
-        /// Momentum factor.
-        momentum: f64,
-        /// Normalize by the centered second moment (an estimate of the variance).
-        centered: bool,
-    },
+    RmsProp(RmsPropConfig),
     /// Adagrad (`torch.optim.Adagrad`).
-    Adagrad {
-        /// Learning rate.
-        lr: f64,
-        /// Learning-rate decay per step.
-        lr_decay: f64,
-        /// L2 penalty added to the gradient.
-        weight_decay: f64,
-        /// Starting value of the squared-gradient sums.
-        initial_accumulator_value: f64,
-        /// Added to the denominator for numerical stability.
-        eps: f64,
-    },
+    Adagrad(AdagradConfig),
     /// Resilient backpropagation (`torch.optim.Rprop`): per-parameter step sizes driven by
     /// the sign of the gradient. Meant for full-batch training.
-    Rprop {
-        /// Initial step size.
-        lr: f64,
-        /// Factor for shrinking a step when the gradient changes sign.
-        eta_minus: f64,
-        /// Factor for growing a step when the gradient keeps its sign.
-        eta_plus: f64,
-        /// Smallest step size.
-        step_min: f64,
-        /// Largest step size.
-        step_max: f64,
-    },
+    Rprop(RpropConfig),
     /// Limited-memory BFGS (`torch.optim.LBFGS`) for full-batch training of small data.
-    Lbfgs {
-        /// Learning rate (step length before any line search).
-        lr: f64,
-        /// Iterations per optimizer step.
-        max_iter: usize,
-        /// Function evaluations per optimizer step (PyTorch default `max_iter · 5/4`).
-        max_eval: usize,
-        /// Stop when the largest gradient entry falls below this.
-        tolerance_grad: f64,
-        /// Stop when the loss or the step changes less than this.
-        tolerance_change: f64,
-        /// Number of past updates remembered.
-        history_size: usize,
-        /// Use the strong-Wolfe line search (PyTorch `line_search_fn="strong_wolfe"`).
-        strong_wolfe: bool,
-    },
-}
-
-/// The state an optimizer carries between steps, for checkpoints: a step count and named
-/// buffers (momentum, moment estimates, ...) stored as `f64`, which holds `f32` exactly.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct OptimizerState {
-    /// Number of steps taken.
-    pub step: u64,
-    /// Named per-parameter buffers.
-    pub buffers: Vec<(String, Vec<f64>)>,
-    /// Named scalars (for example L-BFGS bookkeeping).
-    pub scalars: Vec<(String, f64)>,
+    Lbfgs(LbfgsConfig),
 }
 
 /// A first-order optimizer over a flat parameter vector.
@@ -167,96 +73,62 @@ pub trait Optimizer<T: Real>: Send {
     /// If the slices differ in length from each other or from the optimizer's buffers.
     fn step(&mut self, params: &mut [T], grads: &[T], lr: f64);
 
+    /// The steps taken and the named buffers carried between steps.
+    fn buffers(&self) -> &Buffers<T>;
+
+    /// The same, to restore them ([`Optimizer::load_state`]).
+    fn buffers_mut(&mut self) -> &mut Buffers<T>;
+
     /// A snapshot of the internal state, for checkpoints.
-    fn state(&self) -> OptimizerState;
+    fn state(&self) -> OptimizerState {
+        self.buffers().save()
+    }
 
     /// Restores a snapshot from [`Optimizer::state`]; an error if it does not fit.
-    fn load_state(&mut self, state: &OptimizerState) -> Result<()>;
+    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
+        self.buffers_mut().load(state)
+    }
 }
 
 impl OptimizerConfig {
     /// Plain SGD with learning rate `lr` (PyTorch: no momentum, dampening or weight decay).
     pub fn sgd(lr: f64) -> Self {
-        OptimizerConfig::Sgd {
+        OptimizerConfig::Sgd(SgdConfig {
             lr,
-            momentum: 0.0,
-            dampening: 0.0,
-            nesterov: false,
-            weight_decay: 0.0,
-        }
+            ..SgdConfig::default()
+        })
     }
 
     /// Adam with PyTorch's defaults: `lr = 1e-3`, betas `(0.9, 0.999)`, `eps = 1e-8`.
     pub fn adam() -> Self {
-        OptimizerConfig::Adam {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.0,
-            amsgrad: false,
-        }
+        OptimizerConfig::Adam(AdamConfig::default())
     }
 
     /// AdamW with PyTorch's defaults: as [`OptimizerConfig::adam`] plus `weight_decay = 1e-2`.
     pub fn adamw() -> Self {
-        OptimizerConfig::AdamW {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 1e-2,
-            amsgrad: false,
-        }
+        OptimizerConfig::AdamW(AdamWConfig::default())
     }
 
     /// RMSprop with PyTorch's defaults: `lr = 1e-2`, `alpha = 0.99`, `eps = 1e-8`.
     pub fn rmsprop() -> Self {
-        OptimizerConfig::RmsProp {
-            lr: 1e-2,
-            alpha: 0.99,
-            eps: 1e-8,
-            weight_decay: 0.0,
-            momentum: 0.0,
-            centered: false,
-        }
+        OptimizerConfig::RmsProp(RmsPropConfig::default())
     }
 
     /// Adagrad with PyTorch's defaults: `lr = 1e-2`, `eps = 1e-10`.
     pub fn adagrad() -> Self {
-        OptimizerConfig::Adagrad {
-            lr: 1e-2,
-            lr_decay: 0.0,
-            weight_decay: 0.0,
-            initial_accumulator_value: 0.0,
-            eps: 1e-10,
-        }
+        OptimizerConfig::Adagrad(AdagradConfig::default())
     }
 
     /// Rprop with PyTorch's defaults: `lr = 1e-2`, etas `(0.5, 1.2)`, step sizes `(1e-6, 50)`.
     pub fn rprop() -> Self {
-        OptimizerConfig::Rprop {
-            lr: 1e-2,
-            eta_minus: 0.5,
-            eta_plus: 1.2,
-            step_min: 1e-6,
-            step_max: 50.0,
-        }
+        OptimizerConfig::Rprop(RpropConfig::default())
     }
 
     /// L-BFGS with PyTorch's defaults: `lr = 1`, `max_iter = 20`, `max_eval = 25`,
     /// `tolerance_grad = 1e-7`, `tolerance_change = 1e-9`, `history_size = 100`, no line
     /// search.
     pub fn lbfgs() -> Self {
-        OptimizerConfig::Lbfgs {
-            lr: 1.0,
-            max_iter: 20,
-            max_eval: 25,
-            tolerance_grad: 1e-7,
-            tolerance_change: 1e-9,
-            history_size: 100,
-            strong_wolfe: false,
-        }
+        OptimizerConfig::Lbfgs(LbfgsConfig::default())
     }
 
     /// The optimizer called `name` (`sgd`, `adam`, `adamw`, `rmsprop`, `adagrad`, `rprop` or
@@ -267,7 +139,7 @@ impl OptimizerConfig {
     /// [`Error::InvalidConfig`] naming the known optimizers.
     pub fn by_name(name: &str) -> Result<Self> {
         Ok(match name {
-            "sgd" => OptimizerConfig::sgd(0.01),
+            "sgd" => OptimizerConfig::Sgd(SgdConfig::default()),
             "adam" => OptimizerConfig::adam(),
             "adamw" => OptimizerConfig::adamw(),
             "rmsprop" => OptimizerConfig::rmsprop(),
@@ -289,9 +161,8 @@ impl OptimizerConfig {
     /// [`Error::InvalidConfig`] for an optimizer without momentum.
     pub fn with_momentum(mut self, value: f64) -> Result<Self> {
         match &mut self {
-            OptimizerConfig::Sgd { momentum, .. } | OptimizerConfig::RmsProp { momentum, .. } => {
-                *momentum = value
-            }
+            OptimizerConfig::Sgd(c) => c.momentum = value,
+            OptimizerConfig::RmsProp(c) => c.momentum = value,
             other => {
                 return Err(Error::InvalidConfig(format!(
                     "momentum applies to sgd and rmsprop, not {}",
@@ -308,7 +179,7 @@ impl OptimizerConfig {
     /// [`Error::InvalidConfig`] when turning it on for another optimizer.
     pub fn with_nesterov(mut self, on: bool) -> Result<Self> {
         match &mut self {
-            OptimizerConfig::Sgd { nesterov, .. } => *nesterov = on,
+            OptimizerConfig::Sgd(c) => c.nesterov = on,
             other if on => {
                 return Err(Error::InvalidConfig(format!(
                     "nesterov applies to sgd, not {}",
@@ -327,11 +198,11 @@ impl OptimizerConfig {
     /// [`Error::InvalidConfig`] for Rprop and L-BFGS.
     pub fn with_weight_decay(mut self, value: f64) -> Result<Self> {
         match &mut self {
-            OptimizerConfig::Sgd { weight_decay, .. }
-            | OptimizerConfig::Adam { weight_decay, .. }
-            | OptimizerConfig::AdamW { weight_decay, .. }
-            | OptimizerConfig::RmsProp { weight_decay, .. }
-            | OptimizerConfig::Adagrad { weight_decay, .. } => *weight_decay = value,
+            OptimizerConfig::Sgd(c) => c.weight_decay = value,
+            OptimizerConfig::Adam(c) => c.weight_decay = value,
+            OptimizerConfig::AdamW(c) => c.weight_decay = value,
+            OptimizerConfig::RmsProp(c) => c.weight_decay = value,
+            OptimizerConfig::Adagrad(c) => c.weight_decay = value,
             other => {
                 return Err(Error::InvalidConfig(format!(
                     "weight decay does not apply to {}",
@@ -344,28 +215,29 @@ impl OptimizerConfig {
 
     /// The configured learning rate.
     pub fn lr(&self) -> f64 {
-        match *self {
-            OptimizerConfig::Sgd { lr, .. }
-            | OptimizerConfig::Adam { lr, .. }
-            | OptimizerConfig::AdamW { lr, .. }
-            | OptimizerConfig::RmsProp { lr, .. }
-            | OptimizerConfig::Adagrad { lr, .. }
-            | OptimizerConfig::Rprop { lr, .. }
-            | OptimizerConfig::Lbfgs { lr, .. } => lr,
+        match self {
+            OptimizerConfig::Sgd(c) => c.lr,
+            OptimizerConfig::Adam(c) => c.lr,
+            OptimizerConfig::AdamW(c) => c.lr,
+            OptimizerConfig::RmsProp(c) => c.lr,
+            OptimizerConfig::Adagrad(c) => c.lr,
+            OptimizerConfig::Rprop(c) => c.lr,
+            OptimizerConfig::Lbfgs(c) => c.lr,
         }
     }
 
     /// The same settings with learning rate `new_lr`.
     pub fn with_lr(mut self, new_lr: f64) -> Self {
-        match &mut self {
-            OptimizerConfig::Sgd { lr, .. }
-            | OptimizerConfig::Adam { lr, .. }
-            | OptimizerConfig::AdamW { lr, .. }
-            | OptimizerConfig::RmsProp { lr, .. }
-            | OptimizerConfig::Adagrad { lr, .. }
-            | OptimizerConfig::Rprop { lr, .. }
-            | OptimizerConfig::Lbfgs { lr, .. } => *lr = new_lr,
-        }
+        let lr = match &mut self {
+            OptimizerConfig::Sgd(c) => &mut c.lr,
+            OptimizerConfig::Adam(c) => &mut c.lr,
+            OptimizerConfig::AdamW(c) => &mut c.lr,
+            OptimizerConfig::RmsProp(c) => &mut c.lr,
+            OptimizerConfig::Adagrad(c) => &mut c.lr,
+            OptimizerConfig::Rprop(c) => &mut c.lr,
+            OptimizerConfig::Lbfgs(c) => &mut c.lr,
+        };
+        *lr = new_lr;
         self
     }
 
@@ -373,146 +245,28 @@ impl OptimizerConfig {
     /// `lbfgs` (the `kind` tag of the serialized form).
     pub fn name(&self) -> &'static str {
         match self {
-            OptimizerConfig::Sgd { .. } => "sgd",
-            OptimizerConfig::Adam { .. } => "adam",
-            OptimizerConfig::AdamW { .. } => "adamw",
-            OptimizerConfig::RmsProp { .. } => "rmsprop",
-            OptimizerConfig::Adagrad { .. } => "adagrad",
-            OptimizerConfig::Rprop { .. } => "rprop",
-            OptimizerConfig::Lbfgs { .. } => "lbfgs",
+            OptimizerConfig::Sgd(_) => "sgd",
+            OptimizerConfig::Adam(_) => "adam",
+            OptimizerConfig::AdamW(_) => "adamw",
+            OptimizerConfig::RmsProp(_) => "rmsprop",
+            OptimizerConfig::Adagrad(_) => "adagrad",
+            OptimizerConfig::Rprop(_) => "rprop",
+            OptimizerConfig::Lbfgs(_) => "lbfgs",
         }
     }
 
     /// Checks every setting against the ranges PyTorch accepts (plus finiteness), giving
     /// [`Error::InvalidConfig`] naming the optimizer, the setting and its value.
     pub fn validate(&self) -> Result<()> {
-        let name = self.name();
-        let non_negative = |what: &str, value: f64| -> Result<()> {
-            if value.is_finite() && value >= 0.0 {
-                Ok(())
-            } else {
-                Err(invalid(name, what, value, "must be finite and at least 0"))
-            }
-        };
-        let beta = |what: &str, value: f64| -> Result<()> {
-            if (0.0..1.0).contains(&value) {
-                Ok(())
-            } else {
-                Err(invalid(name, what, value, "must be in [0, 1)"))
-            }
-        };
-        non_negative("lr", self.lr())?;
-        match *self {
-            OptimizerConfig::Sgd {
-                momentum,
-                dampening,
-                nesterov,
-                weight_decay,
-                ..
-            } => {
-                non_negative("momentum", momentum)?;
-                non_negative("weight_decay", weight_decay)?;
-                if !dampening.is_finite() {
-                    return Err(invalid(name, "dampening", dampening, "must be finite"));
-                }
-                if nesterov && (momentum <= 0.0 || dampening != 0.0) {
-                    return Err(Error::InvalidConfig(format!(
-                        "sgd: nesterov momentum needs momentum > 0 and dampening = 0 \
-                         (got momentum {momentum}, dampening {dampening})"
-                    )));
-                }
-            }
-            OptimizerConfig::Adam {
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-                ..
-            }
-            | OptimizerConfig::AdamW {
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-                ..
-            } => {
-                beta("beta1", beta1)?;
-                beta("beta2", beta2)?;
-                non_negative("eps", eps)?;
-                non_negative("weight_decay", weight_decay)?;
-            }
-            OptimizerConfig::RmsProp {
-                alpha,
-                eps,
-                weight_decay,
-                momentum,
-                ..
-            } => {
-                non_negative("alpha", alpha)?;
-                non_negative("eps", eps)?;
-                non_negative("weight_decay", weight_decay)?;
-                non_negative("momentum", momentum)?;
-            }
-            OptimizerConfig::Adagrad {
-                lr_decay,
-                weight_decay,
-                initial_accumulator_value,
-                eps,
-                ..
-            } => {
-                non_negative("lr_decay", lr_decay)?;
-                non_negative("weight_decay", weight_decay)?;
-                non_negative("initial_accumulator_value", initial_accumulator_value)?;
-                non_negative("eps", eps)?;
-            }
-            OptimizerConfig::Rprop {
-                eta_minus,
-                eta_plus,
-                step_min,
-                step_max,
-                ..
-            } => {
-                if !(eta_minus > 0.0 && eta_minus < 1.0) {
-                    return Err(invalid(name, "eta_minus", eta_minus, "must be in (0, 1)"));
-                }
-                if !(eta_plus > 1.0 && eta_plus.is_finite()) {
-                    return Err(invalid(
-                        name,
-                        "eta_plus",
-                        eta_plus,
-                        "must be finite and > 1",
-                    ));
-                }
-                non_negative("step_min", step_min)?;
-                non_negative("step_max", step_max)?;
-                if step_min > step_max {
-                    return Err(Error::InvalidConfig(format!(
-                        "rprop: step_min {step_min} is larger than step_max {step_max}"
-                    )));
-                }
-            }
-            OptimizerConfig::Lbfgs {
-                max_iter,
-                max_eval,
-                tolerance_grad,
-                tolerance_change,
-                history_size,
-                ..
-            } => {
-                for (what, value) in [
-                    ("max_iter", max_iter),
-                    ("max_eval", max_eval),
-                    ("history_size", history_size),
-                ] {
-                    if value == 0 {
-                        return Err(invalid(name, what, 0.0, "must be at least 1"));
-                    }
-                }
-                non_negative("tolerance_grad", tolerance_grad)?;
-                non_negative("tolerance_change", tolerance_change)?;
-            }
+        match self {
+            OptimizerConfig::Sgd(c) => c.validate(),
+            OptimizerConfig::Adam(c) => c.validate(),
+            OptimizerConfig::AdamW(c) => c.validate(),
+            OptimizerConfig::RmsProp(c) => c.validate(),
+            OptimizerConfig::Adagrad(c) => c.validate(),
+            OptimizerConfig::Rprop(c) => c.validate(),
+            OptimizerConfig::Lbfgs(c) => c.validate(),
         }
-        Ok(())
     }
 
     /// Validates the settings and creates the optimizer for `parameter_count` parameters,
@@ -520,108 +274,15 @@ impl OptimizerConfig {
     pub fn build<T: Real>(&self, parameter_count: usize) -> Result<Solver<T>> {
         self.validate()?;
         let n = parameter_count;
+        let first_order = |optimizer: Box<dyn Optimizer<T>>| Solver::FirstOrder(optimizer);
         Ok(match *self {
-            OptimizerConfig::Sgd {
-                momentum,
-                dampening,
-                nesterov,
-                weight_decay,
-                ..
-            } => Solver::FirstOrder(Box::new(Sgd::<T>::new(
-                n,
-                momentum,
-                dampening,
-                nesterov,
-                weight_decay,
-            ))),
-            OptimizerConfig::Adam {
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-                amsgrad,
-                ..
-            } => Solver::FirstOrder(Box::new(Adam::<T>::new(
-                n,
-                (beta1, beta2),
-                eps,
-                weight_decay,
-                amsgrad,
-                false,
-            ))),
-            OptimizerConfig::AdamW {
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-                amsgrad,
-                ..
-            } => Solver::FirstOrder(Box::new(Adam::<T>::new(
-                n,
-                (beta1, beta2),
-                eps,
-                weight_decay,
-                amsgrad,
-                true,
-            ))),
-            OptimizerConfig::RmsProp {
-                alpha,
-                eps,
-                weight_decay,
-                momentum,
-                centered,
-                ..
-            } => Solver::FirstOrder(Box::new(RmsProp::<T>::new(
-                n,
-                alpha,
-                eps,
-                weight_decay,
-                momentum,
-                centered,
-            ))),
-            OptimizerConfig::Adagrad {
-                lr_decay,
-                weight_decay,
-                initial_accumulator_value,
-                eps,
-                ..
-            } => Solver::FirstOrder(Box::new(Adagrad::<T>::new(
-                n,
-                lr_decay,
-                weight_decay,
-                initial_accumulator_value,
-                eps,
-            ))),
-            OptimizerConfig::Rprop {
-                eta_minus,
-                eta_plus,
-                step_min,
-                step_max,
-                ..
-            } => Solver::FirstOrder(Box::new(Rprop::<T>::new(
-                n,
-                (eta_minus, eta_plus),
-                (step_min, step_max),
-            ))),
-            OptimizerConfig::Lbfgs {
-                max_iter,
-                max_eval,
-                tolerance_grad,
-                tolerance_change,
-                history_size,
-                strong_wolfe,
-                ..
-            } => Solver::Lbfgs(Lbfgs::new(
-                n,
-                LbfgsSettings {
-                    max_iter,
-                    max_eval,
-                    tolerance_grad,
-                    tolerance_change,
-                    history_size,
-                    strong_wolfe,
-                },
-            )),
+            OptimizerConfig::Sgd(c) => first_order(Box::new(Sgd::new(n, c))),
+            OptimizerConfig::Adam(c) => first_order(Box::new(Adam::new(n, c))),
+            OptimizerConfig::AdamW(c) => first_order(Box::new(Adam::adamw(n, c))),
+            OptimizerConfig::RmsProp(c) => first_order(Box::new(RmsProp::new(n, c))),
+            OptimizerConfig::Adagrad(c) => first_order(Box::new(Adagrad::new(n, c))),
+            OptimizerConfig::Rprop(c) => first_order(Box::new(Rprop::new(n, c))),
+            OptimizerConfig::Lbfgs(c) => Solver::Lbfgs(Lbfgs::new(n, c)),
         })
     }
 }
@@ -664,49 +325,39 @@ impl<T: Real> std::fmt::Debug for Solver<T> {
     }
 }
 
-fn invalid(name: &str, what: &str, value: f64, rule: &str) -> Error {
-    Error::InvalidConfig(format!("{name}: {what} = {value} {rule}"))
-}
+/// The range checks of the settings of the optimizer it names, as errors that say which
+/// optimizer, which setting, its value and the rule.
+#[derive(Clone, Copy)]
+struct Check(&'static str);
 
-/// Copies a buffer into the `f64` form of [`OptimizerState`] (exact for `f32`).
-fn save_buffer<T: Real>(name: &str, values: &[T]) -> (String, Vec<f64>) {
-    (
-        name.to_string(),
-        values.iter().map(|v| v.as_f64()).collect(),
-    )
-}
-
-/// Finds buffer `name` of length `len` in `state`, or explains what is wrong.
-fn find_buffer<'a>(state: &'a OptimizerState, name: &str, len: usize) -> Result<&'a [f64]> {
-    let (_, values) = state
-        .buffers
-        .iter()
-        .find(|(key, _)| key == name)
-        .ok_or_else(|| Error::InvalidConfig(format!("optimizer state lacks buffer `{name}`")))?;
-    if values.len() != len {
-        return Err(Error::ShapeMismatch {
-            what: format!("optimizer buffer `{name}`"),
-            expected: vec![len],
-            got: vec![values.len()],
-        });
+impl Check {
+    fn fail(self, what: &str, value: f64, rule: &str) -> Error {
+        Error::InvalidConfig(format!("{}: {what} = {value} {rule}", self.0))
     }
-    Ok(values)
-}
 
-/// Finds scalar `name` in `state`.
-fn find_scalar(state: &OptimizerState, name: &str) -> Result<f64> {
-    state
-        .scalars
-        .iter()
-        .find(|(key, _)| key == name)
-        .map(|&(_, value)| value)
-        .ok_or_else(|| Error::InvalidConfig(format!("optimizer state lacks scalar `{name}`")))
-}
+    fn non_negative(self, what: &str, value: f64) -> Result<()> {
+        if value.is_finite() && value >= 0.0 {
+            Ok(())
+        } else {
+            Err(self.fail(what, value, "must be finite and at least 0"))
+        }
+    }
 
-/// Copies a checked buffer back into parameter precision.
-fn copy_into<T: Real>(dst: &mut [T], src: &[f64]) {
-    for (d, &s) in dst.iter_mut().zip(src) {
-        *d = T::from_f64(s);
+    fn finite(self, what: &str, value: f64) -> Result<()> {
+        if value.is_finite() {
+            Ok(())
+        } else {
+            Err(self.fail(what, value, "must be finite"))
+        }
+    }
+
+    /// A decay rate of a moving average: in `[0, 1)`.
+    fn beta(self, what: &str, value: f64) -> Result<()> {
+        if (0.0..1.0).contains(&value) {
+            Ok(())
+        } else {
+            Err(self.fail(what, value, "must be in [0, 1)"))
+        }
     }
 }
 
@@ -731,13 +382,13 @@ mod tests {
         let grads: Vec<f32> = (0..len)
             .map(|i| ((i * 37 % 101) as f32 - 50.0) / 64.0)
             .collect();
-        let momentum = OptimizerConfig::Sgd {
+        let momentum = OptimizerConfig::Sgd(SgdConfig {
             lr: 0.1,
             momentum: 0.9,
             dampening: 0.0,
             nesterov: false,
             weight_decay: 0.0,
-        };
+        });
         for config in [momentum, OptimizerConfig::adam()] {
             let run = |threads: usize| {
                 let pool = rayon::ThreadPoolBuilder::new()
@@ -798,7 +449,7 @@ mod tests {
         }
         assert!(matches!(
             OptimizerConfig::adamw(),
-            OptimizerConfig::AdamW { weight_decay, .. } if weight_decay == 1e-2
+            OptimizerConfig::AdamW(AdamWConfig { weight_decay, .. }) if weight_decay == 1e-2
         ));
     }
 
@@ -817,7 +468,7 @@ mod tests {
             .unwrap();
         assert!(matches!(
             sgd,
-            OptimizerConfig::Sgd { momentum, nesterov: true, weight_decay, .. }
+            OptimizerConfig::Sgd(SgdConfig { momentum, nesterov: true, weight_decay, .. })
                 if momentum == 0.9 && weight_decay == 1e-4
         ));
     }
@@ -827,80 +478,139 @@ mod tests {
         let bad = [
             OptimizerConfig::sgd(-0.1),
             OptimizerConfig::sgd(f64::NAN),
-            OptimizerConfig::Sgd {
-                lr: 0.1,
-                momentum: 0.0,
-                dampening: 0.0,
-                nesterov: true,
-                weight_decay: 0.0,
-            },
-            OptimizerConfig::Sgd {
-                lr: 0.1,
+            OptimizerConfig::sgd(0.1).with_nesterov(true).unwrap(),
+            OptimizerConfig::Sgd(SgdConfig {
                 momentum: 0.9,
                 dampening: 0.1,
                 nesterov: true,
-                weight_decay: 0.0,
-            },
-            OptimizerConfig::Adam {
-                lr: 1e-3,
+                ..SgdConfig::default()
+            }),
+            OptimizerConfig::Adam(AdamConfig {
                 beta1: 1.0,
-                beta2: 0.999,
-                eps: 1e-8,
-                weight_decay: 0.0,
-                amsgrad: false,
-            },
-            OptimizerConfig::AdamW {
-                lr: 1e-3,
-                beta1: 0.9,
+                ..AdamConfig::default()
+            }),
+            OptimizerConfig::AdamW(AdamWConfig {
                 beta2: -0.1,
-                eps: 1e-8,
-                weight_decay: 0.0,
-                amsgrad: false,
-            },
-            OptimizerConfig::RmsProp {
-                lr: 1e-2,
-                alpha: 0.99,
+                ..AdamWConfig::default()
+            }),
+            OptimizerConfig::RmsProp(RmsPropConfig {
                 eps: -1.0,
-                weight_decay: 0.0,
-                momentum: 0.0,
-                centered: false,
-            },
-            OptimizerConfig::Adagrad {
-                lr: 1e-2,
+                ..RmsPropConfig::default()
+            }),
+            OptimizerConfig::Adagrad(AdagradConfig {
                 lr_decay: -0.1,
-                weight_decay: 0.0,
-                initial_accumulator_value: 0.0,
-                eps: 1e-10,
-            },
-            OptimizerConfig::Rprop {
-                lr: 1e-2,
+                ..AdagradConfig::default()
+            }),
+            OptimizerConfig::Rprop(RpropConfig {
                 eta_minus: 1.5,
-                eta_plus: 1.2,
-                step_min: 1e-6,
-                step_max: 50.0,
-            },
-            OptimizerConfig::Rprop {
-                lr: 1e-2,
-                eta_minus: 0.5,
-                eta_plus: 1.2,
+                ..RpropConfig::default()
+            }),
+            OptimizerConfig::Rprop(RpropConfig {
                 step_min: 1.0,
                 step_max: 0.5,
-            },
-            OptimizerConfig::Lbfgs {
-                lr: 1.0,
+                ..RpropConfig::default()
+            }),
+            OptimizerConfig::Lbfgs(LbfgsConfig {
                 max_iter: 0,
-                max_eval: 25,
-                tolerance_grad: 1e-7,
-                tolerance_change: 1e-9,
-                history_size: 100,
-                strong_wolfe: false,
-            },
+                ..LbfgsConfig::default()
+            }),
         ];
         for config in bad {
             let error = config.validate().unwrap_err();
             assert!(matches!(error, Error::InvalidConfig(_)), "{config:?}");
             assert!(config.build::<f64>(2).is_err());
         }
+        let error = OptimizerConfig::adam()
+            .with_lr(-1.0)
+            .validate()
+            .unwrap_err();
+        let message = "adam: lr = -1 must be finite and at least 0";
+        assert!(error.to_string().contains(message), "{error}");
+    }
+
+    /// Every optimizer's settings as `serde_json` wrote them before each optimizer had its
+    /// own settings struct (model files and checkpoints hold these).
+    pub(super) const WRITTEN_BEFORE: [&str; 8] = [
+        r#"{"kind":"sgd","lr":0.01,"momentum":0.9,"dampening":0.0,"nesterov":false,"weight_decay":0.1}"#,
+        r#"{"kind":"adam","lr":0.001,"beta1":0.9,"beta2":0.999,"eps":1e-8,"weight_decay":0.1,"amsgrad":false}"#,
+        r#"{"kind":"adam","lr":0.01,"beta1":0.8,"beta2":0.9,"eps":1e-6,"weight_decay":0.0,"amsgrad":true}"#,
+        r#"{"kind":"adamw","lr":0.001,"beta1":0.9,"beta2":0.999,"eps":1e-8,"weight_decay":0.01,"amsgrad":false}"#,
+        r#"{"kind":"rmsprop","lr":0.01,"alpha":0.9,"eps":1e-8,"weight_decay":0.0,"momentum":0.5,"centered":true}"#,
+        r#"{"kind":"adagrad","lr":0.01,"lr_decay":0.0,"weight_decay":0.0,"initial_accumulator_value":0.0,"eps":1e-10}"#,
+        r#"{"kind":"rprop","lr":0.01,"eta_minus":0.5,"eta_plus":1.2,"step_min":1e-6,"step_max":50.0}"#,
+        r#"{"kind":"lbfgs","lr":1.0,"max_iter":3,"max_eval":4,"tolerance_grad":1e-7,"tolerance_change":1e-9,"history_size":2,"strong_wolfe":true}"#,
+    ];
+
+    #[test]
+    fn settings_written_before_read_and_write_the_same() {
+        let expected = [
+            OptimizerConfig::Sgd(SgdConfig {
+                momentum: 0.9,
+                weight_decay: 0.1,
+                ..SgdConfig::default()
+            }),
+            OptimizerConfig::adam().with_weight_decay(0.1).unwrap(),
+            OptimizerConfig::Adam(AdamConfig {
+                lr: 0.01,
+                beta1: 0.8,
+                beta2: 0.9,
+                eps: 1e-6,
+                amsgrad: true,
+                ..AdamConfig::default()
+            }),
+            OptimizerConfig::adamw(),
+            OptimizerConfig::RmsProp(RmsPropConfig {
+                alpha: 0.9,
+                momentum: 0.5,
+                centered: true,
+                ..RmsPropConfig::default()
+            }),
+            OptimizerConfig::adagrad(),
+            OptimizerConfig::rprop(),
+            OptimizerConfig::Lbfgs(LbfgsConfig {
+                max_iter: 3,
+                max_eval: 4,
+                history_size: 2,
+                strong_wolfe: true,
+                ..LbfgsConfig::default()
+            }),
+        ];
+        for (json, expected) in WRITTEN_BEFORE.iter().zip(expected) {
+            let config: OptimizerConfig = serde_json::from_str(json).unwrap();
+            assert_eq!(config, expected, "{json}");
+            assert_eq!(serde_json::to_string(&config).unwrap(), *json);
+        }
+        for (alias, name) in [("adam_w", "adamw"), ("rms_prop", "rmsprop")] {
+            let json = format!(r#"{{"kind":"{alias}"}}"#);
+            let config: OptimizerConfig = serde_json::from_str(&json).unwrap();
+            assert_eq!(config, OptimizerConfig::by_name(name).unwrap());
+        }
+    }
+
+    #[test]
+    fn settings_left_out_take_the_defaults() {
+        let read = |json: &str| serde_json::from_str::<OptimizerConfig>(json).unwrap();
+        assert_eq!(
+            read(r#"{"kind":"adam","lr":0.01}"#),
+            OptimizerConfig::adam().with_lr(0.01)
+        );
+        assert_eq!(read(r#"{"kind":"adamw"}"#), OptimizerConfig::adamw());
+        assert_eq!(
+            read(r#"{"kind":"sgd","momentum":0.9,"nesterov":true}"#),
+            OptimizerConfig::sgd(0.01)
+                .with_momentum(0.9)
+                .and_then(|c| c.with_nesterov(true))
+                .unwrap()
+        );
+        for name in ["rmsprop", "adagrad", "rprop", "lbfgs"] {
+            let json = format!(r#"{{"kind":"{name}"}}"#);
+            assert_eq!(read(&json), OptimizerConfig::by_name(name).unwrap());
+        }
+        let lbfgs = read(r#"{"kind":"lbfgs","max_iter":5,"strong_wolfe":true}"#);
+        let OptimizerConfig::Lbfgs(c) = lbfgs else {
+            unreachable!()
+        };
+        assert_eq!((c.max_iter, c.max_eval, c.strong_wolfe), (5, 25, true));
     }
 
     #[test]

@@ -3,47 +3,84 @@
 //! `v ← α·v + (1 − α)·g²`; centered: `ḡ ← α·ḡ + (1 − α)·g` and `s = √(v − ḡ²) + ε`, else
 //! `s = √v + ε`; with momentum `b ← μ·b + g/s`, `θ ← θ − η·b`, else `θ ← θ − η·g/s`.
 
-use super::{copy_into, find_buffer, lerp, save_buffer, Optimizer, OptimizerState};
+use serde::{Deserialize, Serialize};
+
+use super::{lerp, Buffers, Check, Optimizer};
 use crate::error::Result;
 use crate::real::Real;
+
+/// The settings of [`RmsProp`], with PyTorch's defaults (`lr = 1e-2`, `alpha = 0.99`,
+/// `eps = 1e-8`, no weight decay, no momentum, not centered). Missing fields of a serialized
+/// form take these defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RmsPropConfig {
+    /// Learning rate (default 1e-2).
+    pub lr: f64,
+    /// Smoothing constant of the squared-gradient average (default 0.99).
+    pub alpha: f64,
+    /// Added to the denominator for numerical stability (default 1e-8).
+    pub eps: f64,
+    /// L2 penalty added to the gradient (default 0).
+    pub weight_decay: f64,
+    /// Momentum factor (default 0).
+    pub momentum: f64,
+    /// Normalize by the centered second moment, an estimate of the variance (default off).
+    pub centered: bool,
+}
+
+impl Default for RmsPropConfig {
+    fn default() -> Self {
+        RmsPropConfig {
+            lr: 1e-2,
+            alpha: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            centered: false,
+        }
+    }
+}
+
+impl RmsPropConfig {
+    /// Checks the settings against the ranges PyTorch accepts (plus finiteness).
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidConfig`] naming the setting and its value.
+    pub fn validate(&self) -> Result<()> {
+        let check = Check("rmsprop");
+        check.non_negative("lr", self.lr)?;
+        check.non_negative("alpha", self.alpha)?;
+        check.non_negative("eps", self.eps)?;
+        check.non_negative("weight_decay", self.weight_decay)?;
+        check.non_negative("momentum", self.momentum)
+    }
+}
 
 /// RMSprop with optional momentum, centering and L2 weight decay.
 #[derive(Clone, Debug)]
 pub struct RmsProp<T: Real> {
-    alpha: f64,
-    eps: f64,
-    weight_decay: f64,
-    momentum: f64,
-    centered: bool,
-    steps: u64,
-    square_avg: Vec<T>,
-    /// Momentum buffer (empty without momentum).
-    momentum_buffer: Vec<T>,
-    /// Mean gradient (empty unless centered).
-    grad_avg: Vec<T>,
+    config: RmsPropConfig,
+    /// `square_avg`, `momentum_buffer` (empty without momentum) and `grad_avg` (the mean
+    /// gradient; empty unless centered).
+    buffers: Buffers<T>,
 }
 
 impl<T: Real> RmsProp<T> {
-    /// An optimizer for `n` parameters; settings as in [`super::OptimizerConfig::RmsProp`]
-    /// (not validated here).
-    pub fn new(
-        n: usize,
-        alpha: f64,
-        eps: f64,
-        weight_decay: f64,
-        momentum: f64,
-        centered: bool,
-    ) -> Self {
+    /// An optimizer for `n` parameters (settings not validated here: use
+    /// [`super::OptimizerConfig::build`]).
+    pub fn new(n: usize, config: RmsPropConfig) -> Self {
+        let sized = |on: bool| vec![T::zero(); if on { n } else { 0 }];
         RmsProp {
-            alpha,
-            eps,
-            weight_decay,
-            momentum,
-            centered,
-            steps: 0,
-            square_avg: vec![T::zero(); n],
-            momentum_buffer: vec![T::zero(); if momentum > 0.0 { n } else { 0 }],
-            grad_avg: vec![T::zero(); if centered { n } else { 0 }],
+            config,
+            buffers: Buffers::new(
+                &["square_avg", "momentum_buffer", "grad_avg"],
+                [
+                    sized(true),
+                    sized(config.momentum > 0.0),
+                    sized(config.centered),
+                ],
+            ),
         }
     }
 }
@@ -55,35 +92,33 @@ impl<T: Real> Optimizer<T> for RmsProp<T> {
             grads.len(),
             "rmsprop: parameter and gradient lengths"
         );
-        assert_eq!(
-            params.len(),
-            self.square_avg.len(),
-            "rmsprop: buffer length"
-        );
-        self.steps += 1;
-        let weight_decay = T::from_f64(self.weight_decay);
-        let alpha = T::from_f64(self.alpha);
-        let w = T::from_f64(1.0 - self.alpha);
-        let eps = T::from_f64(self.eps);
-        let momentum = T::from_f64(self.momentum);
+        let c = self.config;
+        let (steps, [square_avg, momentum_buffer, grad_avg]) = self.buffers.split_mut();
+        assert_eq!(params.len(), square_avg.len(), "rmsprop: buffer length");
+        *steps += 1;
+        let weight_decay = T::from_f64(c.weight_decay);
+        let alpha = T::from_f64(c.alpha);
+        let w = T::from_f64(1.0 - c.alpha);
+        let eps = T::from_f64(c.eps);
+        let momentum = T::from_f64(c.momentum);
         let neg_lr = T::from_f64(-lr);
         for (i, (p, &g)) in params.iter_mut().zip(grads).enumerate() {
             let mut g = g;
-            if self.weight_decay != 0.0 {
+            if c.weight_decay != 0.0 {
                 g += weight_decay * *p;
             }
-            let v = self.square_avg[i] * alpha + w * g * g;
-            self.square_avg[i] = v;
-            let avg = if self.centered {
-                let mean = lerp(self.grad_avg[i], g, w);
-                self.grad_avg[i] = mean;
+            let v = square_avg[i] * alpha + w * g * g;
+            square_avg[i] = v;
+            let avg = if c.centered {
+                let mean = lerp(grad_avg[i], g, w);
+                grad_avg[i] = mean;
                 (v + -mean * mean).sqrt()
             } else {
                 v.sqrt()
             } + eps;
-            if self.momentum > 0.0 {
-                let b = self.momentum_buffer[i] * momentum + g / avg;
-                self.momentum_buffer[i] = b;
+            if c.momentum > 0.0 {
+                let b = momentum_buffer[i] * momentum + g / avg;
+                momentum_buffer[i] = b;
                 *p += neg_lr * b;
             } else {
                 *p += neg_lr * g / avg;
@@ -91,26 +126,11 @@ impl<T: Real> Optimizer<T> for RmsProp<T> {
         }
     }
 
-    fn state(&self) -> OptimizerState {
-        OptimizerState {
-            step: self.steps,
-            buffers: vec![
-                save_buffer("square_avg", &self.square_avg),
-                save_buffer("momentum_buffer", &self.momentum_buffer),
-                save_buffer("grad_avg", &self.grad_avg),
-            ],
-            scalars: Vec::new(),
-        }
+    fn buffers(&self) -> &Buffers<T> {
+        &self.buffers
     }
 
-    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
-        let square_avg = find_buffer(state, "square_avg", self.square_avg.len())?;
-        let momentum_buffer = find_buffer(state, "momentum_buffer", self.momentum_buffer.len())?;
-        let grad_avg = find_buffer(state, "grad_avg", self.grad_avg.len())?;
-        copy_into(&mut self.square_avg, square_avg);
-        copy_into(&mut self.momentum_buffer, momentum_buffer);
-        copy_into(&mut self.grad_avg, grad_avg);
-        self.steps = state.step;
-        Ok(())
+    fn buffers_mut(&mut self) -> &mut Buffers<T> {
+        &mut self.buffers
     }
 }

@@ -4,38 +4,80 @@
 //! `θ ← θ − η·(g + μ·b_t)` (Nesterov) or `θ ← θ − η·b_t`.
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use super::{
-    copy_into, find_buffer, save_buffer, update_in_parallel, Optimizer, OptimizerState,
-    UPDATE_CHUNK,
-};
-use crate::error::Result;
+use super::{update_in_parallel, Buffers, Check, Optimizer, UPDATE_CHUNK};
+use crate::error::{Error, Result};
 use crate::real::Real;
+
+/// The settings of [`Sgd`]: PyTorch's defaults, except the learning rate, which PyTorch
+/// requires and the engine sets to 0.01. Missing fields of a serialized form take these
+/// defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SgdConfig {
+    /// Learning rate (default 0.01).
+    pub lr: f64,
+    /// Momentum factor (default 0: no momentum).
+    pub momentum: f64,
+    /// Dampening for momentum (default 0).
+    pub dampening: f64,
+    /// Nesterov momentum, which needs `momentum > 0` and `dampening = 0` (default off).
+    pub nesterov: bool,
+    /// L2 penalty added to the gradient (default 0).
+    pub weight_decay: f64,
+}
+
+impl Default for SgdConfig {
+    fn default() -> Self {
+        SgdConfig {
+            lr: 0.01,
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+impl SgdConfig {
+    /// Checks the settings against the ranges PyTorch accepts (plus finiteness).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the setting and its value.
+    pub fn validate(&self) -> Result<()> {
+        let check = Check("sgd");
+        check.non_negative("lr", self.lr)?;
+        check.non_negative("momentum", self.momentum)?;
+        check.non_negative("weight_decay", self.weight_decay)?;
+        check.finite("dampening", self.dampening)?;
+        if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
+            return Err(Error::InvalidConfig(format!(
+                "sgd: nesterov momentum needs momentum > 0 and dampening = 0 \
+                 (got momentum {}, dampening {})",
+                self.momentum, self.dampening
+            )));
+        }
+        Ok(())
+    }
+}
 
 /// SGD with optional momentum, dampening, Nesterov momentum and L2 weight decay.
 #[derive(Clone, Debug)]
 pub struct Sgd<T: Real> {
-    momentum: f64,
-    dampening: f64,
-    nesterov: bool,
-    weight_decay: f64,
-    steps: u64,
-    /// Momentum buffer (empty without momentum).
-    buffer: Vec<T>,
+    config: SgdConfig,
+    /// `momentum_buffer` (empty without momentum).
+    buffers: Buffers<T>,
 }
 
 impl<T: Real> Sgd<T> {
-    /// An optimizer for `n` parameters; settings as in [`super::OptimizerConfig::Sgd`]
-    /// (not validated here: use [`super::OptimizerConfig::build`]).
-    pub fn new(n: usize, momentum: f64, dampening: f64, nesterov: bool, weight_decay: f64) -> Self {
-        let buffer_len = if momentum != 0.0 { n } else { 0 };
+    /// An optimizer for `n` parameters (settings not validated here: use
+    /// [`super::OptimizerConfig::build`]).
+    pub fn new(n: usize, config: SgdConfig) -> Self {
+        let buffer_len = if config.momentum != 0.0 { n } else { 0 };
         Sgd {
-            momentum,
-            dampening,
-            nesterov,
-            weight_decay,
-            steps: 0,
-            buffer: vec![T::zero(); buffer_len],
+            config,
+            buffers: Buffers::new(&["momentum_buffer"], [vec![T::zero(); buffer_len]]),
         }
     }
 }
@@ -47,15 +89,18 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
             grads.len(),
             "sgd: parameter and gradient lengths"
         );
-        let weight_decay = T::from_f64(self.weight_decay);
-        let momentum = T::from_f64(self.momentum);
-        let keep = T::from_f64(1.0 - self.dampening);
+        let c = self.config;
+        let weight_decay = T::from_f64(c.weight_decay);
+        let momentum = T::from_f64(c.momentum);
+        let keep = T::from_f64(1.0 - c.dampening);
         let neg_lr = T::from_f64(-lr);
-        let first = self.steps == 0;
-        if self.momentum != 0.0 {
-            assert_eq!(params.len(), self.buffer.len(), "sgd: buffer length");
+        let (steps, [buffer]) = self.buffers.split_mut();
+        let first = *steps == 0;
+        *steps += 1;
+        if c.momentum != 0.0 {
+            assert_eq!(params.len(), buffer.len(), "sgd: buffer length");
         }
-        if self.momentum != 0.0 && self.weight_decay == 0.0 && !self.nesterov && !first {
+        if c.momentum != 0.0 && c.weight_decay == 0.0 && !c.nesterov && !first {
             // The common case, branch-free so it vectorizes: the same operations in the same
             // order as the general loop below.
             let update = |params: &mut [T], grads: &[T], buffer: &mut [T]| {
@@ -69,41 +114,32 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
                 params
                     .par_chunks_mut(UPDATE_CHUNK)
                     .zip(grads.par_chunks(UPDATE_CHUNK))
-                    .zip(self.buffer.par_chunks_mut(UPDATE_CHUNK))
+                    .zip(buffer.par_chunks_mut(UPDATE_CHUNK))
                     .for_each(|((p, g), b)| update(p, g, b));
             } else {
-                update(params, grads, &mut self.buffer);
+                update(params, grads, buffer);
             }
-            self.steps += 1;
             return;
         }
         for (i, (p, &g)) in params.iter_mut().zip(grads).enumerate() {
             let mut g = g;
-            if self.weight_decay != 0.0 {
+            if c.weight_decay != 0.0 {
                 g += weight_decay * *p;
             }
-            if self.momentum != 0.0 {
-                let b = &mut self.buffer[i];
+            if c.momentum != 0.0 {
+                let b = &mut buffer[i];
                 *b = if first { g } else { *b * momentum + keep * g };
-                g = if self.nesterov { g + momentum * *b } else { *b };
+                g = if c.nesterov { g + momentum * *b } else { *b };
             }
             *p += neg_lr * g;
         }
-        self.steps += 1;
     }
 
-    fn state(&self) -> OptimizerState {
-        OptimizerState {
-            step: self.steps,
-            buffers: vec![save_buffer("momentum_buffer", &self.buffer)],
-            scalars: Vec::new(),
-        }
+    fn buffers(&self) -> &Buffers<T> {
+        &self.buffers
     }
 
-    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
-        let buffer = find_buffer(state, "momentum_buffer", self.buffer.len())?;
-        copy_into(&mut self.buffer, buffer);
-        self.steps = state.step;
-        Ok(())
+    fn buffers_mut(&mut self) -> &mut Buffers<T> {
+        &mut self.buffers
     }
 }

@@ -147,7 +147,7 @@ impl TrainConfig {
         if self.threads == Some(0) {
             return bad("threads must be at least 1 (or unset for all cores)".into());
         }
-        if matches!(self.optimizer, OptimizerConfig::Lbfgs { .. }) {
+        if matches!(self.optimizer, OptimizerConfig::Lbfgs(_)) {
             if self.dropout > 0.0 {
                 return bad("dropout cannot be used with L-BFGS (its line search needs a deterministic loss)".into());
             }

@@ -6,31 +6,31 @@ pub mod counting;
 use std::sync::{Mutex, MutexGuard};
 
 use backprop::datasets::{Synthetic, SyntheticTargets};
-use backprop::optim::OptimizerConfig;
+use backprop::optim::{AdamConfig, OptimizerConfig, SgdConfig};
 use backprop::train::{fit, Dataset, NoObserver, TargetData, TrainConfig, TrainReport};
 use backprop::{Loss, Network, Real, Rng, Targets};
 
 /// Adam with PyTorch's defaults and the given learning rate.
 pub fn adam(lr: f64) -> OptimizerConfig {
-    OptimizerConfig::Adam {
+    OptimizerConfig::Adam(AdamConfig {
         lr,
         beta1: 0.9,
         beta2: 0.999,
         eps: 1e-8,
         weight_decay: 0.0,
         amsgrad: false,
-    }
+    })
 }
 
 /// Plain SGD with momentum.
 pub fn sgd(lr: f64, momentum: f64) -> OptimizerConfig {
-    OptimizerConfig::Sgd {
+    OptimizerConfig::Sgd(SgdConfig {
         lr,
         momentum,
         dampening: 0.0,
         nesterov: false,
         weight_decay: 0.0,
-    }
+    })
 }
 
 /// A synthetic data set as a training view.

@@ -160,7 +160,7 @@ def main():
         }
         path = os.path.join(HERE, f"network_{suffix}.json")
         with open(path, "w") as f:
-            json.dump(document, f, indent=None, separators=(",", ":"))
+            json.dump(document, f, indent=1)
             f.write("\n")
         print(f"wrote {path}: {len(cases)} cases")
 
