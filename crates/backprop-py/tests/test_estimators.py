@@ -18,6 +18,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
+from sklearn.neural_network import MLPRegressor as SklearnMLPRegressor
 
 import backprop
 from backprop import MLPClassifier, MLPRegressor, _native
@@ -424,6 +425,30 @@ def test_alpha_is_scikit_learns_l2_penalty():
     np.testing.assert_allclose(ours.loss_curve_[-3:], theirs.loss_curve_[-3:], rtol=1e-5)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("outputs", [1, 2])
+def test_the_regressors_alpha_weighs_as_scikit_learns(regression, outputs):
+    """The engine's gradient of the mean squared error is 2 / outputs times scikit-learn's: with
+    the learning rate scaled by outputs / 2, full-batch SGD steps with alpha must match."""
+    X, y = regression
+    X = X.astype(np.float32).astype(np.float64)
+    Y = y if outputs == 1 else np.column_stack([y, 0.5 * y - 1.0])
+    settings = dict(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0,
+                    nesterovs_momentum=False, alpha=3.0, batch_size=len(X), shuffle=False,
+                    random_state=0)
+    ours = MLPRegressor(**settings, learning_rate_init=0.02 * outputs / 2)
+    theirs = SklearnMLPRegressor(**settings, learning_rate_init=0.02)
+    ours.partial_fit(X, Y)
+    theirs.partial_fit(X, Y)
+    theirs.coefs_ = [np.array(w, dtype=np.float64) for w in ours.coefs_]
+    theirs.intercepts_ = [np.array(b, dtype=np.float64) for b in ours.intercepts_]
+    for _ in range(3):
+        ours.partial_fit(X, Y)
+        theirs.partial_fit(X, Y)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
 def test_alpha_decays_the_weights_not_the_biases(regression):
     X, y = regression
     n, lr, alpha = len(X), 0.05, 8.0
@@ -431,14 +456,15 @@ def test_alpha_decays_the_weights_not_the_biases(regression):
                        learning_rate_init=lr, alpha=0.0, batch_size=n, random_state=0)
     reg.partial_fit(X, y)
     # Targets equal to the network's outputs: the data's gradient is zero (to rounding),
-    # so one step with alpha only scales the weights, by 1 - lr · alpha / rows.
+    # so one step with alpha only scales the weights, by 1 - lr · (2 · alpha) / rows (the
+    # regressor's penalty is 2 / n_outputs · alpha, see _penalty_scale).
     fitted = reg.predict(X)
     coefs = [w.copy() for w in reg.coefs_]
     intercepts = [b.copy() for b in reg.intercepts_]
     assert all(np.abs(b).max() > 1e-3 for b in intercepts)
     reg.set_params(alpha=alpha).partial_fit(X, fitted)
     for w0, w in zip(coefs, reg.coefs_):
-        np.testing.assert_allclose(w, w0 * (1 - lr * alpha / n), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(w, w0 * (1 - lr * 2 * alpha / n), rtol=1e-5, atol=1e-7)
     for b0, b in zip(intercepts, reg.intercepts_):
         np.testing.assert_allclose(b, b0, rtol=0, atol=1e-6)
 

@@ -228,11 +228,16 @@ class _BaseMLP(BaseEstimator):
             "dropout": _as_float(self.dropout, "dropout", 0.0, 1.0, high_open=True),
             # scikit-learn's alpha: an L2 penalty on the weights (not the biases) of
             # alpha / (2 · rows) · ΣW² on each batch's mean loss, for every solver.
-            "l2_penalty": _as_float(self.alpha, "alpha", 0.0),
+            "l2_penalty": _as_float(self.alpha, "alpha", 0.0) * self._penalty_scale(),
             "threads": None
             if self.n_threads is None
             else _as_int(self.n_threads, "n_threads", 1),
         }
+
+    def _penalty_scale(self):
+        """The engine's L2 strength per unit of alpha, so that the data term and the penalty
+        weigh against each other as in scikit-learn's objective (1 for the classifiers)."""
+        return 1.0
 
     def _epochs(self):
         max_iter = _as_int(self.max_iter, "max_iter", 1)
@@ -610,6 +615,13 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _output_settings(self, targets):
         return {"outputs": self.n_outputs_}
+
+    def _penalty_scale(self):
+        # scikit-learn minimizes ½·mean((y − ŷ)²) + alpha/(2n)·ΣW², but its output error is
+        # (ŷ − y)/n, not divided by the outputs: its gradient is that of
+        # (k/2)·mean((y − ŷ)²) + alpha/(2n)·ΣW² for k outputs. The engine's mean squared error
+        # is mean((y − ŷ)²), so the penalty that points the same way is (2/k)·alpha.
+        return 2.0 / self.n_outputs_
 
     def partial_fit(self, X, y):
         """One epoch over (X, y), continuing from the current weights."""
