@@ -402,18 +402,11 @@ def test_optimizer_settings_fill_in_the_engine_defaults(blobs):
         fit({"kind": "adam", "beta1": 1.5})
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_alpha_is_scikit_learns_l2_penalty():
-    """From the same weights, full-batch SGD steps with alpha match scikit-learn's."""
-    X, y = make_blobs(n_samples=60, centers=3, n_features=5, random_state=1)
-    X = (X / X.std()).astype(np.float32).astype(np.float64)  # the same inputs in float32
-    settings = dict(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0,
-                    nesterovs_momentum=False, learning_rate_init=0.1, alpha=5.0,
-                    batch_size=len(X), shuffle=False, random_state=0)
-    ours = MLPClassifier(**settings)
-    theirs = SklearnMLPClassifier(**settings)
-    ours.partial_fit(X, y, classes=[0, 1, 2])
-    theirs.partial_fit(X, y, classes=[0, 1, 2])
+def sgd_steps_from_the_same_weights(ours, theirs, X, y, **first):
+    """Fits both estimators once (`first`: partial_fit's extra arguments), gives scikit-learn's
+    the weights of ours, takes three more full-batch steps on each, and checks the weights."""
+    ours.partial_fit(X, y, **first)
+    theirs.partial_fit(X, y, **first)
     theirs.coefs_ = [np.array(w, dtype=np.float64) for w in ours.coefs_]
     theirs.intercepts_ = [np.array(b, dtype=np.float64) for b in ours.intercepts_]
     for _ in range(3):
@@ -421,6 +414,20 @@ def test_alpha_is_scikit_learns_l2_penalty():
         theirs.partial_fit(X, y)
     for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+SGD_STEPS = dict(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0, nesterovs_momentum=False,
+                 shuffle=False, random_state=0)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_alpha_is_scikit_learns_l2_penalty():
+    """From the same weights, full-batch SGD steps with alpha match scikit-learn's."""
+    X, y = make_blobs(n_samples=60, centers=3, n_features=5, random_state=1)
+    X = (X / X.std()).astype(np.float32).astype(np.float64)  # the same inputs in float32
+    settings = dict(SGD_STEPS, learning_rate_init=0.1, alpha=5.0, batch_size=len(X))
+    ours, theirs = MLPClassifier(**settings), SklearnMLPClassifier(**settings)
+    sgd_steps_from_the_same_weights(ours, theirs, X, y, classes=[0, 1, 2])
     # The loss includes the penalty alpha / (2 · rows) · ΣW², as scikit-learn's.
     np.testing.assert_allclose(ours.loss_curve_[-3:], theirs.loss_curve_[-3:], rtol=1e-5)
 
@@ -433,20 +440,10 @@ def test_the_regressors_alpha_weighs_as_scikit_learns(regression, outputs):
     X, y = regression
     X = X.astype(np.float32).astype(np.float64)
     Y = y if outputs == 1 else np.column_stack([y, 0.5 * y - 1.0])
-    settings = dict(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0,
-                    nesterovs_momentum=False, alpha=3.0, batch_size=len(X), shuffle=False,
-                    random_state=0)
+    settings = dict(SGD_STEPS, alpha=3.0, batch_size=len(X))
     ours = MLPRegressor(**settings, learning_rate_init=0.02 * outputs / 2)
     theirs = SklearnMLPRegressor(**settings, learning_rate_init=0.02)
-    ours.partial_fit(X, Y)
-    theirs.partial_fit(X, Y)
-    theirs.coefs_ = [np.array(w, dtype=np.float64) for w in ours.coefs_]
-    theirs.intercepts_ = [np.array(b, dtype=np.float64) for b in ours.intercepts_]
-    for _ in range(3):
-        ours.partial_fit(X, Y)
-        theirs.partial_fit(X, Y)
-    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    sgd_steps_from_the_same_weights(ours, theirs, X, Y)
 
 
 def test_alpha_decays_the_weights_not_the_biases(regression):
