@@ -1,4 +1,10 @@
 //! The `backprop` command: train, evaluate, predict and inspect multilayer perceptrons.
+//!
+//! A thin front end: argument parsing ([`cli`], and [`train_args`] for the one settings
+//! struct of `train` that clap and `--config FILE.toml` share), one module per subcommand
+//! ([`commands`]), progress and text output ([`progress`], [`report`], [`plot`]). Files are
+//! read and written by `backprop-data`, and every number is computed by the engine
+//! (`backprop`): [`scoring`] only asks it for the loss, predictions and metrics.
 
 mod cli;
 mod commands;
