@@ -188,7 +188,7 @@ impl<R: Read> Read for NewlineIndex<R> {
     }
 }
 
-fn check_names(names: &[String], file: &str) -> Result<()> {
+pub(crate) fn check_names(names: &[String], file: &str) -> Result<()> {
     for (i, name) in names.iter().enumerate() {
         if name.is_empty() {
             return Err(Error::EmptyColumnName {
@@ -209,7 +209,7 @@ fn check_names(names: &[String], file: &str) -> Result<()> {
 }
 
 /// The index of the target among `names`: a name first, then a 0-based index.
-fn resolve_target(names: &[String], target: &TargetSelect, file: &str) -> Result<Option<usize>> {
+pub(crate) fn resolve_target(names: &[String], target: &TargetSelect, file: &str) -> Result<Option<usize>> {
     Ok(match target {
         TargetSelect::Last => Some(names.len() - 1),
         TargetSelect::None => None,
