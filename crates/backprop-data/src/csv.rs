@@ -209,7 +209,11 @@ pub(crate) fn check_names(names: &[String], file: &str) -> Result<()> {
 }
 
 /// The index of the target among `names`: a name first, then a 0-based index.
-pub(crate) fn resolve_target(names: &[String], target: &TargetSelect, file: &str) -> Result<Option<usize>> {
+pub(crate) fn resolve_target(
+    names: &[String],
+    target: &TargetSelect,
+    file: &str,
+) -> Result<Option<usize>> {
     Ok(match target {
         TargetSelect::Last => Some(names.len() - 1),
         TargetSelect::None => None,
