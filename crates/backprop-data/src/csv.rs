@@ -1,11 +1,16 @@
 //! CSV and TSV files with a header row, optionally gzip-compressed.
 //!
-//! The delimiter comes from the extension (`.tsv` is tab-separated); a `.csv` whose header
-//! line has tabs and no commas is read as tab-separated too. Cells are trimmed and kept as
-//! text; blank lines are skipped. Quoted fields follow RFC 4180.
+//! The delimiter is detected from the first 64 KiB: of `,` `;` tab and `|`, the one that
+//! splits every sampled line into the same number of fields (more than one; the most fields
+//! wins, then that order, tab first for `.tsv`); `--delimiter` overrides. In a file not
+//! separated by commas, numbers written with a decimal comma (`1,5`) are read as such when no
+//! number has a decimal point; `--decimal` overrides. Cells are trimmed and kept as text; blank
+//! lines are skipped; a UTF-8 byte-order mark and CRLF line ends are accepted. Quoted fields
+//! follow RFC 4180.
 
+use crate::cells::{is_comma_decimal, Decimal};
 use crate::error::{Error, Location, Position, Result};
-use crate::source::TargetSelect;
+use crate::source::{LoadOptions, TargetSelect};
 use crate::table::{Column, Table, TextCells, Values};
 use flate2::read::MultiGzDecoder;
 use std::cell::RefCell;
@@ -15,7 +20,7 @@ use std::path::Path;
 use std::rc::Rc;
 
 /// Reads a CSV or TSV file (`.gz` allowed) and picks its target column.
-pub fn load(path: &Path, target: &TargetSelect) -> Result<Table> {
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Table> {
     let name = path.display().to_string();
     let file = File::open(path).map_err(|cause| Error::Io {
         path: name.clone(),
@@ -30,22 +35,81 @@ pub fn load(path: &Path, target: &TargetSelect) -> Result<Table> {
         Box::new(file)
     };
     let mut reader = BufReader::with_capacity(1 << 16, raw);
-    let delimiter = if tsv || header_looks_tab_separated(&mut reader, &name)? {
-        b'\t'
-    } else {
-        b','
+    let delimiter = match options.delimiter {
+        Some(delimiter) => delimiter,
+        None => {
+            let sample = reader.fill_buf().map_err(|cause| Error::Io {
+                path: name.clone(),
+                cause,
+            })?;
+            sniff_delimiter(sample, tsv)
+        }
     };
-    read(reader, delimiter, &name, target)
+    let mut table = read(reader, delimiter, &name, &options.target)?;
+    table.delimiter = Some(delimiter);
+    table.decimal = match options.decimal {
+        Some(decimal) => decimal,
+        None if delimiter != b',' && writes_decimal_commas(&table) => Decimal::Comma,
+        None => Decimal::Point,
+    };
+    Ok(table)
 }
 
-/// Whether the first line (as far as the buffer reaches) has tabs and no commas.
-fn header_looks_tab_separated(reader: &mut impl BufRead, name: &str) -> Result<bool> {
-    let buffer = reader.fill_buf().map_err(|cause| Error::Io {
-        path: name.to_string(),
-        cause,
-    })?;
-    let line = buffer.split(|&b| b == b'\n').next().unwrap_or(&[]);
-    Ok(line.contains(&b'\t') && !line.contains(&b','))
+/// The delimiters tried, in the order that breaks ties.
+const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// The delimiter that splits every complete line of `sample` into the same number of fields,
+/// more than one; of several, the one with the most fields, then the first in
+/// [`DELIMITERS`] (tab first for a `.tsv` file). A comma when none does.
+fn sniff_delimiter(sample: &[u8], tsv: bool) -> u8 {
+    // The last line may be cut off by the sample's end.
+    let complete = match sample.iter().rposition(|&b| b == b'\n') {
+        Some(end) => &sample[..=end],
+        None => sample,
+    };
+    let mut order = DELIMITERS.to_vec();
+    if tsv {
+        order.sort_by_key(|&d| d != b'\t');
+    }
+    let mut best: Option<(usize, u8)> = None;
+    for delimiter in order {
+        let mut reader = ::csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(complete);
+        let mut fields = None;
+        let consistent = reader.records().all(|record| match record {
+            Ok(record) if record.len() == 1 && record[0].trim().is_empty() => true,
+            Ok(record) => *fields.get_or_insert(record.len()) == record.len(),
+            Err(_) => false,
+        });
+        if let (true, Some(n)) = (consistent, fields) {
+            if n > 1 && best.is_none_or(|(most, _)| n > most) {
+                best = Some((n, delimiter));
+            }
+        }
+    }
+    best.map_or(if tsv { b'\t' } else { b',' }, |(_, d)| d)
+}
+
+/// Whether the cells write numbers with a decimal comma: some cell is one (`1,5`) and no cell
+/// is a number with a decimal point.
+fn writes_decimal_commas(table: &Table) -> bool {
+    let mut comma = false;
+    for column in &table.columns {
+        let Values::Text(cells) = &column.values else {
+            continue;
+        };
+        for cell in cells.iter() {
+            if is_comma_decimal(cell) {
+                comma = true;
+            } else if cell.contains('.') && cell.parse::<f64>().is_ok() {
+                return false;
+            }
+        }
+    }
+    comma
 }
 
 /// Parses delimited text with a header row; `name` is used in messages.
@@ -208,6 +272,21 @@ pub(crate) fn check_names(names: &[String], file: &str) -> Result<()> {
     Ok(())
 }
 
+/// When the header is one field holding `;`, `|` or a tab, the file was likely split with the
+/// wrong delimiter: say so.
+fn delimiter_hint(names: &[String]) -> String {
+    match names {
+        [only] => [(';', "';'"), ('|', "'|'"), ('\t', "'\\t'")]
+            .iter()
+            .find(|(c, _)| only.contains(*c))
+            .map(|(_, shown)| {
+                format!("; the header looks separated by {shown}: try --delimiter {shown}")
+            })
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 /// The index of the target among `names`: a name first, then a 0-based index.
 pub(crate) fn resolve_target(
     names: &[String],
@@ -232,6 +311,7 @@ pub(crate) fn resolve_target(
                     file: file.to_string(),
                     target,
                     columns: crate::error::join_limited(names, 20),
+                    hint: delimiter_hint(names),
                 });
             }
             found
@@ -242,6 +322,13 @@ pub(crate) fn resolve_target(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn with_target(target: TargetSelect) -> LoadOptions {
+        LoadOptions {
+            target,
+            ..LoadOptions::default()
+        }
+    }
     use flate2::{write::GzEncoder, Compression};
     use std::io::Write;
 
@@ -262,7 +349,7 @@ mod tests {
     fn reads_header_cells_lines_and_default_target() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "d.csv", "a, b ,c\n1,x,2\n\r\n\n3,\"y,z\",4\n");
-        let table = load(&path, &TargetSelect::Last).unwrap();
+        let table = load(&path, &with_target(TargetSelect::Last)).unwrap();
         assert_eq!(table.names(), ["a", "b", "c"]);
         assert_eq!(table.rows, 2);
         assert_eq!(table.target, Some(2));
@@ -271,7 +358,7 @@ mod tests {
         assert_eq!(loc.to_string(), format!("{}:5", path.display()));
         // Quoted fields may span lines; the next record's line counts them.
         let path = write(&dir, "q.csv", "a,b\n\"multi\nline\",1\nz,2\n");
-        let table = load(&path, &TargetSelect::Last).unwrap();
+        let table = load(&path, &with_target(TargetSelect::Last)).unwrap();
         let loc = table.location(&table.columns[0], 1);
         assert_eq!(loc.to_string(), format!("{}:4", path.display()));
     }
@@ -280,19 +367,19 @@ mod tests {
     fn target_by_name_or_index_and_unknown_target() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "d.csv", "a,b,c\n1,2,3\n");
-        let by_name = load(&path, &TargetSelect::Column("b".into())).unwrap();
+        let by_name = load(&path, &with_target(TargetSelect::Column("b".into()))).unwrap();
         assert_eq!(by_name.target, Some(1));
-        let by_index = load(&path, &TargetSelect::Column("0".into())).unwrap();
+        let by_index = load(&path, &with_target(TargetSelect::Column("0".into()))).unwrap();
         assert_eq!(by_index.target, Some(0));
-        let optional = load(&path, &TargetSelect::IfPresent("z".into())).unwrap();
+        let optional = load(&path, &with_target(TargetSelect::IfPresent("z".into()))).unwrap();
         assert_eq!(optional.target, None);
-        let err = load(&path, &TargetSelect::Column("price".into())).unwrap_err();
+        let err = load(&path, &with_target(TargetSelect::Column("price".into()))).unwrap_err();
         let msg = err.to_string();
         assert!(
             msg.contains("d.csv") && msg.contains("\"price\"") && msg.contains("a, b, c"),
             "{msg}"
         );
-        let err = load(&path, &TargetSelect::Column("3".into())).unwrap_err();
+        let err = load(&path, &with_target(TargetSelect::Column("3".into()))).unwrap_err();
         assert!(
             err.to_string().contains("3 (0-based; there are 3 columns)"),
             "{err}"
@@ -304,7 +391,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for name in ["d.tsv", "tabs.csv"] {
             let path = write(&dir, name, "a\tb\n1\t2\n");
-            let table = load(&path, &TargetSelect::Last).unwrap();
+            let table = load(&path, &with_target(TargetSelect::Last)).unwrap();
             assert_eq!(table.names(), ["a", "b"], "{name}");
         }
     }
@@ -313,12 +400,16 @@ mod tests {
     fn gzip_round_trip_matches_plain_text() {
         let dir = tempfile::tempdir().unwrap();
         let body = "x,y,label\n1.5,2,cat\n-3,4e2,dog\n";
-        let plain = load(&write(&dir, "d.csv", body), &TargetSelect::Last).unwrap();
+        let plain = load(
+            &write(&dir, "d.csv", body),
+            &with_target(TargetSelect::Last),
+        )
+        .unwrap();
         let gz_path = dir.path().join("d.csv.gz");
         let mut encoder = GzEncoder::new(File::create(&gz_path).unwrap(), Compression::default());
         encoder.write_all(body.as_bytes()).unwrap();
         encoder.finish().unwrap();
-        let gz = load(&gz_path, &TargetSelect::Last).unwrap();
+        let gz = load(&gz_path, &with_target(TargetSelect::Last)).unwrap();
         assert_eq!(gz.names(), plain.names());
         for c in 0..3 {
             assert_eq!(text(&gz, c), text(&plain, c));
@@ -329,7 +420,9 @@ mod tests {
     fn corrupt_gzip_is_an_error_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "d.csv.gz", "this is not gzip");
-        let msg = load(&path, &TargetSelect::Last).unwrap_err().to_string();
+        let msg = load(&path, &with_target(TargetSelect::Last))
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("d.csv.gz"), "{msg}");
     }
 
@@ -359,14 +452,18 @@ mod tests {
         ];
         for (name, body, expected) in cases {
             let path = write(&dir, name, body);
-            let msg = load(&path, &TargetSelect::Last).unwrap_err().to_string();
+            let msg = load(&path, &with_target(TargetSelect::Last))
+                .unwrap_err()
+                .to_string();
             assert!(
                 msg.contains(name) && msg.contains(expected),
                 "{name}: {msg}"
             );
         }
         let missing = dir.path().join("missing.csv");
-        let msg = load(&missing, &TargetSelect::Last).unwrap_err().to_string();
+        let msg = load(&missing, &with_target(TargetSelect::Last))
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("missing.csv"), "{msg}");
     }
 
@@ -375,7 +472,99 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bin.csv");
         std::fs::write(&path, b"a,b\n1,2\n3,\xff\n").unwrap();
-        let msg = load(&path, &TargetSelect::Last).unwrap_err().to_string();
+        let msg = load(&path, &with_target(TargetSelect::Last))
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("bin.csv:3") && msg.contains("UTF-8"), "{msg}");
+    }
+
+    /// The cells of every column, as text.
+    fn cells(table: &Table) -> Vec<Vec<String>> {
+        table
+            .columns
+            .iter()
+            .map(|c| {
+                (0..table.rows)
+                    .map(|r| table.text(c, r).into_owned())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn delimiters_are_detected_from_the_first_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let semicolon = write(&dir, "eu.csv", "f0;f1;bought\n1,5;2;yes\n-0,25;3;no\n");
+        let table = load(&semicolon, &LoadOptions::default()).unwrap();
+        assert_eq!(table.names(), ["f0", "f1", "bought"]);
+        assert_eq!(
+            (table.delimiter, table.decimal),
+            (Some(b';'), Decimal::Comma)
+        );
+        let na = crate::cells::default_na_values();
+        let f0 = &table.columns[0];
+        assert_eq!(table.cell(f0, 1, &na), crate::cells::Cell::Number(-0.25));
+        let pipe = write(&dir, "p.csv", "a|b|c\n1|x y|2\n3|z|4\n");
+        let table = load(&pipe, &LoadOptions::default()).unwrap();
+        assert_eq!(
+            (table.names(), table.delimiter),
+            (vec!["a", "b", "c"], Some(b'|'))
+        );
+        // Commas inside quotes do not count; the decimal point stays a point.
+        let quoted = write(
+            &dir,
+            "q.csv",
+            "name,price\n\"Smith, J\",1.5\n\"Doe, A\",2\n",
+        );
+        let table = load(&quoted, &LoadOptions::default()).unwrap();
+        assert_eq!(
+            (table.delimiter, table.decimal),
+            (Some(b','), Decimal::Point)
+        );
+        assert_eq!(cells(&table)[0], ["Smith, J", "Doe, A"]);
+        // A semicolon file whose numbers have points keeps them.
+        let points = write(&dir, "pt.csv", "a;b\n1.5;x\n2,5;y\n");
+        assert_eq!(
+            load(&points, &LoadOptions::default()).unwrap().decimal,
+            Decimal::Point
+        );
+        // The flag wins.
+        let forced = LoadOptions {
+            delimiter: Some(b','),
+            ..LoadOptions::default()
+        };
+        let msg = load(
+            &semicolon,
+            &LoadOptions {
+                target: TargetSelect::Column("bought".into()),
+                ..forced
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(msg.contains("there is no column \"bought\""), "{msg}");
+        assert!(msg.contains("try --delimiter ';'"), "{msg}");
+    }
+
+    #[test]
+    fn spreadsheet_exports_read_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let excel = write(
+            &dir,
+            "excel.csv",
+            "\u{feff}\"id\",\"note\",\"y\"\r\n1,\"two\r\nlines\",a\r\n\r\n2,\"say \"\"hi\"\"\",b\r\n",
+        );
+        let table = load(&excel, &LoadOptions::default()).unwrap();
+        assert_eq!(
+            table.names(),
+            ["id", "note", "y"],
+            "the byte-order mark is not part of a name"
+        );
+        assert_eq!(cells(&table)[1], ["two\r\nlines", "say \"hi\""]);
+        let y = &table.columns[2];
+        assert_eq!(
+            table.location(y, 1).to_string(),
+            format!("{}:5", excel.display())
+        );
     }
 }

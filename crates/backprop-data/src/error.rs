@@ -97,18 +97,20 @@ pub enum Error {
         /// This row's field count.
         got: usize,
     },
-    /// A cell is empty; missing values are never filled in.
-    #[error(
-        "{location}: column \"{column}\" ({number}) is empty (missing values are not filled in; \
-         remove or complete the row)"
-    )]
-    EmptyCell {
+    /// A cell holds a missing value where none may be: with `--missing error`, or in a column
+    /// the model has no fill value for.
+    #[error("{location}: column \"{column}\" ({number}) has no value (\"{value}\"); {why}")]
+    MissingValue {
         /// Where.
         location: Location,
         /// The column's name.
         column: String,
         /// The column's 1-based number.
         number: usize,
+        /// The cell's text (empty, `NA`, ...).
+        value: String,
+        /// Why it may not be missing, and what to do.
+        why: String,
     },
     /// A cell of a numeric column is not a number.
     #[error("{location}: column \"{column}\" ({number}): \"{value}\" is not a number")]
@@ -121,6 +123,20 @@ pub enum Error {
         number: usize,
         /// The cell's text.
         value: String,
+    },
+    /// A cell of a boolean or date column is neither of its kind nor missing.
+    #[error("{location}: column \"{column}\" ({number}): \"{value}\" is not {expected}")]
+    NotOfKind {
+        /// Where.
+        location: Location,
+        /// The column's name.
+        column: String,
+        /// The column's 1-based number.
+        number: usize,
+        /// The cell's text.
+        value: String,
+        /// What the column holds (`yes/no`, `an ISO-8601 date`).
+        expected: String,
     },
     /// A cell holds NaN or an infinity.
     #[error("{location}: column \"{column}\" ({number}): \"{value}\" is not a finite number")]
@@ -137,9 +153,10 @@ pub enum Error {
     /// A column of the training data mixes numbers with text.
     #[error(
         "{location}: column \"{column}\" ({number}): \"{value}\" is {}, but {others} other \
-         cells of the column are {}; a column must be all numbers or all text",
+         cells of the column are {}; a column must be all numbers or all text{}",
         if *.stray_number { "a number" } else { "not a number" },
-        if *.stray_number { "text" } else { "numbers" }
+        if *.stray_number { "text" } else { "numbers" },
+        if *.stray_number { "" } else { " (if it marks a missing value, add it to --na-values)" }
     )]
     MixedColumn {
         /// Where the first cell of the minority kind is.
@@ -156,12 +173,26 @@ pub enum Error {
         others: usize,
     },
     /// The requested target column does not exist.
-    #[error("{file}: there is no column {target} to predict (the columns are: {columns})")]
+    #[error("{file}: there is no column {target} to predict (the columns are: {columns}){hint}")]
     UnknownTarget {
         /// The file.
         file: String,
         /// The requested name or index, quoted when a name.
         target: String,
+        /// The file's columns.
+        columns: String,
+        /// A suggestion (another delimiter), or empty.
+        hint: String,
+    },
+    /// A column named in `--drop`, `--features`, `--keep` or `--id` does not exist.
+    #[error("{file}: {option} names no column {name:?} (the columns are: {columns})")]
+    UnknownColumn {
+        /// The file.
+        file: String,
+        /// The option (`--drop`, ...).
+        option: String,
+        /// The name given.
+        name: String,
         /// The file's columns.
         columns: String,
     },
@@ -200,18 +231,17 @@ pub enum Error {
         /// The only class.
         class: String,
     },
-    /// The columns of a file differ from those the model was trained on.
+    /// A file lacks feature columns the model was trained on.
     #[error(
-        "{file}: the columns differ from the model's feature columns; missing: [{missing}]; \
-         not in the model: [{unexpected}]"
+        "{file}: the model's feature column(s) {missing} are missing (the file has: {columns})"
     )]
-    ColumnMismatch {
+    MissingColumns {
         /// The file.
         file: String,
-        /// Model columns the file lacks, comma separated.
+        /// The model's columns the file lacks, comma separated.
         missing: String,
-        /// File columns the model lacks, comma separated.
-        unexpected: String,
+        /// The file's columns.
+        columns: String,
     },
     /// A categorical cell holds a category not seen in training.
     #[error(

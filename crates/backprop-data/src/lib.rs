@@ -21,27 +21,34 @@
 //! Training data, from file to engine:
 //!
 //! ```
-//! use backprop_data::{load, LoadOptions, Preprocessor, Scaler};
+//! use backprop_data::{load, FitOptions, LoadOptions, Preprocessor};
 //!
 //! let table = load("builtin:xor", &LoadOptions::training(None))?;
-//! let pre = Preprocessor::fit(&table, Scaler::Standard, None)?;
-//! let x = pre.transform(&table)?; // rows × pre.inputs(), row-major f32
-//! let y = pre.encode_target(&table)?; // class indices or values
-//! assert_eq!((pre.inputs(), pre.outputs(), x.len()), (2, 2, table.rows * 2));
+//! let (pre, notes) = Preprocessor::fit(&table, &FitOptions::default())?;
+//! let encoded = pre.encode(&table)?; // x: rows × pre.inputs(), row-major f32
+//! let y = encoded.targets.expect("the table has its target"); // class indices or values
+//! assert_eq!((pre.inputs(), pre.outputs(), encoded.rows), (2, 2, table.rows));
+//! assert!(notes.is_empty(), "nothing to decide for a clean table");
 //! # let _ = y;
 //! # Ok::<(), backprop_data::Error>(())
 //! ```
 //!
 //! New data is read with a trained model's schema, [`LoadOptions::for_model`], and encoded
 //! with [`Preprocessor::encode`] (its targets are `Some` when the file has the target column).
+//! Every decision taken for the user (filled gaps, left-out columns, skipped rows, unseen
+//! values) comes back as a [`Note`] for the front end to show.
 #![deny(missing_docs)]
 
 pub mod builtin;
+pub mod cells;
 pub mod checkpoint;
 pub mod csv;
+pub mod date;
+pub mod encoding;
 pub mod error;
 pub mod idx;
 pub mod model_file;
+pub mod notes;
 pub mod npy;
 pub mod predictions;
 pub mod preprocess;
@@ -52,9 +59,12 @@ pub mod table;
 pub mod target;
 mod write;
 
+pub use cells::Decimal;
+pub use encoding::Encoding;
 pub use error::{Error, Location, Position, Result};
 pub use model_file::{Model, ModelMetadata};
-pub use preprocess::{Encoded, Encoding, Feature, Preprocessor, Scaler};
+pub use notes::Note;
+pub use preprocess::{EncodeOptions, Encoded, Feature, FitOptions, Missing, Preprocessor, Scaler};
 pub use source::{load, load_encoded, LoadOptions, TargetSelect};
 pub use table::{Column, Table, Values};
 pub use target::{EncodedTargets, TargetSchema, Task};

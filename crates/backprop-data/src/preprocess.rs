@@ -1,19 +1,25 @@
 //! The fitted preprocessing that turns a [`Table`] into the engine's matrices: which columns
-//! are features, how each is encoded (scaled number or one-hot category), and what the target
-//! is. Fitted once on the training data and saved, as JSON, in the model file, so that
-//! evaluation and prediction read new files exactly as the training file was read.
+//! are features, how each is encoded (see [`crate::encoding`]), which rows have a target, and
+//! what the target is. Fitted once on the training data and saved, as JSON, in the model file,
+//! so that evaluation and prediction read new files exactly as the training file was read.
 //!
-//! A feature column is numeric when every training cell is a finite number, categorical when
-//! no cell is a number; a column that mixes the two is an error (nothing is coerced). Empty,
-//! NaN and infinite cells are errors. Numbers are scaled as `x' = (x − offset) / scale`;
-//! categories become one-hot groups in sorted order.
+//! What it decides for the user, each said in a [`Note`] and each with a flag that turns it
+//! off: missing cells are filled ([`Missing`]), identifier-like columns are left out, text
+//! columns with many values keep the most frequent, rows without a target are skipped, and at
+//! prediction values training never saw are encoded as unknown ([`EncodeOptions::strict`]
+//! refuses them instead).
 
-use crate::error::{join_limited, Error, Result};
-use crate::table::{classify, number_name, Cell, Column, Table, Values};
-use crate::target::{EncodedTargets, TargetSchema, Task};
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cells::default_na_values;
+use crate::encoding::{fit_column, Encoding, Fitted, Outcome};
+use crate::error::{join_limited, Error, Result};
+use crate::notes::Note;
+use crate::table::{Column, Table};
+use crate::target::{EncodedTargets, TargetSchema, Task};
 
 /// How numeric features are scaled.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +58,77 @@ impl fmt::Display for Scaler {
     }
 }
 
+/// What to do with missing feature cells in training.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Missing {
+    /// Fill them (see [`crate::encoding`]) and say so.
+    #[default]
+    Impute,
+    /// Refuse them with an error naming the first one.
+    Error,
+}
+
+/// At most this many categories per text column unless `--max-categories` says otherwise.
+pub const DEFAULT_MAX_CATEGORIES: usize = 50;
+
+/// How to learn the preprocessing from a training table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FitOptions {
+    /// The scaler of numeric and date inputs.
+    pub scaler: Scaler,
+    /// Classification or regression (`None`: decided from the target column).
+    pub task: Option<Task>,
+    /// The cell texts that mean "missing" ([`crate::cells::DEFAULT_NA_VALUES`]).
+    pub na_values: Vec<String>,
+    /// What to do with missing feature cells.
+    pub missing: Missing,
+    /// Columns that are not features.
+    pub drop: Vec<String>,
+    /// The only feature columns, if given.
+    pub features: Option<Vec<String>>,
+    /// Columns that are features even when they look like identifiers.
+    pub keep: Vec<String>,
+    /// The identifier column: never a feature, passed through to the predictions.
+    pub id: Option<String>,
+    /// The most categories a text column keeps; the rest are `other`.
+    pub max_categories: usize,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        Self {
+            scaler: Scaler::Standard,
+            task: None,
+            na_values: default_na_values(),
+            missing: Missing::Impute,
+            drop: Vec::new(),
+            features: None,
+            keep: Vec::new(),
+            id: None,
+            max_categories: DEFAULT_MAX_CATEGORIES,
+        }
+    }
+}
+
+impl FitOptions {
+    /// The defaults with this scaler.
+    pub fn scaled(scaler: Scaler) -> Self {
+        Self {
+            scaler,
+            ..Self::default()
+        }
+    }
+}
+
+/// How to encode a table with a trained preprocessing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EncodeOptions {
+    /// Refuse values training never saw (today's located error) rather than encoding them as
+    /// unknown.
+    pub strict: bool,
+}
+
 /// One feature column of the training data and its encoding.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Feature {
@@ -62,41 +139,22 @@ pub struct Feature {
     pub encoding: Encoding,
 }
 
-/// How one column becomes network inputs.
+/// A column of the training data that is not a feature, and why.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Encoding {
-    /// One input, `(x − offset) / scale`.
-    Numeric {
-        /// Subtracted first.
-        offset: f64,
-        /// Divided by next (never 0).
-        scale: f64,
-    },
-    /// One input per category, 1 for the row's category and 0 for the others.
-    OneHot {
-        /// The categories, sorted; input `i` of the group is `categories[i]`.
-        categories: Vec<String>,
-    },
+pub struct LeftOut {
+    /// The column's name.
+    pub name: String,
+    /// Why, with the flag that changes it.
+    pub why: String,
 }
 
-impl Encoding {
-    /// The number of network inputs this column takes.
-    pub fn width(&self) -> usize {
-        match self {
-            Encoding::Numeric { .. } => 1,
-            Encoding::OneHot { categories } => categories.len(),
-        }
-    }
-}
-
-/// The version of the JSON layout of [`Preprocessor`].
-pub const PREPROCESSOR_VERSION: u32 = 1;
+/// The version of the JSON layout of [`Preprocessor`] this build writes.
+pub const PREPROCESSOR_VERSION: u32 = 2;
 
 /// Everything needed to read data the way the training data was read.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Preprocessor {
-    /// Layout version ([`PREPROCESSOR_VERSION`]).
+    /// Layout version ([`PREPROCESSOR_VERSION`]; version 1 files read as version 2).
     pub version: u32,
     /// The scaler used for numeric features.
     pub scaler: Scaler,
@@ -106,6 +164,21 @@ pub struct Preprocessor {
     pub inputs: usize,
     /// The target.
     pub target: TargetSchema,
+    /// The cell texts read as missing (version 1 files: only the empty cell).
+    #[serde(default = "legacy_na_values")]
+    pub na_values: Vec<String>,
+    /// The identifier column passed through to predictions, if any.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Training columns that are not features.
+    #[serde(default)]
+    pub left_out: Vec<LeftOut>,
+}
+
+/// Models written before missing values were filled refused empty cells and read everything
+/// else as a value.
+fn legacy_na_values() -> Vec<String> {
+    vec![String::new()]
 }
 
 /// A table turned into the engine's matrices.
@@ -113,32 +186,70 @@ pub struct Preprocessor {
 pub struct Encoded {
     /// Inputs, row-major, `rows × inputs`.
     pub x: Vec<f32>,
-    /// Number of rows.
+    /// Number of rows (without those whose target is missing, when targets are encoded).
     pub rows: usize,
     /// Inputs per row.
     pub inputs: usize,
     /// Targets, when the table has the target column.
     pub targets: Option<EncodedTargets>,
+    /// The identifier column's cells, one per row, when the model has one and the table too.
+    pub ids: Option<Vec<String>>,
+    /// What was decided on the way (skipped rows, unseen values, ignored columns).
+    pub notes: Vec<Note>,
 }
 
 impl Preprocessor {
-    /// Learns the schema, the scaling and the target from training data. `task` overrides the
-    /// automatic choice between classification and regression.
-    pub fn fit(table: &Table, scaler: Scaler, task: Option<Task>) -> Result<Self> {
-        let target = TargetSchema::fit(table, task)?;
+    /// Learns the schema, the scaling and the target from training data, with the notes that
+    /// say what it decided.
+    pub fn fit(table: &Table, options: &FitOptions) -> Result<(Self, Vec<Note>)> {
+        check_named_columns(table, options)?;
+        let (target, rows, mut notes) = TargetSchema::fit(table, options.task, &options.na_values)?;
         let mut features = Vec::new();
+        let mut left_out = Vec::new();
         for (i, column) in table.columns.iter().enumerate() {
             if Some(i) == table.target {
                 continue;
             }
-            let encoding = match numeric_or_categories(table, column)? {
-                Kind::Numeric(values) => fit_scale(&values, scaler),
-                Kind::Categorical(categories) => Encoding::OneHot { categories },
+            let name = &column.name;
+            let chosen = options.features.as_ref().is_some_and(|f| f.contains(name));
+            let why = if options.id.as_ref() == Some(name) {
+                Some("it is the identifier (--id); predictions carry it".to_string())
+            } else if options.drop.contains(name) {
+                Some("--drop".to_string())
+            } else if options.features.is_some() && !chosen {
+                Some("not among --features".to_string())
+            } else {
+                None
             };
-            features.push(Feature {
-                name: column.name.clone(),
-                encoding,
-            });
+            let why = match why {
+                Some(why) => Some(why),
+                None => {
+                    let may_leave_out = !chosen && !options.keep.contains(name);
+                    match fit_column(table, column, &rows, options, may_leave_out)? {
+                        Fitted::Feature(encoding, column_notes) => {
+                            notes.extend(column_notes);
+                            features.push(Feature {
+                                name: name.clone(),
+                                encoding,
+                            });
+                            None
+                        }
+                        Fitted::LeftOut(why) => {
+                            notes.push(Note::LeftOut {
+                                column: name.clone(),
+                                why: why.clone(),
+                            });
+                            Some(why)
+                        }
+                    }
+                }
+            };
+            if let Some(why) = why {
+                left_out.push(LeftOut {
+                    name: name.clone(),
+                    why,
+                });
+            }
         }
         if features.is_empty() {
             return Err(Error::NoFeatures {
@@ -147,13 +258,17 @@ impl Preprocessor {
             });
         }
         let inputs = features.iter().map(|f| f.encoding.width()).sum();
-        Ok(Self {
+        let preprocessor = Self {
             version: PREPROCESSOR_VERSION,
-            scaler,
+            scaler: options.scaler,
             features,
             inputs,
             target,
-        })
+            na_values: options.na_values.clone(),
+            id: options.id.clone(),
+            left_out,
+        };
+        Ok((preprocessor, notes))
     }
 
     /// The preprocessing of data that arrives as a numeric matrix (a NumPy array or a pandas
@@ -166,6 +281,8 @@ impl Preprocessor {
                 encoding: Encoding::Numeric {
                     offset: 0.0,
                     scale: 1.0,
+                    fill: None,
+                    indicator: false,
                 },
             })
             .collect();
@@ -175,16 +292,22 @@ impl Preprocessor {
             inputs: features.len(),
             features,
             target,
+            na_values: default_na_values(),
+            id: None,
+            left_out: Vec::new(),
         }
     }
 
     /// Encodes a row-major numeric matrix with one column per feature (`rows × features`, as
     /// [`Preprocessor::numeric`] describes the data, or a model trained on a table whose
-    /// features are all numeric): each value scaled as the feature says.
+    /// features are all numeric): each value scaled as the feature says, a NaN filled as a
+    /// missing cell.
     ///
     /// # Errors
-    /// [`Error::InvalidModel`] when a feature is one-hot encoded (categories need the table),
-    /// [`Error::Engine`] with a shape mismatch when `x` is not `rows × features`.
+    /// [`Error::InvalidModel`] when a feature is not numeric (categories, booleans and dates
+    /// need the table), [`Error::Engine`] with a shape mismatch when `x` is not
+    /// `rows × features`, [`Error::InvalidData`](backprop::Error::InvalidData) for a NaN in a
+    /// column without a fill value.
     pub fn transform_numeric(&self, x: &[f64], rows: usize) -> Result<Vec<f32>> {
         let width = self.features.len();
         if x.len() != rows * width {
@@ -196,36 +319,55 @@ impl Preprocessor {
             .into());
         }
         self.numeric_feature_names()?;
-        let scales: Vec<(f64, f64)> = self
-            .features
-            .iter()
-            .filter_map(|feature| match feature.encoding {
-                Encoding::Numeric { offset, scale } => Some((offset, scale)),
-                Encoding::OneHot { .. } => None,
-            })
-            .collect();
-        Ok(x.chunks_exact(width.max(1))
-            .flat_map(|row| {
-                row.iter()
-                    .zip(&scales)
-                    .map(|(&v, &(offset, scale))| ((v - offset) / scale) as f32)
-            })
-            .collect())
+        let mut out = Vec::with_capacity(rows * self.inputs);
+        for (r, row) in x.chunks_exact(width.max(1)).enumerate() {
+            for (c, (&v, feature)) in row.iter().zip(&self.features).enumerate() {
+                let Encoding::Numeric {
+                    offset,
+                    scale,
+                    fill,
+                    indicator,
+                } = feature.encoding
+                else {
+                    unreachable!("checked: every feature is numeric")
+                };
+                let value = match (v.is_nan(), fill) {
+                    (false, _) => v,
+                    (true, Some(fill)) => fill,
+                    (true, None) => {
+                        return Err(backprop::Error::InvalidData(format!(
+                            "row {}, feature {} ({:?}) is NaN, and the model has no fill value \
+                             for it",
+                            r + 1,
+                            c + 1,
+                            feature.name
+                        ))
+                        .into())
+                    }
+                };
+                out.push(((value - offset) / scale) as f32);
+                if indicator {
+                    out.push(f32::from(u8::from(v.is_nan())));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The feature names, when every feature is numeric: the columns of the numeric matrix
     /// [`Preprocessor::transform_numeric`] takes.
     ///
     /// # Errors
-    /// [`Error::InvalidModel`] naming the first one-hot encoded feature.
+    /// [`Error::InvalidModel`] naming the first feature that is not numeric.
     pub fn numeric_feature_names(&self) -> Result<Vec<&str>> {
         self.features
             .iter()
             .map(|feature| match feature.encoding {
                 Encoding::Numeric { .. } => Ok(feature.name.as_str()),
-                Encoding::OneHot { .. } => Err(Error::model(format!(
-                    "the model one-hot encodes the column {:?}: categorical features need the \
-                     table the model was trained on (a CSV file), not a numeric matrix",
+                _ => Err(Error::model(format!(
+                    "the model encodes the column {:?} from text (categories, booleans or \
+                     dates): it needs the table the model was trained on (a CSV file), not a \
+                     numeric matrix",
                     feature.name
                 ))),
             })
@@ -242,77 +384,101 @@ impl Preprocessor {
         self.target.classes().map_or(1, <[String]>::len)
     }
 
-    /// A name per network input: the column name, or `column=category` for one-hot inputs.
+    /// A name per network input: the column name, `column=category` for one-hot inputs,
+    /// `column.year` for dates, `column=(missing)` for missing indicators.
     pub fn input_names(&self) -> Vec<String> {
-        let mut names = Vec::with_capacity(self.inputs);
-        for feature in &self.features {
-            match &feature.encoding {
-                Encoding::Numeric { .. } => names.push(feature.name.clone()),
-                Encoding::OneHot { categories } => {
-                    names.extend(categories.iter().map(|c| format!("{}={c}", feature.name)));
-                }
-            }
-        }
-        names
+        self.features
+            .iter()
+            .flat_map(|f| f.encoding.input_names(&f.name))
+            .collect()
     }
 
-    /// Encodes the features of a table read with the training schema, row-major. The table's
-    /// columns must be the model's features (in any order), plus optionally the target.
-    pub fn transform(&self, table: &Table) -> Result<Vec<f32>> {
-        let columns = self.match_columns(table)?;
-        let mut x = vec![0f32; table.rows * self.inputs];
-        let mut offset = 0;
-        for (feature, column) in self.features.iter().zip(columns) {
-            match &feature.encoding {
-                Encoding::Numeric {
-                    offset: shift,
-                    scale,
-                } => {
-                    let values = table.numbers(column)?;
-                    for (row, v) in values.into_iter().enumerate() {
-                        x[row * self.inputs + offset] = ((v - shift) / scale) as f32;
-                    }
-                }
-                Encoding::OneHot { categories } => {
-                    for row in 0..table.rows {
-                        let text = category_text(table, column, row)?;
-                        let index =
-                            categories
-                                .binary_search(&text)
-                                .map_err(|_| Error::UnseenCategory {
-                                    location: table.location(column, row),
-                                    column: column.name.clone(),
-                                    number: column.number,
-                                    value: text.clone(),
-                                    known: join_limited(categories, 20),
-                                })?;
-                        x[row * self.inputs + offset + index] = 1.0;
-                    }
-                }
-            }
-            offset += feature.encoding.width();
-        }
-        Ok(x)
-    }
-
-    /// Encodes the table's target column: class indices or values. An error if the table lacks
-    /// the target column, or (classification) holds a class the model never saw.
-    pub fn encode_target(&self, table: &Table) -> Result<EncodedTargets> {
-        self.target.encode(table)
-    }
-
-    /// Features and, when present, targets.
+    /// [`Preprocessor::encode_with`] with the default options.
     pub fn encode(&self, table: &Table) -> Result<Encoded> {
-        let x = self.transform(table)?;
-        let targets = match table.column(self.target.name()) {
-            Some(_) => Some(self.encode_target(table)?),
-            None => None,
+        self.encode_with(table, &EncodeOptions::default())
+    }
+
+    /// Encodes a table read with the training schema: the features of every row as the
+    /// model's inputs, and, when the table has the target column, the targets, leaving out
+    /// (and noting) rows whose target is missing. Columns in any order; columns the model does
+    /// not use are ignored and noted; a missing feature column is an error naming it.
+    pub fn encode_with(&self, table: &Table, options: &EncodeOptions) -> Result<Encoded> {
+        let columns = self.match_columns(table)?;
+        let mut notes = Vec::new();
+        let (targets, rows) = match table.column(self.target.name()) {
+            Some(_) => {
+                let (targets, rows, skipped) = self.target.encode(table, &self.na_values)?;
+                notes.extend(skipped);
+                (Some(targets), rows)
+            }
+            None => (None, (0..table.rows).collect()),
         };
+        let mut x = vec![0f32; rows.len() * self.inputs];
+        let mut offset = 0;
+        for (feature, column) in self.features.iter().zip(&columns) {
+            let width = feature.encoding.width();
+            let mut unseen: Vec<String> = Vec::new();
+            let mut unseen_cells = 0;
+            let mut encoded_as = "";
+            for (i, &row) in rows.iter().enumerate() {
+                let start = i * self.inputs + offset;
+                let out = &mut x[start..start + width];
+                let outcome = feature.encoding.encode(
+                    table,
+                    column,
+                    row,
+                    &self.na_values,
+                    options.strict,
+                    out,
+                )?;
+                if let Outcome::Unseen {
+                    value,
+                    encoded_as: how,
+                } = outcome
+                {
+                    unseen_cells += 1;
+                    encoded_as = how;
+                    if unseen.len() < 5 && !unseen.contains(&value) {
+                        unseen.push(value);
+                    }
+                }
+            }
+            if unseen_cells > 0 {
+                notes.push(Note::Unseen {
+                    column: feature.name.clone(),
+                    cells: unseen_cells,
+                    examples: unseen,
+                    encoded_as: encoded_as.to_string(),
+                });
+            }
+            offset += width;
+        }
+        let ignored: Vec<String> = table
+            .columns
+            .iter()
+            .map(|c| &c.name)
+            .filter(|name| self.is_ignored(name))
+            .cloned()
+            .collect();
+        if !ignored.is_empty() {
+            notes.push(Note::Ignored { columns: ignored });
+        }
+        let ids = self
+            .id
+            .as_ref()
+            .and_then(|id| table.column(id))
+            .map(|column| {
+                rows.iter()
+                    .map(|&row| table.text(column, row).into_owned())
+                    .collect()
+            });
         Ok(Encoded {
             x,
-            rows: table.rows,
+            rows: rows.len(),
             inputs: self.inputs,
             targets,
+            ids,
+            notes,
         })
     }
 
@@ -321,26 +487,27 @@ impl Preprocessor {
         self.target.classes()?.get(index).map(String::as_str)
     }
 
-    /// The table's column for each feature, or an error naming the difference.
+    /// Whether a column of a new file is one the model neither uses nor knows.
+    fn is_ignored(&self, name: &str) -> bool {
+        name != self.target.name()
+            && self.id.as_deref() != Some(name)
+            && !self.features.iter().any(|f| f.name == name)
+            && !self.left_out.iter().any(|l| l.name == name)
+    }
+
+    /// The table's column for each feature, or an error naming those it lacks.
     fn match_columns<'t>(&self, table: &'t Table) -> Result<Vec<&'t Column>> {
-        let target = self.target.name();
         let missing: Vec<&str> = self
             .features
             .iter()
             .filter(|f| table.column(&f.name).is_none())
             .map(|f| f.name.as_str())
             .collect();
-        let unexpected: Vec<&str> = table
-            .columns
-            .iter()
-            .filter(|c| c.name != target && !self.features.iter().any(|f| f.name == c.name))
-            .map(|c| c.name.as_str())
-            .collect();
-        if !missing.is_empty() || !unexpected.is_empty() {
-            return Err(Error::ColumnMismatch {
+        if !missing.is_empty() {
+            return Err(Error::MissingColumns {
                 file: table.source.clone(),
                 missing: join_limited(&missing, 20),
-                unexpected: join_limited(&unexpected, 20),
+                columns: join_limited(&table.names(), 20),
             });
         }
         Ok(self
@@ -351,381 +518,27 @@ impl Preprocessor {
     }
 }
 
-enum Kind {
-    Numeric(Vec<f64>),
-    Categorical(Vec<String>),
-}
-
-/// Decides a training column's kind; mixed columns, empty and non-finite cells are errors.
-fn numeric_or_categories(table: &Table, column: &Column) -> Result<Kind> {
-    let cells = match &column.values {
-        Values::Text(cells) => cells,
-        numeric => return Ok(Kind::Numeric(numeric.numbers().expect("a numeric column"))),
-    };
-    let mut numbers = Vec::with_capacity(cells.len());
-    let (mut first_number, mut first_text, mut texts) = (None, None, 0usize);
-    for (row, cell) in cells.iter().enumerate() {
-        match classify(cell) {
-            Cell::Number(v) => {
-                numbers.push(v);
-                first_number.get_or_insert(row);
-            }
-            Cell::Text(_) => {
-                texts += 1;
-                first_text.get_or_insert(row);
-            }
-            bad => return Err(table.cell_error(column, row, bad, cell)),
+/// Every column named in the options must exist (a typo must not silently keep a column).
+fn check_named_columns(table: &Table, options: &FitOptions) -> Result<()> {
+    let mut named: Vec<(&str, &String)> = Vec::new();
+    named.extend(options.drop.iter().map(|n| ("--drop", n)));
+    named.extend(options.keep.iter().map(|n| ("--keep", n)));
+    named.extend(options.id.iter().map(|n| ("--id", n)));
+    if let Some(features) = &options.features {
+        named.extend(features.iter().map(|n| ("--features", n)));
+    }
+    for (option, name) in named {
+        if table.column(name).is_none() {
+            return Err(Error::UnknownColumn {
+                file: table.source.clone(),
+                option: option.to_string(),
+                name: name.clone(),
+                columns: join_limited(&table.names(), 20),
+            });
         }
     }
-    match (first_number, first_text) {
-        (_, None) => Ok(Kind::Numeric(numbers)),
-        (None, Some(_)) => {
-            let mut categories: Vec<String> = cells.iter().map(str::to_string).collect();
-            categories.sort_unstable();
-            categories.dedup();
-            Ok(Kind::Categorical(categories))
-        }
-        (Some(number_row), Some(text_row)) => {
-            // The minority kind is the likely mistake.
-            let stray_text = numbers.len() >= texts;
-            let row = if stray_text { text_row } else { number_row };
-            Err(Error::MixedColumn {
-                location: table.location(column, row),
-                column: column.name.clone(),
-                number: column.number,
-                value: cells.get(row).to_string(),
-                stray_number: !stray_text,
-                others: if stray_text { numbers.len() } else { texts },
-            })
-        }
-    }
-}
-
-fn fit_scale(values: &[f64], scaler: Scaler) -> Encoding {
-    let n = values.len() as f64;
-    let (offset, scale) = match scaler {
-        Scaler::None => (0.0, 1.0),
-        Scaler::Standard => {
-            let mean = values.iter().sum::<f64>() / n;
-            let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-            let std = var.sqrt();
-            (mean, if std > 0.0 { std } else { 1.0 })
-        }
-        Scaler::Minmax => {
-            let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-            let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            (min, if max > min { max - min } else { 1.0 })
-        }
-    };
-    Encoding::Numeric { offset, scale }
-}
-
-/// A cell of a categorical column as text; empty cells are errors.
-fn category_text(table: &Table, column: &Column, row: usize) -> Result<String> {
-    let text = match &column.values {
-        Values::Text(cells) => cells.get(row).to_string(),
-        numeric => number_name(numeric.number(row).expect("a numeric column")),
-    };
-    if text.is_empty() {
-        return Err(table.cell_error(column, row, Cell::Empty, ""));
-    }
-    Ok(text)
+    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{load, LoadOptions};
-
-    /// Writes `body` to `name` in a fresh temp dir and loads it for training.
-    fn table(
-        dir: &tempfile::TempDir,
-        name: &str,
-        body: &str,
-        options: &LoadOptions,
-    ) -> Result<Table> {
-        let path = dir.path().join(name);
-        std::fs::write(&path, body).unwrap();
-        load(path.to_str().unwrap(), options)
-    }
-
-    fn fit(body: &str, scaler: Scaler) -> Result<Preprocessor> {
-        let dir = tempfile::tempdir().unwrap();
-        let t = table(&dir, "train.csv", body, &LoadOptions::default())?;
-        Preprocessor::fit(&t, scaler, None)
-    }
-
-    fn fit_error(body: &str) -> String {
-        fit(body, Scaler::Standard).unwrap_err().to_string()
-    }
-
-    const TRAIN: &str =
-        "age,color,height,label\n20,red,1.5,yes\n30,blue,1.7,no\n40,red,1.9,yes\n50,green,1.6,no\n";
-
-    #[test]
-    fn numeric_and_one_hot_layout_with_standard_scaling() {
-        let dir = tempfile::tempdir().unwrap();
-        let t = table(&dir, "train.csv", TRAIN, &LoadOptions::default()).unwrap();
-        let pre = Preprocessor::fit(&t, Scaler::Standard, None).unwrap();
-        assert_eq!(pre.inputs(), 5);
-        assert_eq!(pre.outputs(), 2);
-        assert_eq!(
-            pre.input_names(),
-            ["age", "color=blue", "color=green", "color=red", "height"]
-        );
-        let Encoding::Numeric { offset, scale } = pre.features[0].encoding else {
-            panic!("age is numeric")
-        };
-        assert_eq!(offset, 35.0);
-        assert!((scale - 125f64.sqrt()).abs() < 1e-12);
-        let x = pre.transform(&t).unwrap();
-        assert_eq!(x.len(), 4 * 5);
-        let row0 = &x[..5];
-        assert!((row0[0] - (-15.0 / 125f64.sqrt()) as f32).abs() < 1e-6);
-        assert_eq!(&row0[1..4], [0.0, 0.0, 1.0]);
-        assert_eq!(&x[5 + 1..5 + 4], [1.0, 0.0, 0.0]);
-        let mean_height: f32 = x.chunks(5).map(|r| r[4]).sum::<f32>() / 4.0;
-        assert!(mean_height.abs() < 1e-6);
-        assert_eq!(
-            pre.encode_target(&t).unwrap(),
-            EncodedTargets::Classes(vec![1, 0, 1, 0])
-        );
-        assert_eq!(pre.class_name(1), Some("yes"));
-    }
-
-    #[test]
-    fn numeric_matrices_are_scaled_like_the_table() {
-        let body = "a,b,y\n1,10,0\n3,30,1\n5,20,0\n";
-        let pre = fit(body, Scaler::Standard).unwrap();
-        assert_eq!(pre.numeric_feature_names().unwrap(), ["a", "b"]);
-        let dir = tempfile::tempdir().unwrap();
-        let t = table(&dir, "train.csv", body, &LoadOptions::default()).unwrap();
-        let matrix = [1.0, 10.0, 3.0, 30.0, 5.0, 20.0];
-        assert_eq!(
-            pre.transform_numeric(&matrix, 3).unwrap(),
-            pre.transform(&t).unwrap()
-        );
-        let short = pre.transform_numeric(&matrix[..5], 3).unwrap_err();
-        assert!(matches!(
-            short,
-            Error::Engine(backprop::Error::ShapeMismatch { .. })
-        ));
-
-        let plain = Preprocessor::numeric(
-            vec!["p".into(), "q".into()],
-            TargetSchema::Regress { name: "y".into() },
-        );
-        assert_eq!((plain.inputs(), plain.scaler), (2, Scaler::None));
-        assert_eq!(
-            plain.transform_numeric(&[1.5, -2.0], 1).unwrap(),
-            [1.5, -2.0]
-        );
-
-        let categorical = fit("a,c,y\n1,red,0\n2,blue,1\n", Scaler::None).unwrap();
-        let message = categorical
-            .transform_numeric(&[1.0, 0.0], 1)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            message.contains("one-hot encodes the column \"c\""),
-            "{message}"
-        );
-        assert!(categorical.numeric_feature_names().is_err());
-    }
-
-    #[test]
-    fn minmax_none_and_constant_columns() {
-        let body = "a,b,y\n2,7,0.5\n4,7,1.5\n6,7,2.5\n";
-        let pre = fit(body, Scaler::Minmax).unwrap();
-        assert_eq!(
-            pre.features[0].encoding,
-            Encoding::Numeric {
-                offset: 2.0,
-                scale: 4.0
-            }
-        );
-        assert_eq!(
-            pre.features[1].encoding,
-            Encoding::Numeric {
-                offset: 7.0,
-                scale: 1.0
-            }
-        );
-        let pre = fit(body, Scaler::Standard).unwrap();
-        assert_eq!(
-            pre.features[1].encoding,
-            Encoding::Numeric {
-                offset: 7.0,
-                scale: 1.0
-            }
-        );
-        let pre = fit(body, Scaler::None).unwrap();
-        assert_eq!(
-            pre.features[0].encoding,
-            Encoding::Numeric {
-                offset: 0.0,
-                scale: 1.0
-            }
-        );
-        assert_eq!(pre.target.task(), Task::Regress);
-    }
-
-    #[test]
-    fn json_round_trip_is_exact_and_self_describing() {
-        let pre = fit(TRAIN, Scaler::Standard).unwrap();
-        let json = serde_json::to_string(&pre).unwrap();
-        assert!(
-            json.contains("\"kind\":\"one_hot\"") && json.contains("\"task\":\"classify\""),
-            "{json}"
-        );
-        assert!(
-            json.contains("\"scaler\":\"standard\"") && json.contains("\"version\":1"),
-            "{json}"
-        );
-        let back: Preprocessor = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, pre);
-    }
-
-    #[test]
-    fn mixed_columns_name_the_stray_cell() {
-        let msg = fit_error("age,y\n20,1\n30,0\nabc,1\n40,0\n50,1\n");
-        assert!(
-            msg.contains(
-                "train.csv:4: column \"age\" (1): \"abc\" is not a number, but 4 other cells"
-            ),
-            "{msg}"
-        );
-        let msg = fit_error("x,color,y\n1,red,1\n2,7,0\n3,blue,1\n4,red,0\n");
-        assert!(
-            msg.contains("train.csv:3: column \"color\" (2): \"7\" is a number, but 3 other cells"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn empty_nan_and_infinite_cells_are_errors() {
-        let cases = [
-            (
-                "a,b,y\n1,2,0\n3,,1\n",
-                "train.csv:3: column \"b\" (2) is empty",
-            ),
-            (
-                "a,b,y\n1,2,0\nNaN,4,1\n",
-                "train.csv:3: column \"a\" (1): \"NaN\" is not a finite number",
-            ),
-            (
-                "a,b,y\n1,inf,0\n3,4,1\n",
-                "train.csv:2: column \"b\" (2): \"inf\" is not a finite number",
-            ),
-            (
-                "a,b,y\n1,2,0\n3,4,\n",
-                "train.csv:3: column \"y\" (3) is empty",
-            ),
-            (
-                "a,b,y\n1,2,0\n3,4,nan\n",
-                "train.csv:3: column \"y\" (3): \"nan\" is not a finite number",
-            ),
-        ];
-        for (body, expected) in cases {
-            let msg = fit_error(body);
-            assert!(msg.contains(expected), "{msg}");
-        }
-    }
-
-    #[test]
-    fn training_needs_features_a_target_and_two_classes() {
-        let msg = fit_error("y\n1\n2\n");
-        assert!(
-            msg.contains("no feature columns besides the target \"y\""),
-            "{msg}"
-        );
-        let msg = fit_error("a,y\n1,same\n2,same\n");
-        assert!(msg.contains("only one class (\"same\")"), "{msg}");
-        let dir = tempfile::tempdir().unwrap();
-        let t = table(
-            &dir,
-            "t.csv",
-            "a,b\n1,2\n",
-            &LoadOptions::for_model(&fit(TRAIN, Scaler::None).unwrap()),
-        )
-        .unwrap();
-        let msg = Preprocessor::fit(&t, Scaler::None, None)
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("t.csv") && msg.contains("missing"), "{msg}");
-    }
-
-    #[test]
-    fn test_files_are_read_with_the_training_schema() {
-        let pre = fit(TRAIN, Scaler::Standard).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let options = LoadOptions::for_model(&pre);
-        // Reordered columns, no target: fine.
-        let t = table(
-            &dir,
-            "predict.csv",
-            "height,color,age\n1.5,red,20\n",
-            &options,
-        )
-        .unwrap();
-        let trained = table(&dir, "train.csv", TRAIN, &LoadOptions::default()).unwrap();
-        assert_eq!(
-            pre.transform(&t).unwrap(),
-            pre.transform(&trained).unwrap()[..5]
-        );
-        let encoded = pre.encode(&t).unwrap();
-        assert_eq!(
-            (encoded.rows, encoded.inputs, encoded.targets),
-            (1, 5, None)
-        );
-        let msg = pre.encode_target(&t).unwrap_err().to_string();
-        assert!(
-            msg.contains("predict.csv: the target column \"label\" is missing"),
-            "{msg}"
-        );
-
-        let cases = [
-            (
-                "cols.csv",
-                "age,colour,height\n1,red,2\n",
-                "cols.csv: the columns differ",
-                "missing: [color]; not in the model: [colour]",
-            ),
-            (
-                "cat.csv",
-                "age,color,height,label\n1,red,2,yes\n1,purple,2,no\n",
-                "cat.csv:3: column \"color\" (2): \"purple\" is a category the model has not seen",
-                "known: blue, green, red",
-            ),
-            (
-                "num.csv",
-                "age,color,height\n1,red,2\n1,red,tall\n",
-                "num.csv:3: column \"height\" (3): \"tall\" is not a number",
-                "",
-            ),
-            (
-                "gap.csv",
-                "age,color,height\n1,,2\n",
-                "gap.csv:2: column \"color\" (2) is empty",
-                "",
-            ),
-        ];
-        for (name, body, expected, more) in cases {
-            let t = table(&dir, name, body, &options).unwrap();
-            let msg = pre.transform(&t).unwrap_err().to_string();
-            assert!(msg.contains(expected) && msg.contains(more), "{msg}");
-        }
-        let t = table(
-            &dir,
-            "eval.csv",
-            "age,color,height,label\n1,red,2,yes\n1,red,2,maybe\n",
-            &options,
-        )
-        .unwrap();
-        let msg = pre.encode(&t).unwrap_err().to_string();
-        assert!(
-            msg.contains("eval.csv:3: column \"label\" (4): class \"maybe\" was not among the training classes (no, yes)"),
-            "{msg}"
-        );
-    }
-}
+mod tests;

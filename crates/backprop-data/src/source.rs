@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
+use crate::cells::Decimal;
 use crate::error::{Error, Result};
-use crate::preprocess::{Encoded, Preprocessor};
+use crate::preprocess::{EncodeOptions, Encoded, Preprocessor};
 use crate::table::Table;
 use crate::{builtin, csv, idx, npy};
 
@@ -26,6 +27,10 @@ pub enum TargetSelect {
 pub struct LoadOptions {
     /// The target column (CSV and TSV; other formats have their target in a separate file).
     pub target: TargetSelect,
+    /// The field separator of a delimited text file (`None`: detected).
+    pub delimiter: Option<u8>,
+    /// The decimal mark of its numbers (`None`: detected).
+    pub decimal: Option<Decimal>,
 }
 
 impl LoadOptions {
@@ -33,6 +38,7 @@ impl LoadOptions {
     pub fn training(target: Option<&str>) -> Self {
         Self {
             target: target.map_or(TargetSelect::Last, |t| TargetSelect::Column(t.to_string())),
+            ..Self::default()
         }
     }
 
@@ -40,6 +46,7 @@ impl LoadOptions {
     pub fn for_model(preprocessor: &Preprocessor) -> Self {
         Self {
             target: TargetSelect::IfPresent(preprocessor.target.name().to_string()),
+            ..Self::default()
         }
     }
 }
@@ -57,7 +64,7 @@ pub fn load(spec: &str, options: &LoadOptions) -> Result<Table> {
         .unwrap_or_default();
     let base = lower.strip_suffix(".gz").unwrap_or(&lower);
     if base.ends_with(".csv") || base.ends_with(".tsv") {
-        csv::load(path, &options.target)
+        csv::load(path, options)
     } else if base.contains("images-idx3") {
         fixed_target(idx::load(path)?, options)
     } else if base.ends_with(".npy") {
@@ -70,10 +77,20 @@ pub fn load(spec: &str, options: &LoadOptions) -> Result<Table> {
 }
 
 /// Reads `spec` with a trained model's schema and encodes it: the features as the model's
-/// inputs, and the targets when the file has the target column.
-pub fn load_encoded(spec: &str, preprocessor: &Preprocessor) -> Result<Encoded> {
-    let table = load(spec, &LoadOptions::for_model(preprocessor))?;
-    preprocessor.encode(&table)
+/// inputs, and the targets when the file has the target column. `options` gives the delimiter
+/// and decimal mark if they should not be detected (its target is the model's).
+pub fn load_encoded(
+    spec: &str,
+    preprocessor: &Preprocessor,
+    options: &LoadOptions,
+    encode: &EncodeOptions,
+) -> Result<Encoded> {
+    let options = LoadOptions {
+        target: TargetSelect::IfPresent(preprocessor.target.name().to_string()),
+        ..options.clone()
+    };
+    let table = load(spec, &options)?;
+    preprocessor.encode_with(&table, encode)
 }
 
 /// Formats whose target lives in its own file accept only a target choice that names it.
@@ -91,16 +108,20 @@ fn fixed_target(table: Table, options: &LoadOptions) -> Result<Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{EncodedTargets, Scaler, Task};
+    use crate::{EncodedTargets, FitOptions, Scaler, Task};
 
     #[test]
     fn dispatches_on_prefix_and_extension() {
         let xor = load("builtin:xor", &LoadOptions::default()).unwrap();
-        let pre = Preprocessor::fit(&xor, Scaler::Standard, None).unwrap();
+        let pre = Preprocessor::fit(&xor, &FitOptions::scaled(Scaler::Standard))
+            .unwrap()
+            .0;
         assert_eq!((pre.inputs(), pre.outputs()), (2, 2));
         assert_eq!(pre.target.classes().unwrap(), ["0", "1"]);
         let regression = load("builtin:regression", &LoadOptions::default()).unwrap();
-        let pre = Preprocessor::fit(&regression, Scaler::Standard, None).unwrap();
+        let pre = Preprocessor::fit(&regression, &FitOptions::scaled(Scaler::Standard))
+            .unwrap()
+            .0;
         assert_eq!((pre.inputs(), pre.target.task()), (4, Task::Regress));
         let msg = load("data.parquet", &LoadOptions::default())
             .unwrap_err()
@@ -131,7 +152,9 @@ mod tests {
     #[test]
     fn mnist_end_to_end_through_the_preprocessor() {
         let train = load("builtin:mnist10k", &LoadOptions::default()).unwrap();
-        let pre = Preprocessor::fit(&train, Scaler::None, None).unwrap();
+        let pre = Preprocessor::fit(&train, &FitOptions::scaled(Scaler::None))
+            .unwrap()
+            .0;
         assert_eq!((pre.inputs(), pre.outputs()), (784, 10));
         let test = load("builtin:mnist10k-test", &LoadOptions::for_model(&pre)).unwrap();
         let encoded = pre.encode(&test).unwrap();

@@ -1,7 +1,8 @@
 //! A loaded dataset before preprocessing: named columns of raw cells, with the position of
 //! every row in its file so that errors can point at it.
 
-use crate::error::{Error, Location, Position, Result};
+use crate::cells::{classify, number_name, Cell, Decimal};
+use crate::error::{Error, Location, Position};
 
 /// Raw data as read from a file: columns in file order, one of them perhaps the target.
 ///
@@ -17,6 +18,10 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// Index into `columns` of the target, if the data has one.
     pub target: Option<usize>,
+    /// The decimal mark of the file's numbers (text formats; binary ones hold numbers).
+    pub decimal: Decimal,
+    /// The field separator of a delimited text file, as detected or given.
+    pub delimiter: Option<u8>,
     positions: Positions,
 }
 
@@ -147,38 +152,6 @@ impl<'a> FromIterator<&'a str> for TextCells {
     }
 }
 
-/// What a text cell holds.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Cell<'a> {
-    /// Nothing.
-    Empty,
-    /// A finite number.
-    Number(f64),
-    /// NaN or an infinity, which are refused everywhere.
-    NonFinite,
-    /// Anything else.
-    Text(&'a str),
-}
-
-/// Reads a cell: Rust's `f64` syntax (`3`, `-2.5e-3`); `nan`, `inf` and `infinity` are
-/// recognized only to be refused.
-pub(crate) fn classify(cell: &str) -> Cell<'_> {
-    if cell.is_empty() {
-        return Cell::Empty;
-    }
-    match cell.parse::<f64>() {
-        Ok(v) if v.is_finite() => Cell::Number(v),
-        Ok(_) => Cell::NonFinite,
-        Err(_) => Cell::Text(cell),
-    }
-}
-
-/// The canonical text of a number used as a class or category name: the shortest text that
-/// reads back as the same `f64` (`1`, `2.5`).
-pub(crate) fn number_name(v: f64) -> String {
-    format!("{v}")
-}
-
 impl Table {
     /// A table whose rows are text lines starting at the given 1-based lines.
     pub fn from_lines(
@@ -192,6 +165,8 @@ impl Table {
             rows: lines.len(),
             columns,
             target,
+            decimal: Decimal::Point,
+            delimiter: None,
             positions: Positions::Lines(lines),
         }
     }
@@ -208,6 +183,8 @@ impl Table {
             rows,
             columns,
             target,
+            decimal: Decimal::Point,
+            delimiter: None,
             positions: Positions::Records,
         }
     }
@@ -242,47 +219,54 @@ impl Table {
         self.columns.iter().map(|c| c.name.as_str()).collect()
     }
 
-    /// The cells of `column` as numbers, or an error at the first cell that is empty, not a
-    /// number, or not finite.
-    pub fn numbers(&self, column: &Column) -> Result<Vec<f64>> {
+    /// Cell `row` of `column`, read with the missing-value texts `na_values` and the
+    /// table's decimal mark (cells of binary formats are numbers).
+    pub(crate) fn cell<'t>(
+        &self,
+        column: &'t Column,
+        row: usize,
+        na_values: &[String],
+    ) -> Cell<'t> {
         match &column.values {
-            Values::Text(cells) => cells
-                .iter()
-                .enumerate()
-                .map(|(row, cell)| match classify(cell) {
-                    Cell::Number(v) => Ok(v),
-                    other => Err(self.cell_error(column, row, other, cell)),
-                })
-                .collect(),
-            numeric => Ok(numeric.numbers().expect("a numeric column")),
+            Values::Text(cells) => classify(cells.get(row), na_values, self.decimal),
+            numeric => Cell::Number(numeric.number(row).expect("a numeric column")),
         }
     }
 
-    /// The error for a cell that should have been a number.
-    pub(crate) fn cell_error(
-        &self,
-        column: &Column,
-        row: usize,
-        cell: Cell<'_>,
-        text: &str,
-    ) -> Error {
+    /// The text of cell `row` of `column`, as read (numbers of binary formats in their
+    /// shortest form).
+    pub(crate) fn text<'t>(&self, column: &'t Column, row: usize) -> std::borrow::Cow<'t, str> {
+        match &column.values {
+            Values::Text(cells) => cells.get(row).into(),
+            numeric => number_name(numeric.number(row).expect("a numeric column")).into(),
+        }
+    }
+
+    /// The error for cell `row` of `column`, which should have been a number.
+    pub(crate) fn not_a_number(&self, column: &Column, row: usize, cell: Cell<'_>) -> Error {
         let location = self.location(column, row);
-        let (column, number, value) = (column.name.clone(), column.number, text.to_string());
+        let (name, number, value) = (
+            column.name.clone(),
+            column.number,
+            self.text(column, row).into_owned(),
+        );
         match cell {
-            Cell::Empty => Error::EmptyCell {
-                location,
-                column,
-                number,
-            },
             Cell::NonFinite => Error::NotFinite {
                 location,
-                column,
+                column: name,
                 number,
                 value,
             },
+            Cell::Missing => Error::MissingValue {
+                location,
+                column: name,
+                number,
+                value,
+                why: "the model has no fill value for this column".into(),
+            },
             Cell::Number(_) | Cell::Text(_) => Error::NotANumber {
                 location,
-                column,
+                column: name,
                 number,
                 value,
             },
@@ -299,17 +283,5 @@ mod tests {
         let cells: TextCells = ["a", "", "xyz"].into_iter().collect();
         assert_eq!(cells.len(), 3);
         assert_eq!(cells.iter().collect::<Vec<_>>(), ["a", "", "xyz"]);
-    }
-
-    #[test]
-    fn cells_are_classified_without_coercion() {
-        assert_eq!(classify(""), Cell::Empty);
-        assert_eq!(classify("-2.5e-1"), Cell::Number(-0.25));
-        assert_eq!(classify("NaN"), Cell::NonFinite);
-        assert_eq!(classify("-inf"), Cell::NonFinite);
-        assert_eq!(classify("abc"), Cell::Text("abc"));
-        assert_eq!(classify("1,5"), Cell::Text("1,5"));
-        assert_eq!(number_name(3.0), "3");
-        assert_eq!(number_name(0.1), "0.1");
     }
 }

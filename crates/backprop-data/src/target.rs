@@ -3,8 +3,10 @@
 
 use backprop::{Loss, Targets};
 
+use crate::cells::{number_name, Cell};
 use crate::error::{join_limited, Error, Result};
-use crate::table::{classify, number_name, Cell, Column, Table, Values};
+use crate::notes::Note;
+use crate::table::{Column, Table};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -137,19 +139,33 @@ impl TargetSchema {
     /// Learns the target from the training table's target column; `task` overrides the
     /// automatic choice (classification when the target is text, or holds at most
     /// [`MAX_AUTO_CLASSES`] distinct integers and fewer distinct values than half the rows).
-    pub fn fit(table: &Table, task: Option<Task>) -> Result<Self> {
+    /// Returns the schema, the rows that have a target (the training rows) and notes: rows
+    /// without a target value, classes with a single row.
+    pub fn fit(
+        table: &Table,
+        task: Option<Task>,
+        na_values: &[String],
+    ) -> Result<(Self, Vec<usize>, Vec<Note>)> {
         let column = table.target_column().ok_or_else(|| Error::MissingTarget {
             file: table.source.clone(),
             column: "(none chosen)".to_string(),
         })?;
         let name = column.name.clone();
-        let numbers = scan(table, column)?;
-        let task = task.unwrap_or_else(|| match &numbers {
+        let cells = scan(table, column, na_values)?;
+        let mut notes: Vec<Note> = skipped(table, column, &cells.missing).into_iter().collect();
+        let rows = cells.rows.clone();
+        if rows.is_empty() {
+            return Err(Error::NoRows {
+                file: table.source.clone(),
+            });
+        }
+        let numbers = cells.first_text.is_none().then_some(&cells.numbers);
+        let task = task.unwrap_or_else(|| match numbers {
             None => Task::Classify,
             Some(values) => {
                 let distinct = distinct_sorted(values);
                 let integers = distinct.iter().all(|v| v.fract() == 0.0);
-                if integers && distinct.len() <= MAX_AUTO_CLASSES && 2 * distinct.len() < table.rows
+                if integers && distinct.len() <= MAX_AUTO_CLASSES && 2 * distinct.len() < rows.len()
                 {
                     Task::Classify
                 } else {
@@ -160,23 +176,22 @@ impl TargetSchema {
         let schema = match (task, numbers) {
             (Task::Regress, Some(_)) => TargetSchema::Regress { name },
             (Task::Regress, None) => {
-                // Report the first cell that is not a number.
-                table.numbers(column)?;
-                unreachable!("a text target has a non-number cell");
+                let row = cells.first_text.expect("a text target has a text cell");
+                return Err(table.not_a_number(column, row, table.cell(column, row, na_values)));
             }
             (Task::Classify, Some(values)) => TargetSchema::Classify {
                 name,
-                classes: distinct_sorted(&values)
+                classes: distinct_sorted(values)
                     .into_iter()
                     .map(number_name)
                     .collect(),
                 numeric: true,
             },
             (Task::Classify, None) => {
-                let Values::Text(cells) = &column.values else {
-                    unreachable!("numeric columns scan as numbers")
-                };
-                let mut classes: Vec<String> = cells.iter().map(str::to_string).collect();
+                let mut classes: Vec<String> = rows
+                    .iter()
+                    .map(|&row| table.text(column, row).into_owned())
+                    .collect();
                 classes.sort_unstable();
                 classes.dedup();
                 TargetSchema::Classify {
@@ -194,26 +209,49 @@ impl TargetSchema {
                     class: classes[0].clone(),
                 });
             }
+            let (EncodedTargets::Classes(labels), _, _) = schema.encode(table, na_values)? else {
+                unreachable!("a classifier encodes classes")
+            };
+            let mut counts = vec![0usize; classes.len()];
+            labels.iter().for_each(|&l| counts[l as usize] += 1);
+            for (class, &count) in classes.iter().zip(&counts) {
+                if count < 2 {
+                    notes.push(Note::RareClass {
+                        class: class.clone(),
+                        rows: count,
+                    });
+                }
+            }
         }
-        Ok(schema)
+        Ok((schema, rows, notes))
     }
 
-    /// Encodes the table's target column (found by name): class indices, or values.
-    pub fn encode(&self, table: &Table) -> Result<EncodedTargets> {
+    /// Encodes the table's target column (found by name): class indices, or values, for the
+    /// rows that have a target value, with those rows and a note about the others.
+    pub fn encode(
+        &self,
+        table: &Table,
+        na_values: &[String],
+    ) -> Result<(EncodedTargets, Vec<usize>, Option<Note>)> {
         let column = table
             .column(self.name())
             .ok_or_else(|| Error::MissingTarget {
                 file: table.source.clone(),
                 column: self.name().to_string(),
             })?;
-        match self {
-            TargetSchema::Regress { .. } => Ok(EncodedTargets::Values(
-                table
-                    .numbers(column)?
-                    .into_iter()
-                    .map(|v| v as f32)
-                    .collect(),
-            )),
+        let cells = scan(table, column, na_values)?;
+        let note = skipped(table, column, &cells.missing);
+        let targets = match self {
+            TargetSchema::Regress { .. } => {
+                if let Some(row) = cells.first_text {
+                    return Err(table.not_a_number(
+                        column,
+                        row,
+                        table.cell(column, row, na_values),
+                    ));
+                }
+                EncodedTargets::Values(cells.numbers.iter().map(|&v| v as f32).collect())
+            }
             TargetSchema::Classify {
                 classes, numeric, ..
             } => {
@@ -224,54 +262,83 @@ impl TargetSchema {
                     value: value.to_string(),
                     known: join_limited(classes, 20),
                 };
-                let mut labels = Vec::with_capacity(table.rows);
+                let mut labels = Vec::with_capacity(cells.rows.len());
                 if *numeric {
+                    if let Some(row) = cells.first_text {
+                        return Err(unseen(row, &table.text(column, row)));
+                    }
                     let values: Vec<f64> = classes
                         .iter()
                         .map(|c| c.parse().unwrap_or(f64::NAN))
                         .collect();
-                    for (row, v) in table.numbers(column)?.into_iter().enumerate() {
+                    for (&row, &v) in cells.rows.iter().zip(&cells.numbers) {
                         let index = values.iter().position(|&c| c == v);
                         labels.push(index.ok_or_else(|| unseen(row, &number_name(v)))? as u32);
                     }
                 } else {
-                    for row in 0..table.rows {
-                        let text = match &column.values {
-                            Values::Text(cells) => cells.get(row).to_string(),
-                            numeric => number_name(numeric.number(row).expect("a numeric column")),
-                        };
-                        if text.is_empty() {
-                            return Err(table.cell_error(column, row, Cell::Empty, ""));
-                        }
+                    for &row in &cells.rows {
+                        let text = table.text(column, row);
                         let index = classes
-                            .binary_search(&text)
+                            .binary_search_by(|c| c.as_str().cmp(&text))
                             .map_err(|_| unseen(row, &text))?;
                         labels.push(index as u32);
                     }
                 }
-                Ok(EncodedTargets::Classes(labels))
+                EncodedTargets::Classes(labels)
             }
-        }
+        };
+        Ok((targets, cells.rows, note))
     }
 }
 
-/// The column's numbers if every cell is a finite number; `None` if it holds text.
-/// Empty and non-finite cells are errors.
-fn scan(table: &Table, column: &Column) -> Result<Option<Vec<f64>>> {
-    let cells = match &column.values {
-        Values::Text(cells) => cells,
-        numeric => return Ok(numeric.numbers()),
+/// The target cells of a column: which rows have a value, and of what kind.
+struct TargetCells {
+    /// Rows with a value, in order.
+    rows: Vec<usize>,
+    /// The numbers of those rows, when every value is a number.
+    numbers: Vec<f64>,
+    /// The first row whose value is text, if any.
+    first_text: Option<usize>,
+    /// Rows whose target is missing.
+    missing: Vec<usize>,
+}
+
+/// Reads a target column; an infinite value is an error.
+fn scan(table: &Table, column: &Column, na_values: &[String]) -> Result<TargetCells> {
+    let mut cells = TargetCells {
+        rows: Vec::with_capacity(table.rows),
+        numbers: Vec::with_capacity(table.rows),
+        first_text: None,
+        missing: Vec::new(),
     };
-    let mut numbers = Vec::with_capacity(cells.len());
-    let mut text = false;
-    for (row, cell) in cells.iter().enumerate() {
-        match classify(cell) {
-            Cell::Number(v) => numbers.push(v),
-            Cell::Text(_) => text = true,
-            bad => return Err(table.cell_error(column, row, bad, cell)),
+    for row in 0..table.rows {
+        match table.cell(column, row, na_values) {
+            Cell::Number(v) => cells.numbers.push(v),
+            Cell::Text(_) => {
+                cells.first_text.get_or_insert(row);
+            }
+            Cell::Missing => {
+                cells.missing.push(row);
+                continue;
+            }
+            bad @ Cell::NonFinite => return Err(table.not_a_number(column, row, bad)),
         }
+        cells.rows.push(row);
     }
-    Ok((!text).then_some(numbers))
+    Ok(cells)
+}
+
+/// The note about rows without a target, if there are any.
+fn skipped(table: &Table, column: &Column, missing: &[usize]) -> Option<Note> {
+    (!missing.is_empty()).then(|| Note::SkippedRows {
+        rows: missing.len(),
+        first: missing
+            .iter()
+            .take(5)
+            .map(|&row| table.location(column, row).to_string())
+            .collect(),
+        target: column.name.clone(),
+    })
 }
 
 fn distinct_sorted(values: &[f64]) -> Vec<f64> {
@@ -290,6 +357,19 @@ mod tests {
         csv::read(body.as_bytes(), b',', "t.csv", &TargetSelect::Last).unwrap()
     }
 
+    /// The schema learned with the default missing-value texts.
+    fn fit(table: &Table, task: Option<Task>) -> Result<TargetSchema> {
+        TargetSchema::fit(table, task, &crate::cells::default_na_values())
+            .map(|(schema, _, _)| schema)
+    }
+
+    /// The targets of `table` encoded with `schema`.
+    fn encode(schema: &TargetSchema, table: &Table) -> Result<EncodedTargets> {
+        schema
+            .encode(table, &crate::cells::default_na_values())
+            .map(|(targets, _, _)| targets)
+    }
+
     fn rows(labels: &[&str]) -> String {
         let mut body = String::from("x,y\n");
         for (i, l) in labels.iter().enumerate() {
@@ -300,8 +380,7 @@ mod tests {
 
     #[test]
     fn few_distinct_integers_classify_others_regress() {
-        let schema =
-            TargetSchema::fit(&table(&rows(&["10", "9", "2", "9", "10", "2", "2"])), None).unwrap();
+        let schema = fit(&table(&rows(&["10", "9", "2", "9", "10", "2", "2"])), None).unwrap();
         assert_eq!(
             schema,
             TargetSchema::Classify {
@@ -310,38 +389,32 @@ mod tests {
                 numeric: true
             }
         );
-        let floats =
-            TargetSchema::fit(&table(&rows(&["1.5", "2", "1.5", "2", "1.5"])), None).unwrap();
+        let floats = fit(&table(&rows(&["1.5", "2", "1.5", "2", "1.5"])), None).unwrap();
         assert_eq!(floats.task(), Task::Regress);
         // As many distinct values as half the rows: regression.
-        let half = TargetSchema::fit(&table(&rows(&["1", "2", "1", "2"])), None).unwrap();
+        let half = fit(&table(&rows(&["1", "2", "1", "2"])), None).unwrap();
         assert_eq!(half.task(), Task::Regress);
         let many: Vec<String> = (0..100).map(|i| (i % 25).to_string()).collect();
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
         assert_eq!(
-            TargetSchema::fit(&table(&rows(&many)), None)
-                .unwrap()
-                .task(),
+            fit(&table(&rows(&many)), None).unwrap().task(),
             Task::Regress
         );
-        let overridden = TargetSchema::fit(&table(&rows(&many)), Some(Task::Classify)).unwrap();
+        let overridden = fit(&table(&rows(&many)), Some(Task::Classify)).unwrap();
         assert_eq!(overridden.classes().unwrap().len(), 25);
     }
 
     #[test]
     fn text_classes_sort_lexicographically() {
-        let schema =
-            TargetSchema::fit(&table(&rows(&["dog", "cat", "Zebra", "cat"])), None).unwrap();
+        let schema = fit(&table(&rows(&["dog", "cat", "Zebra", "cat"])), None).unwrap();
         assert_eq!(schema.classes().unwrap(), ["Zebra", "cat", "dog"]);
-        let encoded = schema
-            .encode(&table(&rows(&["dog", "cat", "Zebra", "cat"])))
-            .unwrap();
+        let encoded = encode(&schema, &table(&rows(&["dog", "cat", "Zebra", "cat"]))).unwrap();
         assert_eq!(encoded, EncodedTargets::Classes(vec![2, 1, 0, 1]));
     }
 
     #[test]
     fn regressing_a_text_target_names_the_cell() {
-        let msg = TargetSchema::fit(&table(&rows(&["1.5", "2", "big"])), Some(Task::Regress))
+        let msg = fit(&table(&rows(&["1.5", "2", "big"])), Some(Task::Regress))
             .unwrap_err()
             .to_string();
         assert!(
@@ -352,11 +425,10 @@ mod tests {
 
     #[test]
     fn numeric_classes_match_by_value_and_unseen_ones_are_located() {
-        let schema = TargetSchema::fit(&table(&rows(&["0", "1", "0", "1", "0"])), None).unwrap();
-        let encoded = schema.encode(&table(&rows(&["1.0", "0", "1e0"]))).unwrap();
+        let schema = fit(&table(&rows(&["0", "1", "0", "1", "0"])), None).unwrap();
+        let encoded = encode(&schema, &table(&rows(&["1.0", "0", "1e0"]))).unwrap();
         assert_eq!(encoded, EncodedTargets::Classes(vec![1, 0, 1]));
-        let msg = schema
-            .encode(&table(&rows(&["1", "7"])))
+        let msg = encode(&schema, &table(&rows(&["1", "7"])))
             .unwrap_err()
             .to_string();
         assert!(
@@ -367,7 +439,7 @@ mod tests {
         );
         let values = TargetSchema::Regress { name: "y".into() };
         assert_eq!(
-            values.encode(&table(&rows(&["0.5", "-2"]))).unwrap(),
+            encode(&values, &table(&rows(&["0.5", "-2"]))).unwrap(),
             EncodedTargets::Values(vec![0.5, -2.0])
         );
     }
