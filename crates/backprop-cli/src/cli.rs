@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::reading::ReadArgs;
 use crate::train_args::{LossName, TrainArgs};
 
 /// Train, evaluate and use multilayer perceptrons from CSV, IDX and NumPy data.
@@ -37,11 +38,15 @@ pub enum Command {
 pub struct EvalArgs {
     /// A model saved by `backprop train`.
     pub model: PathBuf,
-    /// Labelled data with the model's feature columns and its target column.
+    /// Labelled data with the model's feature columns and its target column (rows without a
+    /// target value are left out, with a note).
     pub data: String,
     /// Print the metrics as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// How to read the data.
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 /// `backprop predict`.
@@ -49,14 +54,35 @@ pub struct EvalArgs {
 pub struct PredictArgs {
     /// A model saved by `backprop train`.
     pub model: PathBuf,
-    /// Data with the model's feature columns (a target column, if present, is ignored).
+    /// Data with the model's feature columns, in any order (other columns are ignored, with a
+    /// note; the model's identifier column, if any, is written first).
     pub data: String,
     /// Add one probability column per class.
     #[arg(long)]
     pub proba: bool,
+    /// Significant digits of the numbers written (default 6), or `full` for the shortest text
+    /// that reads back as the same float.
+    #[arg(long, value_name = "N|full", default_value = "6")]
+    pub precision: String,
     /// Write to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// How to read the data.
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+impl PredictArgs {
+    /// `--precision`: `None` for full precision.
+    pub fn precision(&self) -> anyhow::Result<Option<usize>> {
+        match self.precision.as_str() {
+            "full" => Ok(None),
+            digits => match digits.parse::<usize>() {
+                Ok(n) if (1..=17).contains(&n) => Ok(Some(n)),
+                _ => anyhow::bail!("--precision {digits}: give a number of digits from 1 to 17, or full"),
+            },
+        }
+    }
 }
 
 /// `backprop inspect`.

@@ -10,6 +10,7 @@ mod cli;
 mod commands;
 mod plot;
 mod progress;
+mod reading;
 mod report;
 mod scoring;
 mod train_args;

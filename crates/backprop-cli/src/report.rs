@@ -23,32 +23,30 @@ pub fn classification_text(m: &ClassificationMetrics) -> String {
             s.class, s.precision, s.recall, s.f1, s.support
         );
     }
-    let cell = m
-        .confusion
+    // Each predicted-class column as wide as its name or its largest count.
+    let cells: Vec<usize> = m
+        .per_class
         .iter()
-        .flatten()
-        .map(|c| c.to_string().len())
-        .max()
-        .unwrap_or(1)
-        .max(width.min(8));
+        .enumerate()
+        .map(|(c, s)| {
+            let count = m.confusion.iter().map(|row| row[c].to_string().len()).max();
+            count.unwrap_or(1).max(s.class.chars().count())
+        })
+        .collect();
     out += "\nconfusion matrix (rows: true class, columns: predicted)\n";
     out += &format!("{:>width$}", "");
-    for s in &m.per_class {
-        out += &format!(" {:>cell$}", truncate(&s.class, cell));
+    for (s, cell) in m.per_class.iter().zip(&cells) {
+        out += &format!(" {:>cell$}", s.class);
     }
     out.push('\n');
     for (s, row) in m.per_class.iter().zip(&m.confusion) {
         out += &format!("{:>width$}", s.class);
-        for count in row {
+        for (count, cell) in row.iter().zip(&cells) {
             out += &format!(" {count:>cell$}");
         }
         out.push('\n');
     }
     out
-}
-
-fn truncate(text: &str, width: usize) -> String {
-    text.chars().take(width).collect()
 }
 
 /// A text report of regression scores.
@@ -66,10 +64,12 @@ mod tests {
 
     #[test]
     fn reports_name_every_score() {
-        let classes: Vec<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
+        let classes: Vec<String> = ["a", "versicolor"].iter().map(|s| s.to_string()).collect();
         let text = classification_text(&metrics::classification(&[0, 1, 1], &[0, 1, 0], &classes));
         assert!(text.contains("accuracy  0.6667"), "{text}");
         assert!(text.contains("confusion matrix"), "{text}");
+        let header = text.lines().find(|l| l.contains("a versicolor")).unwrap_or_default();
+        assert!(header.ends_with("         a versicolor"), "class names are whole: {text}");
         let text = regression_text(&metrics::regression(&[1.0, 2.0], &[1.0, 3.0]));
         assert!(text.contains("rmse") && text.contains("r2"), "{text}");
     }

@@ -10,10 +10,12 @@ use anyhow::{bail, Context};
 use backprop::optim::OptimizerConfig;
 use backprop::train::{EarlyStopping, TrainConfig, Validation};
 use backprop::{Activation, Loss};
-use backprop_data::{Scaler, Task};
+use backprop_data::{FitOptions, LoadOptions, Missing, Scaler, TargetSelect, Task};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::reading::{load_options, names, DecimalName};
 
 /// `backprop train`. Every setting can also come from `--config FILE.toml` (same names, with
 /// `_` for `-`); a flag given on the command line wins over the file.
@@ -29,6 +31,38 @@ pub struct TrainArgs {
     /// Force classification or regression (default: inferred from the target column).
     #[arg(long, value_enum)]
     pub task: Option<TaskName>,
+    /// Columns that are not features, comma-separated.
+    #[arg(long, value_name = "COLS")]
+    pub drop: Option<String>,
+    /// The only feature columns, comma-separated (default: every column but the target).
+    #[arg(long, value_name = "COLS")]
+    pub features: Option<String>,
+    /// Columns to use as features even when they look like identifiers (nearly all values
+    /// distinct, or integers counting the rows), which are otherwise left out with a note.
+    #[arg(long, value_name = "COLS")]
+    pub keep: Option<String>,
+    /// The identifier column: never a feature; `predict` writes it as its first column.
+    #[arg(long, value_name = "COL")]
+    pub id: Option<String>,
+    /// Cell texts that mean "missing", comma-separated; an empty item is the empty cell
+    /// (default: the empty cell, NA, N/A, NaN, nan, null, NULL, ?, -).
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub na_values: Option<String>,
+    /// Missing feature cells: impute fills numbers, booleans and dates with the training
+    /// median plus a 0/1 input that marks them, and gives text a category of their own;
+    /// error refuses them (default impute). Rows without a target are always left out, with a note.
+    #[arg(long, value_enum)]
+    pub missing: Option<MissingName>,
+    /// Most categories a text column keeps; rarer values become "other" (default 50).
+    #[arg(long, value_name = "N")]
+    pub max_categories: Option<usize>,
+    /// Field separator of a delimited text file (default: detected among , ; tab |).
+    #[arg(long, value_name = "C")]
+    pub delimiter: Option<String>,
+    /// Decimal mark of its numbers (default: comma when the file is not comma-separated and
+    /// writes its numbers 1,5).
+    #[arg(long, value_enum)]
+    pub decimal: Option<DecimalName>,
     /// Held-out test data, scored after training.
     #[arg(long)]
     pub test: Option<String>,
@@ -175,6 +209,16 @@ pub enum OptimizerName {
     Lbfgs,
 }
 
+/// What to do with missing feature cells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingName {
+    /// Fill them in, and say how.
+    Impute,
+    /// Refuse them, naming the first one.
+    Error,
+}
+
 /// Feature scaling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -208,10 +252,10 @@ const DEFAULT_SAVE: &str = "model.safetensors";
 pub struct TrainPlan {
     /// The training data spec (a path or `builtin:NAME`).
     pub data: String,
-    /// `--target`.
-    pub target: Option<String>,
-    /// `--task` (None: inferred from the target column).
-    pub task: Option<Task>,
+    /// How to read the training and test files (`--target`, `--delimiter`, `--decimal`).
+    pub load: LoadOptions,
+    /// How to learn the preprocessing (`--scale`, `--task`, the column roles, missing values).
+    pub fit: FitOptions,
     /// `--test`.
     pub test: Option<String>,
     /// Hidden layer widths.
@@ -220,8 +264,6 @@ pub struct TrainPlan {
     pub activation: Activation,
     /// `--loss` (None: follows from the task).
     pub loss: Option<LossName>,
-    /// Feature scaling.
-    pub scaler: Scaler,
     /// `--init`.
     pub init: Option<PathBuf>,
     /// Where the model goes.
@@ -315,23 +357,50 @@ impl TrainArgs {
         if self.init.is_some() && self.resume.is_some() {
             bail!("--init and --resume cannot be combined: a resumed run continues from its checkpoint's weights");
         }
-        Ok(TrainPlan {
-            target: self.target,
+        let scaler = match self.scale {
+            Some(ScaleName::Standard) => Scaler::Standard,
+            Some(ScaleName::Minmax) => Scaler::Minmax,
+            Some(ScaleName::None) => Scaler::None,
+            None if image => Scaler::None,
+            None => Scaler::Standard,
+        };
+        let defaults = FitOptions::default();
+        let fit = FitOptions {
+            scaler,
             task: self.task.map(|t| match t {
                 TaskName::Classify => Task::Classify,
                 TaskName::Regress => Task::Regress,
             }),
+            na_values: match &self.na_values {
+                Some(list) => list.split(',').map(|t| t.trim().to_string()).collect(),
+                None => defaults.na_values,
+            },
+            missing: match self.missing {
+                Some(MissingName::Error) => Missing::Error,
+                Some(MissingName::Impute) | None => Missing::Impute,
+            },
+            drop: self.drop.as_deref().map(names).unwrap_or_default(),
+            features: self.features.as_deref().map(names),
+            keep: self.keep.as_deref().map(names).unwrap_or_default(),
+            id: self.id,
+            max_categories: self.max_categories.unwrap_or(defaults.max_categories),
+        };
+        if fit.max_categories == 0 {
+            bail!("--max-categories must be at least 1");
+        }
+        let load = LoadOptions {
+            target: self
+                .target
+                .map_or(TargetSelect::Last, TargetSelect::Column),
+            ..load_options(self.delimiter.as_deref(), self.decimal)?
+        };
+        Ok(TrainPlan {
+            load,
+            fit,
             test: self.test,
             layers,
             activation,
             loss: self.loss,
-            scaler: match self.scale {
-                Some(ScaleName::Standard) => Scaler::Standard,
-                Some(ScaleName::Minmax) => Scaler::Minmax,
-                Some(ScaleName::None) => Scaler::None,
-                None if image => Scaler::None,
-                None => Scaler::Standard,
-            },
             init: self.init,
             save: self.save.unwrap_or_else(|| PathBuf::from(DEFAULT_SAVE)),
             checkpoint: self.checkpoint.or_else(|| self.resume.clone()),
@@ -480,7 +549,9 @@ mod tests {
                 .unwrap()
         );
         assert_eq!(plan.save, PathBuf::from("model.safetensors"));
-        assert_eq!(plan.scaler, Scaler::Standard);
+        assert_eq!(plan.fit.scaler, Scaler::Standard);
+        assert_eq!(plan.fit.na_values, FitOptions::default().na_values);
+        assert_eq!(plan.load.target, TargetSelect::Last);
     }
 
     #[test]
@@ -492,10 +563,36 @@ mod tests {
             }
             .resolve()
             .unwrap();
-            assert_eq!((plan.scaler, plan.config.dropout), (Scaler::None, 0.3));
+            assert_eq!((plan.fit.scaler, plan.config.dropout), (Scaler::None, 0.3));
         }
         assert!(!is_image_data("iris.csv"));
         assert!(!is_image_data("builtin:spirals"));
+    }
+
+    #[test]
+    fn column_and_missing_value_flags_reach_the_data_layer() {
+        let plan = TrainArgs {
+            data: Some("a.csv".into()),
+            target: Some("y".into()),
+            drop: Some("a, b".into()),
+            features: Some("c".into()),
+            id: Some("key".into()),
+            na_values: Some(",-999".into()),
+            missing: Some(MissingName::Error),
+            delimiter: Some(";".into()),
+            decimal: Some(DecimalName::Comma),
+            max_categories: Some(7),
+            ..TrainArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(plan.fit.drop, ["a", "b"]);
+        assert_eq!(plan.fit.features, Some(vec!["c".to_string()]));
+        assert_eq!(plan.fit.id.as_deref(), Some("key"));
+        assert_eq!(plan.fit.na_values, ["", "-999"]);
+        assert_eq!((plan.fit.missing, plan.fit.max_categories), (Missing::Error, 7));
+        assert_eq!(plan.load.target, TargetSelect::Column("y".into()));
+        assert_eq!((plan.load.delimiter, plan.load.decimal), (Some(b';'), Some(backprop_data::Decimal::Comma)));
     }
 
     #[test]

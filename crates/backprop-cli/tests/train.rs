@@ -313,18 +313,17 @@ fn bad_data_is_located() {
             &["word.csv:5", "\"b\" (2)", "\"abc\""],
         ),
         (
-            "nan.csv",
-            "a,b,label\n1,2,x\n3,NaN,y\n5,6,x\n",
-            &["nan.csv:3", "\"b\" (2)", "\"NaN\""],
-        ),
-        (
-            "empty_cell.csv",
-            "a,b,label\n1,2,x\n3,,y\n5,6,x\n",
-            &["empty_cell.csv:3", "\"b\" (2)", "empty"],
+            "inf.csv",
+            "a,b,label\n1,2,x\n3,inf,y\n5,6,x\n",
+            &["inf.csv:3", "\"b\" (2)", "\"inf\"", "not a finite number"],
         ),
         ("empty.csv", "", &["empty.csv", "empty"]),
         ("header.csv", "a,b,label\n", &["header.csv", "no", "rows"]),
     ];
+    // Missing values are filled unless --missing error refuses them.
+    dir.write("gap.csv", "a,b,label\n1,2,x\n3,NaN,y\n5,,x\n");
+    let err = dir.fails(&["train", "gap.csv", "--epochs", "1", "--missing", "error"]);
+    assert!(err.contains("gap.csv:3: column \"b\" (2) has no value (\"NaN\")"), "{err}");
     for (name, text, needles) in cases {
         dir.write(name, text);
         let err = dir.fails(&["train", name, "--epochs", "1"]);

@@ -6,6 +6,7 @@ use backprop_data::{load_encoded, Model};
 use serde_json::json;
 
 use crate::cli::EvalArgs;
+use crate::reading::print_notes;
 use crate::report::{classification_text, regression_text};
 use crate::scoring::{score, Metrics};
 
@@ -13,7 +14,9 @@ use crate::scoring::{score, Metrics};
 pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let model = Model::load(&args.model)?;
     let meta = &model.metadata;
-    let data = load_encoded(&args.data, &meta.preprocessing)?;
+    let (load, encode) = args.read.options()?;
+    let data = load_encoded(&args.data, &meta.preprocessing, &load, &encode)?;
+    print_notes(&data.notes);
     let scores = score(
         &model.network,
         &meta.loss,

@@ -5,9 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use backprop::prediction::class_probabilities;
-use backprop_data::{load_encoded, predictions, write_atomic, Model};
+use backprop_data::predictions::{self, Format};
+use backprop_data::{load_encoded, write_atomic, Model};
 
 use crate::cli::PredictArgs;
+use crate::reading::print_notes;
 
 /// Writes one row per input row: the prediction, then (with `--proba`) one probability per class.
 pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
@@ -20,14 +22,26 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
             args.model.display()
         );
     }
-    let data = load_encoded(&args.data, preprocessor)?;
+    let (load, encode) = args.read.options()?;
+    let data = load_encoded(&args.data, preprocessor, &load, &encode)?;
+    print_notes(&data.notes);
     let outputs = model.network.predict(&data.x);
     let outputs = match classes {
         Some(_) => class_probabilities(model.network.architecture(), outputs),
         None => outputs,
     };
     let mut csv = Vec::new();
-    predictions::write_csv(&mut csv, &outputs, classes, args.proba)?;
+    let ids = match (&preprocessor.id, &data.ids) {
+        (Some(name), Some(ids)) => Some((name.as_str(), ids.as_slice())),
+        _ => None,
+    };
+    let format = Format {
+        classes,
+        proba: args.proba,
+        precision: args.precision()?,
+        ids,
+    };
+    predictions::write_csv(&mut csv, &outputs, &format)?;
     match &args.output {
         Some(path) => {
             write_atomic(path, &csv).with_context(|| format!("cannot write {}", path.display()))?

@@ -19,7 +19,10 @@ use backprop::{Architecture, Dataset, Init, Loss, Network};
 use backprop_data::checkpoint::{self, CheckpointWriter};
 use backprop_data::model_file::load_initial_weights;
 use backprop_data::pytorch::architecture_from_shapes;
-use backprop_data::{load, load_encoded, Encoded, LoadOptions, Model, ModelMetadata, Preprocessor};
+use backprop_data::{
+    load, load_encoded, Decimal, EncodeOptions, Encoded, Model, ModelMetadata, Preprocessor,
+    Table,
+};
 use serde_json::{json, Map, Value};
 
 use crate::plot;
@@ -35,17 +38,27 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     }
     check_save_folder(&plan.save)?;
 
-    let table = load(&plan.data, &LoadOptions::training(plan.target.as_deref()))?;
-    let pre = Preprocessor::fit(&table, plan.scaler, plan.task)?;
+    let table = load(&plan.data, &plan.load)?;
+    let (pre, fit_notes) = Preprocessor::fit(&table, &plan.fit)?;
+    let mut notes: Vec<String> = fit_notes.iter().map(ToString::to_string).collect();
     let classes = pre.target.classes().map_or(0, <[String]>::len);
     let (loss, outputs) = choose_loss(pre.target.task(), classes, plan.loss)?;
-    let x = pre.transform(&table)?;
-    let y = pre.encode_target(&table)?.for_loss(&loss)?;
+    let encoded = pre.encode(&table)?;
+    let reading = reading_note(&table);
     // Training needs only `x` and `y` from here on: free the table's copy of the data.
-    let rows = table.rows;
     drop(table);
+    let rows = encoded.rows;
+    let x = encoded.x;
+    let y = encoded
+        .targets
+        .expect("the training table has its target")
+        .for_loss(&loss)?;
     let test = match &plan.test {
-        Some(spec) => Some(load_encoded(spec, &pre)?),
+        Some(spec) => {
+            let test = load_encoded(spec, &pre, &plan.load, &EncodeOptions::default())?;
+            notes.extend(test.notes.iter().map(|n| format!("{spec}: {n}")));
+            Some(test)
+        }
         None => None,
     };
 
@@ -87,8 +100,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
 
     let metadata = ModelMetadata::new(arch.clone(), loss.clone(), pre, Value::Null);
     let progress = Progress::new(plan.json);
-    if !plan.json {
-        print_header(&progress, &plan, rows, &metadata);
+    if plan.json {
+        notes.iter().for_each(|note| eprintln!("note: {note}"));
+    } else {
+        print_header(&progress, &plan, rows, &metadata, reading.as_deref(), &notes);
     }
     let mut observer = RunObserver {
         progress: &progress,
@@ -233,17 +248,40 @@ fn stop_line(report: &TrainReport) -> String {
     }
 }
 
-fn print_header(progress: &Progress, plan: &TrainPlan, rows: usize, metadata: &ModelMetadata) {
+/// `separated by ';', decimal commas` when the file was not a plain comma-separated one.
+fn reading_note(table: &Table) -> Option<String> {
+    let delimiter = match table.delimiter? {
+        b',' => None,
+        b'\t' => Some("tab-separated".to_string()),
+        other => Some(format!("separated by '{}'", char::from(other))),
+    };
+    let decimal = (table.decimal == Decimal::Comma).then(|| "decimal commas".to_string());
+    let parts: Vec<String> = delimiter.into_iter().chain(decimal).collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+fn print_header(
+    progress: &Progress,
+    plan: &TrainPlan,
+    rows: usize,
+    metadata: &ModelMetadata,
+    reading: Option<&str>,
+    notes: &[String],
+) {
     let pre = &metadata.preprocessing;
     let config = &plan.config;
     progress.println(&format!(
-        "data       {}: {} rows, {} feature columns → {} inputs, target {:?}",
+        "data       {}{}: {} rows, {} feature columns → {} inputs, target {:?}",
         plan.data,
+        reading.map_or(String::new(), |r| format!(" ({r})")),
         rows,
         pre.features.len(),
         pre.inputs(),
         pre.target.name()
     ));
+    for note in notes {
+        progress.println(&format!("note       {note}"));
+    }
     let task = match pre.target.classes() {
         Some(classes) => {
             let mut names = classes
