@@ -39,6 +39,7 @@
 pub mod builtin;
 pub mod checkpoint;
 pub mod csv;
+pub mod date;
 pub mod error;
 pub mod idx;
 pub mod model_file;
