@@ -79,7 +79,9 @@ impl PredictArgs {
             "full" => Ok(None),
             digits => match digits.parse::<usize>() {
                 Ok(n) if (1..=17).contains(&n) => Ok(Some(n)),
-                _ => anyhow::bail!("--precision {digits}: give a number of digits from 1 to 17, or full"),
+                _ => anyhow::bail!(
+                    "--precision {digits}: give a number of digits from 1 to 17, or full"
+                ),
             },
         }
     }

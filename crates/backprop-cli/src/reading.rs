@@ -50,6 +50,7 @@ impl ReadArgs {
             load,
             EncodeOptions {
                 strict: self.strict,
+                ..EncodeOptions::default()
             },
         ))
     }

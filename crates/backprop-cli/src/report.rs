@@ -68,8 +68,14 @@ mod tests {
         let text = classification_text(&metrics::classification(&[0, 1, 1], &[0, 1, 0], &classes));
         assert!(text.contains("accuracy  0.6667"), "{text}");
         assert!(text.contains("confusion matrix"), "{text}");
-        let header = text.lines().find(|l| l.contains("a versicolor")).unwrap_or_default();
-        assert!(header.ends_with("         a versicolor"), "class names are whole: {text}");
+        let header = text
+            .lines()
+            .find(|l| l.contains("a versicolor"))
+            .unwrap_or_default();
+        assert!(
+            header.ends_with("         a versicolor"),
+            "class names are whole: {text}"
+        );
         let text = regression_text(&metrics::regression(&[1.0, 2.0], &[1.0, 3.0]));
         assert!(text.contains("rmse") && text.contains("r2"), "{text}");
     }

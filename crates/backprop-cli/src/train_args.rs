@@ -389,9 +389,7 @@ impl TrainArgs {
             bail!("--max-categories must be at least 1");
         }
         let load = LoadOptions {
-            target: self
-                .target
-                .map_or(TargetSelect::Last, TargetSelect::Column),
+            target: self.target.map_or(TargetSelect::Last, TargetSelect::Column),
             ..load_options(self.delimiter.as_deref(), self.decimal)?
         };
         Ok(TrainPlan {
@@ -590,9 +588,15 @@ mod tests {
         assert_eq!(plan.fit.features, Some(vec!["c".to_string()]));
         assert_eq!(plan.fit.id.as_deref(), Some("key"));
         assert_eq!(plan.fit.na_values, ["", "-999"]);
-        assert_eq!((plan.fit.missing, plan.fit.max_categories), (Missing::Error, 7));
+        assert_eq!(
+            (plan.fit.missing, plan.fit.max_categories),
+            (Missing::Error, 7)
+        );
         assert_eq!(plan.load.target, TargetSelect::Column("y".into()));
-        assert_eq!((plan.load.delimiter, plan.load.decimal), (Some(b';'), Some(backprop_data::Decimal::Comma)));
+        assert_eq!(
+            (plan.load.delimiter, plan.load.decimal),
+            (Some(b';'), Some(backprop_data::Decimal::Comma))
+        );
     }
 
     #[test]

@@ -323,7 +323,10 @@ fn bad_data_is_located() {
     // Missing values are filled unless --missing error refuses them.
     dir.write("gap.csv", "a,b,label\n1,2,x\n3,NaN,y\n5,,x\n");
     let err = dir.fails(&["train", "gap.csv", "--epochs", "1", "--missing", "error"]);
-    assert!(err.contains("gap.csv:3: column \"b\" (2) has no value (\"NaN\")"), "{err}");
+    assert!(
+        err.contains("gap.csv:3: column \"b\" (2) has no value (\"NaN\")"),
+        "{err}"
+    );
     for (name, text, needles) in cases {
         dir.write(name, text);
         let err = dir.fails(&["train", name, "--epochs", "1"]);

@@ -107,9 +107,14 @@ fn predict_from_the_saved_file_equals_predicting_in_process() {
     let test_csv = String::from_utf8(t.dir.read("test.csv")).unwrap();
     let expected = network.predict(&encode_by_hand(&metadata, &test_csv));
 
-    let out = t
-        .dir
-        .ok(&["predict", "flowers.safetensors", "test.csv", "--proba", "--precision", "full"]);
+    let out = t.dir.ok(&[
+        "predict",
+        "flowers.safetensors",
+        "test.csv",
+        "--proba",
+        "--precision",
+        "full",
+    ]);
     let mut lines = out.lines();
     assert_eq!(
         lines.next(),
@@ -202,7 +207,10 @@ fn predict_needs_the_feature_columns_and_says_what_it_did_not_know() {
     let err = t
         .dir
         .fails(&["predict", "flowers.safetensors", "other.csv"]);
-    assert!(err.contains("other.csv: the model's feature column(s) width are missing"), "{err}");
+    assert!(
+        err.contains("other.csv: the model's feature column(s) width are missing"),
+        "{err}"
+    );
 
     t.dir.write(
         "green.csv",
@@ -211,8 +219,16 @@ fn predict_needs_the_feature_columns_and_says_what_it_did_not_know() {
     let out = t.dir.run(&["predict", "flowers.safetensors", "green.csv"]);
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("note: column \"colour\": 1 cell(s) hold values not seen in training (\"green\")"), "{stderr}");
-    assert!(stderr.contains("note: ignored the column(s) the model does not use: id, extra"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "note: column \"colour\": 1 cell(s) hold values not seen in training (\"green\")"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("note: ignored the column(s) the model does not use: id, extra"),
+        "{stderr}"
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
     let err = t
         .dir

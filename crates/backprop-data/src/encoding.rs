@@ -305,7 +305,7 @@ pub(crate) fn fit_column(
     };
     let encoding = if scan.texts.is_empty() {
         let values: Vec<f64> = scan.numbers.iter().map(|&(_, v)| v).collect();
-        if may_leave_out && counts_rows(&values, rows.len()) {
+        if may_leave_out && scan.missing.is_empty() && counts_rows(&scan.numbers) {
             return Ok(Fitted::LeftOut(
                 "its integers count the rows (1, 2, 3, ...), as an identifier does; --keep NAME \
                  makes it a feature, --id NAME passes it through to the predictions"
@@ -499,15 +499,19 @@ fn all_dates(texts: &[(usize, &str)]) -> Option<Vec<[f64; 5]>> {
         .collect()
 }
 
-/// Whether the values (in row order, none missing) are consecutive integers, up or down by 1:
-/// a row number rather than a measurement. Only for 20 rows or more.
-fn counts_rows(values: &[f64], rows: usize) -> bool {
-    values.len() == rows
-        && rows >= 20
-        && values.iter().all(|v| v.fract() == 0.0)
-        && [1.0, -1.0]
-            .iter()
-            .any(|step| values.windows(2).all(|w| w[1] - w[0] == *step))
+/// Whether the `(row, value)` pairs count the rows: integers that go up (or down) by exactly
+/// as much as the row index, a row number rather than a measurement. Only for 20 rows or more.
+fn counts_rows(numbers: &[(usize, f64)]) -> bool {
+    let Some(&(first_row, first)) = numbers.first() else {
+        return false;
+    };
+    numbers.len() >= 20
+        && numbers.iter().all(|(_, v)| v.fract() == 0.0)
+        && [1.0, -1.0].iter().any(|step| {
+            numbers
+                .iter()
+                .all(|&(row, v)| v - first == step * (row - first_row) as f64)
+        })
 }
 
 /// The median (the mean of the two middle values for an even count). `values` is not empty.

@@ -47,7 +47,11 @@ pub fn write_csv(out: impl Write, outputs: &[f32], format: &Format<'_>) -> std::
     if let Some((_, ids)) = format.ids {
         assert_eq!(ids.len(), rows, "predictions: one identifier per row");
     }
-    let mut header: Vec<String> = format.ids.iter().map(|(name, _)| name.to_string()).collect();
+    let mut header: Vec<String> = format
+        .ids
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .collect();
     header.push("prediction".to_string());
     if let (Some(classes), true) = (format.classes, format.proba) {
         header.extend(classes.iter().map(|c| format!("p_{c}")));
@@ -127,7 +131,10 @@ mod tests {
             ..Format::default()
         };
         write_csv(&mut out, &[1.23456, -2.0], &format).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "key,prediction\na7,1.23\nb9,-2\n");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "key,prediction\na7,1.23\nb9,-2\n"
+        );
     }
 
     #[test]

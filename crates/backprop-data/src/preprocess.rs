@@ -127,6 +127,9 @@ pub struct EncodeOptions {
     /// Refuse values training never saw (today's located error) rather than encoding them as
     /// unknown.
     pub strict: bool,
+    /// Leave the target column alone even when the table has it: every row is encoded, and
+    /// [`Encoded::targets`] is `None` (for prediction).
+    pub ignore_target: bool,
 }
 
 /// One feature column of the training data and its encoding.
@@ -405,7 +408,10 @@ impl Preprocessor {
     pub fn encode_with(&self, table: &Table, options: &EncodeOptions) -> Result<Encoded> {
         let columns = self.match_columns(table)?;
         let mut notes = Vec::new();
-        let (targets, rows) = match table.column(self.target.name()) {
+        let target = table
+            .column(self.target.name())
+            .filter(|_| !options.ignore_target);
+        let (targets, rows) = match target {
             Some(_) => {
                 let (targets, rows, skipped) = self.target.encode(table, &self.na_values)?;
                 notes.extend(skipped);

@@ -33,7 +33,11 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     writeln!(out, "loss           {}", loss_text(&meta.loss))?;
     let target = match &pre.target {
         TargetSchema::Classify { name, classes, .. } => {
-            format!("{name:?}, {} classes: {}", classes.len(), classes.join(", "))
+            format!(
+                "{name:?}, {} classes: {}",
+                classes.len(),
+                classes.join(", ")
+            )
         }
         TargetSchema::Regress { name } => format!("{name:?}, a number"),
     };
@@ -56,7 +60,12 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or(0)
         .max(12);
     for feature in &pre.features {
-        writeln!(out, "  {:<width$} {}", feature.name, encoding_text(&feature.encoding))?;
+        writeln!(
+            out,
+            "  {:<width$} {}",
+            feature.name,
+            encoding_text(&feature.encoding)
+        )?;
     }
     for left in &pre.left_out {
         writeln!(out, "  {:<width$} not a feature: {}", left.name, left.why)?;

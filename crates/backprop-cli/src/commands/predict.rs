@@ -22,7 +22,8 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
             args.model.display()
         );
     }
-    let (load, encode) = args.read.options()?;
+    let (load, mut encode) = args.read.options()?;
+    encode.ignore_target = true;
     let data = load_encoded(&args.data, preprocessor, &load, &encode)?;
     print_notes(&data.notes);
     let outputs = model.network.predict(&data.x);

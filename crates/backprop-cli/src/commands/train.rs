@@ -20,8 +20,7 @@ use backprop_data::checkpoint::{self, CheckpointWriter};
 use backprop_data::model_file::load_initial_weights;
 use backprop_data::pytorch::architecture_from_shapes;
 use backprop_data::{
-    load, load_encoded, Decimal, EncodeOptions, Encoded, Model, ModelMetadata, Preprocessor,
-    Table,
+    load, load_encoded, Decimal, EncodeOptions, Encoded, Model, ModelMetadata, Preprocessor, Table,
 };
 use serde_json::{json, Map, Value};
 
@@ -103,7 +102,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     if plan.json {
         notes.iter().for_each(|note| eprintln!("note: {note}"));
     } else {
-        print_header(&progress, &plan, rows, &metadata, reading.as_deref(), &notes);
+        print_header(
+            &progress,
+            &plan,
+            rows,
+            &metadata,
+            reading.as_deref(),
+            &notes,
+        );
     }
     let mut observer = RunObserver {
         progress: &progress,

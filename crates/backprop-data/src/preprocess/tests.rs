@@ -26,7 +26,13 @@ fn fit_error(body: &str) -> String {
 fn encode(pre: &Preprocessor, name: &str, body: &str, strict: bool) -> Result<Encoded> {
     let dir = tempfile::tempdir().unwrap();
     let t = table(&dir, name, body, &LoadOptions::for_model(pre))?;
-    pre.encode_with(&t, &EncodeOptions { strict })
+    pre.encode_with(
+        &t,
+        &EncodeOptions {
+            strict,
+            ..EncodeOptions::default()
+        },
+    )
 }
 
 fn offset_scale(encoding: &Encoding) -> (f64, f64) {
@@ -238,6 +244,17 @@ fn infinite_cells_are_errors_and_missing_targets_skip_rows() {
     assert!(
         text.contains("train.csv:3, ") && text.ends_with("train.csv:5)"),
         "{text}"
+    );
+    let all = EncodeOptions {
+        ignore_target: true,
+        ..EncodeOptions::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let t = table(&dir, "p.csv", body, &LoadOptions::for_model(&pre)).unwrap();
+    let predicted = pre.encode_with(&t, &all).unwrap();
+    assert_eq!(
+        (predicted.rows, predicted.targets, predicted.notes.len()),
+        (6, None, 0)
     );
     let encoded = encode(&pre, "train.csv", body, true).unwrap();
     assert_eq!(encoded.rows, 4);
