@@ -378,6 +378,13 @@ pub(crate) fn fit_column(
             fill: fills,
             indicator,
         }
+    } else if let Some(&(row, _)) = stray_date(&scan.texts) {
+        return Err(not_of_kind(
+            table,
+            column,
+            row,
+            "an ISO-8601 date, as most cells of the column are",
+        ));
     } else {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for &(_, text) in &scan.texts {
@@ -497,6 +504,20 @@ fn all_dates(texts: &[(usize, &str)]) -> Option<Vec<[f64; 5]>> {
         .iter()
         .map(|&(_, text)| date::parse(text).map(|d| d.features()))
         .collect()
+}
+
+/// In a column whose texts are mostly dates (at least two, and more than half), the first text
+/// that is not one: a typo rather than a category.
+fn stray_date<'a, 't>(texts: &'a [(usize, &'t str)]) -> Option<&'a (usize, &'t str)> {
+    let dates = texts
+        .iter()
+        .filter(|(_, t)| date::parse(t).is_some())
+        .count();
+    if dates >= 2 && 2 * dates > texts.len() {
+        texts.iter().find(|(_, t)| date::parse(t).is_none())
+    } else {
+        None
+    }
 }
 
 /// Whether the `(row, value)` pairs count the rows: integers that go up (or down) by exactly
