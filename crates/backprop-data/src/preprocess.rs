@@ -365,14 +365,18 @@ impl Preprocessor {
     pub fn numeric_feature_names(&self) -> Result<Vec<&str>> {
         self.features
             .iter()
-            .map(|feature| match feature.encoding {
-                Encoding::Numeric { .. } => Ok(feature.name.as_str()),
-                _ => Err(Error::model(format!(
-                    "the model encodes the column {:?} from text (categories, booleans or \
-                     dates): it needs the table the model was trained on (a CSV file), not a \
-                     numeric matrix",
+            .map(|feature| {
+                let how = match feature.encoding {
+                    Encoding::Numeric { .. } => return Ok(feature.name.as_str()),
+                    Encoding::OneHot { .. } => "one-hot encodes",
+                    Encoding::Boolean { .. } => "reads booleans in",
+                    Encoding::Date { .. } => "reads dates in",
+                };
+                Err(Error::model(format!(
+                    "the model {how} the column {:?}: it needs the table the model was trained \
+                     on (a CSV file), not a numeric matrix",
                     feature.name
-                ))),
+                )))
             })
             .collect()
     }

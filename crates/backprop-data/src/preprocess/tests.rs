@@ -106,7 +106,7 @@ fn numeric_matrices_are_scaled_like_the_table() {
         .unwrap_err()
         .to_string();
     assert!(
-        message.contains("encodes the column \"c\" from text"),
+        message.contains("one-hot encodes the column \"c\""),
         "{message}"
     );
     assert!(categorical.numeric_feature_names().is_err());
