@@ -22,8 +22,9 @@ use crate::reading::{load_options, names, DecimalName};
 #[derive(Clone, Debug, Default, Args, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainArgs {
-    /// Training data: a CSV/TSV file (optionally .gz), an MNIST IDX images file, an X .npy
-    /// file, or a built-in dataset such as builtin:mnist10k (see `backprop datasets`).
+    /// Training data: a CSV/TSV or JSON Lines (.jsonl, .ndjson) file (optionally .gz), a
+    /// .parquet file (in a build with `--features parquet`), an MNIST IDX images file, an X
+    /// .npy file, or a built-in dataset such as builtin:mnist10k (see `backprop datasets`).
     pub data: Option<String>,
     /// Target column, by name or 0-based index (default: the last column).
     #[arg(long)]

@@ -185,3 +185,39 @@ fn located_errors_stay_located() {
         "{err}"
     );
 }
+
+/// The weights of the model file at `path`, by tensor name.
+fn weights(path: &std::path::Path) -> Vec<(String, Vec<u64>)> {
+    let file = backprop_data::safetensors::from_bytes(&std::fs::read(path).unwrap()).unwrap();
+    let mut tensors: Vec<(String, Vec<u64>)> = file
+        .tensors
+        .into_iter()
+        .map(|t| (t.name, t.values.iter().map(|v| v.to_bits()).collect()))
+        .collect();
+    tensors.sort();
+    tensors
+}
+
+#[test]
+fn json_lines_and_parquet_train_the_csv_model_bit_for_bit() {
+    let dir = Dir::new();
+    let mut formats = vec!["csv", "jsonl"];
+    if cfg!(feature = "parquet") {
+        formats.push("parquet");
+    }
+    let mut models = Vec::new();
+    for format in &formats {
+        let save = format!("{format}.safetensors");
+        let (out, _) = train(&dir, &format!("mixed.{format}"), &["--save", &save]);
+        assert!(out.contains("60 rows"), "{format}: {out}");
+        models.push(weights(&dir.path(&save)));
+    }
+    for (format, model) in formats.iter().zip(&models) {
+        assert!(model == &models[0], "{format} trains another model than csv");
+    }
+    if !cfg!(feature = "parquet") {
+        let path = data("mixed.parquet");
+        let err = dir.fails(&["train", &path]);
+        assert!(err.contains("--features parquet"), "{err}");
+    }
+}

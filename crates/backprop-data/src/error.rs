@@ -199,7 +199,7 @@ pub enum Error {
     /// The target of a binary format is fixed and cannot be chosen.
     #[error(
         "{file}: the target of this format is its labels file; choosing a target column \
-         applies to CSV and TSV files only"
+         applies to CSV, TSV, JSON Lines and Parquet files only"
     )]
     TargetNotSelectable {
         /// The file.
@@ -295,9 +295,9 @@ pub enum Error {
     },
     /// The file's name says nothing about its format.
     #[error(
-        "{path}: unknown data format; expected .csv or .tsv (optionally .gz), \
-         *-images-idx3-ubyte[.gz] (MNIST IDX), *X.npy (NumPy, with *y.npy beside it), \
-         or builtin:NAME"
+        "{path}: unknown data format; expected .csv or .tsv (optionally .gz), .jsonl or \
+         .ndjson (JSON Lines, optionally .gz), .parquet, *-images-idx3-ubyte[.gz] (MNIST IDX), \
+         *X.npy (NumPy, with *y.npy beside it), or builtin:NAME"
     )]
     UnknownFormat {
         /// The path.
@@ -341,6 +341,42 @@ pub enum Error {
         dir: String,
         /// What went wrong.
         cause: Box<Error>,
+    },
+    /// A line of a JSON Lines file is not an object of plain values.
+    #[error("{location}: {message}")]
+    Json {
+        /// Where.
+        location: Location,
+        /// What is wrong, naming the key where there is one.
+        message: String,
+    },
+    /// A column of a Parquet file has a type that cannot be a cell (a list, a struct, bytes).
+    #[error(
+        "{file}: column \"{column}\" ({number}) has the type {kind}, which is not read (a cell \
+         is a number, text, a boolean, a date, a time or a timestamp)"
+    )]
+    UnsupportedColumn {
+        /// The file.
+        file: String,
+        /// The column's name.
+        column: String,
+        /// The column's 1-based number.
+        number: usize,
+        /// The column's type, as the file declares it.
+        kind: String,
+    },
+    /// The file's format is read only by a build with a cargo feature this one lacks.
+    #[error(
+        "{path}: reading {format} files needs backprop built with the `{feature}` feature \
+         (for the command: cargo install --path crates/backprop-cli --features {feature})"
+    )]
+    MissingFeature {
+        /// The file.
+        path: String,
+        /// The format, as people call it (`Parquet`).
+        format: &'static str,
+        /// The cargo feature that reads it.
+        feature: &'static str,
     },
 }
 

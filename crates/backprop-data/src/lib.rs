@@ -5,10 +5,13 @@
 //! engine's matrices, and the model file. The engine (`backprop`) never touches a file; this
 //! crate does all of it and never does the engine's arithmetic.
 //!
-//! - **Datasets** ([`load`]): `.csv`/`.tsv` (optionally `.gz`), MNIST IDX
-//!   (`*-images-idx3-ubyte[.gz]` with `*-labels-idx1-ubyte[.gz]` beside it), NumPy
-//!   (`*X.npy` with `*y.npy` beside it) and `builtin:NAME` ([`builtin::list`]), each read into
-//!   a [`Table`] of named columns that remembers where every row came from.
+//! - **Datasets** ([`load`]): `.csv`/`.tsv` (optionally `.gz`), JSON Lines
+//!   (`.jsonl`/`.ndjson`, optionally `.gz`, [`jsonl`]), Parquet (`.parquet`, with the
+//!   `parquet` feature), MNIST IDX (`*-images-idx3-ubyte[.gz]` with `*-labels-idx1-ubyte[.gz]`
+//!   beside it), NumPy (`*X.npy` with `*y.npy` beside it) and `builtin:NAME`
+//!   ([`builtin::list`]), each read into a [`Table`] of named columns that remembers where
+//!   every row came from. JSON Lines and Parquet give the table a CSV file of the same data
+//!   gives, so a model trained on either is the one trained on the CSV file.
 //! - **Preprocessing** ([`Preprocessor`]): fitted on the training table (feature scaling,
 //!   one-hot categories, class labels), stored in the model, re-applied to new data.
 //! - **The model file** ([`model_file`]): one `.safetensors` file with the weights and the
@@ -47,9 +50,12 @@ pub mod date;
 pub mod encoding;
 pub mod error;
 pub mod idx;
+pub mod jsonl;
 pub mod model_file;
 pub mod notes;
 pub mod npy;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod predictions;
 pub mod preprocess;
 pub mod pytorch;

@@ -1,14 +1,17 @@
 //! From a file name or `builtin:NAME` to a [`Table`]: the format follows from the name.
 
+use flate2::read::MultiGzDecoder;
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 use crate::cells::Decimal;
 use crate::error::{Error, Result};
 use crate::preprocess::{EncodeOptions, Encoded, Preprocessor};
-use crate::table::Table;
-use crate::{builtin, csv, idx, npy};
+use crate::table::{Column, Table, TextCells, Values};
+use crate::{builtin, csv, idx, jsonl, npy};
 
-/// Which column of a CSV/TSV file is the target.
+/// Which column of a CSV, TSV, JSON Lines or Parquet file is the target.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum TargetSelect {
     /// The last column (the default for training).
@@ -25,7 +28,8 @@ pub enum TargetSelect {
 /// How to read a data source.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoadOptions {
-    /// The target column (CSV and TSV; other formats have their target in a separate file).
+    /// The target column (CSV, TSV, JSON Lines and Parquet; other formats have their target
+    /// in a separate file).
     pub target: TargetSelect,
     /// The field separator of a delimited text file (`None`: detected).
     pub delimiter: Option<u8>,
@@ -65,6 +69,10 @@ pub fn load(spec: &str, options: &LoadOptions) -> Result<Table> {
     let base = lower.strip_suffix(".gz").unwrap_or(&lower);
     if base.ends_with(".csv") || base.ends_with(".tsv") {
         csv::load(path, options)
+    } else if base.ends_with(".jsonl") || base.ends_with(".ndjson") {
+        jsonl::load(path, &options.target)
+    } else if lower.ends_with(".parquet") {
+        load_parquet(path, spec, options)
     } else if base.contains("images-idx3") {
         fixed_target(idx::load(path)?, options)
     } else if base.ends_with(".npy") {
@@ -74,6 +82,56 @@ pub fn load(spec: &str, options: &LoadOptions) -> Result<Table> {
             path: spec.to_string(),
         })
     }
+}
+
+/// Parquet, read when the crate is built with the `parquet` feature.
+#[cfg(feature = "parquet")]
+fn load_parquet(path: &Path, _spec: &str, options: &LoadOptions) -> Result<Table> {
+    crate::parquet::load(path, &options.target)
+}
+
+/// Without the `parquet` feature, an error saying how to get it.
+#[cfg(not(feature = "parquet"))]
+fn load_parquet(_path: &Path, spec: &str, _options: &LoadOptions) -> Result<Table> {
+    Err(Error::MissingFeature {
+        path: spec.to_string(),
+        format: "Parquet",
+        feature: "parquet",
+    })
+}
+
+/// Opens a data file for reading; the error names it.
+pub(crate) fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|cause| Error::Io {
+        path: path.display().to_string(),
+        cause,
+    })
+}
+
+/// Opens a data file, decompressing it as it is read when its name ends in `.gz`.
+pub(crate) fn open_maybe_gz(path: &Path) -> Result<Box<dyn Read>> {
+    let file = open(path)?;
+    let gz = path.to_string_lossy().to_ascii_lowercase().ends_with(".gz");
+    Ok(if gz {
+        Box::new(MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    })
+}
+
+/// The columns of a text-celled table (CSV, JSON Lines, Parquet), numbered from 1 in order.
+pub(crate) fn text_columns(names: Vec<String>, cells: Vec<TextCells>, file: &str) -> Vec<Column> {
+    names
+        .into_iter()
+        .zip(cells)
+        .enumerate()
+        .map(|(i, (name, cells))| Column {
+            name,
+            number: i + 1,
+            file: file.to_string(),
+            values: Values::Text(cells),
+        })
+        .collect()
 }
 
 /// Reads `spec` with a trained model's schema and encodes it: the features as the model's
@@ -123,13 +181,24 @@ mod tests {
             .unwrap()
             .0;
         assert_eq!((pre.inputs(), pre.target.task()), (4, Task::Regress));
-        let msg = load("data.parquet", &LoadOptions::default())
+        let msg = load("data.xlsx", &LoadOptions::default())
             .unwrap_err()
             .to_string();
         assert!(
-            msg.starts_with("data.parquet: unknown data format"),
+            msg.starts_with("data.xlsx: unknown data format") && msg.contains(".jsonl"),
             "{msg}"
         );
+        for missing in ["missing.jsonl", "missing.ndjson.gz", "missing.parquet"] {
+            let msg = load(missing, &LoadOptions::default())
+                .unwrap_err()
+                .to_string();
+            assert!(msg.starts_with(&format!("{missing}: ")), "{msg}");
+            if cfg!(feature = "parquet") || !missing.ends_with(".parquet") {
+                assert!(!msg.contains("feature"), "{msg}");
+            } else {
+                assert!(msg.contains("--features parquet"), "{msg}");
+            }
+        }
         let msg = load("missing.csv", &LoadOptions::default())
             .unwrap_err()
             .to_string();
