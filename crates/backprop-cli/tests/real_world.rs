@@ -213,7 +213,10 @@ fn json_lines_and_parquet_train_the_csv_model_bit_for_bit() {
         models.push(weights(&dir.path(&save)));
     }
     for (format, model) in formats.iter().zip(&models) {
-        assert!(model == &models[0], "{format} trains another model than csv");
+        assert!(
+            model == &models[0],
+            "{format} trains another model than csv"
+        );
     }
     if !cfg!(feature = "parquet") {
         let path = data("mixed.parquet");
