@@ -1,5 +1,5 @@
-//! How one column of a table becomes network inputs: learned from the training rows
-//! ([`fit_column`]) and applied to any row ([`Encoding::encode`]).
+//! How one column of a table becomes network inputs: learned from the training rows and
+//! applied to any row (by [`crate::Preprocessor`]).
 //!
 //! The kind follows from the training cells, never from the file format:
 //! - every present cell a number: **numeric**, scaled; a column whose integers count the
