@@ -8,6 +8,7 @@
 
 mod cli;
 mod commands;
+mod fitting;
 mod plot;
 mod progress;
 mod reading;

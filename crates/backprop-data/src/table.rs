@@ -31,6 +31,8 @@ enum Positions {
     Lines(Vec<u64>),
     /// Rows are records `1..=rows`.
     Records,
+    /// The 1-based record number of each row (a selection of records).
+    Numbered(Vec<u64>),
 }
 
 /// One column: its name, number and cells.
@@ -70,7 +72,32 @@ pub enum Values {
     Text(TextCells),
 }
 
+impl Column {
+    /// This column's name, number and file, with no cells.
+    fn clone_header(&self) -> Column {
+        Column {
+            name: self.name.clone(),
+            number: self.number,
+            file: self.file.clone(),
+            values: Values::Numbers(Vec::new()),
+        }
+    }
+}
+
 impl Values {
+    /// The cells `rows`, in that order (bytes become numbers: a selection is a copy).
+    fn select(&self, rows: &[usize]) -> Values {
+        match self {
+            Values::Numbers(v) => Values::Numbers(rows.iter().map(|&r| v[r]).collect()),
+            Values::Bytes { .. } => Values::Numbers(
+                rows.iter()
+                    .map(|&r| self.number(r).expect("bytes are numbers"))
+                    .collect(),
+            ),
+            Values::Text(cells) => Values::Text(rows.iter().map(|&r| cells.get(r)).collect()),
+        }
+    }
+
     /// Every cell as a number, or `None` for text cells.
     pub fn numbers(&self) -> Option<Vec<f64>> {
         match self {
@@ -189,6 +216,39 @@ impl Table {
         }
     }
 
+    /// A table of the rows `rows` (0-based, in that order) of this one: the same columns,
+    /// and each row keeps its place in the file, so errors still point at the right line.
+    /// Cross-validation folds and search trials are tables like this.
+    ///
+    /// # Panics
+    /// If a row is out of range.
+    pub fn select_rows(&self, rows: &[usize]) -> Table {
+        let columns = self
+            .columns
+            .iter()
+            .map(|column| Column {
+                values: column.values.select(rows),
+                ..column.clone_header()
+            })
+            .collect();
+        let positions = match &self.positions {
+            Positions::Lines(lines) => Positions::Lines(rows.iter().map(|&r| lines[r]).collect()),
+            Positions::Records => Positions::Numbered(rows.iter().map(|&r| r as u64 + 1).collect()),
+            Positions::Numbered(numbers) => {
+                Positions::Numbered(rows.iter().map(|&r| numbers[r]).collect())
+            }
+        };
+        Table {
+            source: self.source.clone(),
+            rows: rows.len(),
+            columns,
+            target: self.target,
+            decimal: self.decimal,
+            delimiter: self.delimiter,
+            positions,
+        }
+    }
+
     /// Where row `row` (0-based) of `column` sits.
     pub fn location(&self, column: &Column, row: usize) -> Location {
         Location {
@@ -201,6 +261,7 @@ impl Table {
         match &self.positions {
             Positions::Lines(lines) => Position::Line(lines[row]),
             Positions::Records => Position::Record(row as u64 + 1),
+            Positions::Numbered(numbers) => Position::Record(numbers[row]),
         }
     }
 
@@ -277,6 +338,46 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn selected_rows_keep_their_lines_and_cells() {
+        let column = |name: &str, values: Values| Column {
+            name: name.into(),
+            number: 1,
+            file: "f.csv".into(),
+            values,
+        };
+        let table = Table::from_lines(
+            "f.csv".into(),
+            vec![
+                column("a", Values::Text(["x", "y", "z"].into_iter().collect())),
+                column("b", Values::Numbers(vec![1.0, 2.0, 3.0])),
+            ],
+            Some(1),
+            vec![2, 3, 5],
+        );
+        let picked = table.select_rows(&[2, 0]);
+        assert_eq!(picked.rows, 2);
+        assert_eq!(picked.target, Some(1));
+        let Values::Text(cells) = &picked.columns[0].values else {
+            panic!("text stays text")
+        };
+        assert_eq!(cells.iter().collect::<Vec<_>>(), ["z", "x"]);
+        assert_eq!(picked.columns[1].values.numbers(), Some(vec![3.0, 1.0]));
+        let place = picked.location(&picked.columns[0], 0).to_string();
+        assert!(place.contains('5'), "{place}");
+        let records = Table::from_records(
+            "r".into(),
+            3,
+            vec![column("b", Values::Numbers(vec![1.0, 2.0, 3.0]))],
+            None,
+        );
+        let again = records.select_rows(&[1]).select_rows(&[0]);
+        assert!(again
+            .location(&again.columns[0], 0)
+            .to_string()
+            .contains('2'));
+    }
 
     #[test]
     fn text_cells_store_back_to_back() {

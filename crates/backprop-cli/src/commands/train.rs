@@ -13,21 +13,22 @@ use std::time::Instant;
 
 use anyhow::bail;
 use backprop::train::{
-    fit, fit_resume, Checkpoint, Control, EpochInfo, Observer, StepInfo, TrainReport, TrainState,
+    Checkpoint, Control, EpochInfo, Observer, StepInfo, TrainReport, TrainState,
 };
-use backprop::{Architecture, Dataset, Init, Loss, Network};
+use backprop::{Architecture, Loss, Network};
 use backprop_data::checkpoint::{self, CheckpointWriter};
 use backprop_data::model_file::load_initial_weights;
 use backprop_data::pytorch::architecture_from_shapes;
 use backprop_data::{
-    load, load_encoded, Decimal, EncodeOptions, Encoded, Model, ModelMetadata, Preprocessor, Table,
+    load, load_encoded, Decimal, EncodeOptions, Encoded, Model, ModelMetadata, Table,
 };
 use serde_json::{json, Map, Value};
 
+use crate::fitting::Prepared;
 use crate::plot;
 use crate::progress::{number, Progress};
 use crate::scoring::{score, Metrics, Scores};
-use crate::train_args::{choose_loss, TrainArgs, TrainPlan};
+use crate::train_args::{TrainArgs, TrainPlan};
 
 /// Runs `backprop train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
@@ -38,45 +39,30 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     check_save_folder(&plan.save)?;
 
     let table = load(&plan.data, &plan.load)?;
-    let (pre, fit_notes) = Preprocessor::fit(&table, &plan.fit)?;
-    let mut notes: Vec<String> = fit_notes.iter().map(ToString::to_string).collect();
-    let classes = pre.target.classes().map_or(0, <[String]>::len);
-    let (loss, outputs) = choose_loss(pre.target.task(), classes, plan.loss)?;
-    let encoded = pre.encode(&table)?;
+    let prepared = Prepared::new(&plan, &table)?;
+    let mut notes = prepared.notes.clone();
     let reading = reading_note(&table);
-    // Training needs only `x` and `y` from here on: free the table's copy of the data.
+    // Training needs only the encoded rows from here on: free the table's copy of the data.
     drop(table);
-    let rows = encoded.rows;
-    let x = encoded.x;
-    let y = encoded
-        .targets
-        .expect("the training table has its target")
-        .for_loss(&loss)?;
+    let pre = &prepared.metadata.preprocessing;
     let test = match &plan.test {
         Some(spec) => {
-            let test = load_encoded(spec, &pre, &plan.load, &EncodeOptions::default())?;
+            let test = load_encoded(spec, pre, &plan.load, &EncodeOptions::default())?;
             notes.extend(test.notes.iter().map(|n| format!("{spec}: {n}")));
             Some(test)
         }
         None => None,
     };
 
-    let arch = Architecture::new(
-        pre.inputs(),
-        &plan.layers,
-        plan.activation,
-        outputs,
-        loss.output_activation(),
-    );
-    arch.validate()?;
+    let arch = prepared.architecture();
     let resume = match &plan.resume {
         Some(dir) => Some(checkpoint::read(dir)?),
         None => None,
     };
     let mut net = match (&resume, &plan.init) {
         (Some((model, _)), _) => {
-            same_architecture(&model.network, &arch, "the checkpoint")?;
-            if model.metadata.preprocessing != pre {
+            same_architecture(&model.network, arch, "the checkpoint")?;
+            if &model.metadata.preprocessing != pre {
                 bail!(
                     "the checkpoint in {} was made with other data or preprocessing (columns, \
                      classes, --scale): resume with the same data and flags",
@@ -91,13 +77,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
             let net = load_initial_weights(path, |tensors| {
                 architecture_from_shapes(tensors, &[plan.activation], arch.output)
             })?;
-            same_architecture(&net, &arch, &format!("--init {}", path.display()))?;
+            same_architecture(&net, arch, &format!("--init {}", path.display()))?;
             net
         }
-        (None, None) => Network::new(arch.clone(), Init::Auto, plan.config.seed)?,
+        (None, None) => prepared.fresh_network(&plan.config)?,
     };
 
-    let metadata = ModelMetadata::new(arch.clone(), loss.clone(), pre, Value::Null);
+    let metadata = prepared.metadata.clone();
+    let loss = metadata.loss.clone();
+    let rows = prepared.rows;
     let progress = Progress::new(plan.json);
     if plan.json {
         notes.iter().for_each(|note| eprintln!("note: {note}"));
@@ -119,13 +107,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         },
         failure: None,
     };
-    let train = Dataset::new(&x, metadata.preprocessing.inputs(), y.as_targets())?;
     let start = Instant::now();
     let config = &plan.config;
-    let result = match &resume {
-        Some((_, state)) => fit_resume(&mut net, &loss, train, None, config, state, &mut observer),
-        None => fit(&mut net, &loss, train, None, config, &mut observer),
-    };
+    let result = prepared.train(
+        &mut net,
+        config,
+        resume.as_ref().map(|(_, state)| state),
+        &mut observer,
+    );
     progress.finish();
     if let Some(failure) = observer.failure {
         return Err(failure.into());
