@@ -69,7 +69,7 @@ impl Progress {
     }
 }
 
-/// The JSON object of an epoch: `epoch`, `epochs`, `train_loss`, `train_accuracy`,
+/// The JSON object of an epoch: `"event": "epoch"`, `epoch`, `epochs`, `train_loss`, `train_accuracy`,
 /// `val_loss`, `val_accuracy`, `val_r2`, `lr`, `seconds`, `samples_per_second`; keys without a value
 /// (no validation data, regression) are left out.
 pub fn epoch_json(info: &EpochInfo) -> Value {
@@ -79,6 +79,7 @@ pub fn epoch_json(info: &EpochInfo) -> Value {
             object.insert(key.to_string(), value);
         }
     };
+    put("event", Some("epoch".into()));
     put("epoch", Some(info.epoch.into()));
     put("epochs", Some(info.epochs.into()));
     put("train_loss", number(info.train_loss));
@@ -143,6 +144,7 @@ mod tests {
     fn json_lines_carry_the_keys_and_skip_missing_values() {
         let with = epoch_json(&info(true));
         for key in [
+            "event",
             "epoch",
             "train_loss",
             "val_loss",

@@ -82,8 +82,9 @@ fn trains_saves_and_reports_json_lines() {
         &["--save", "m.safetensors"],
     ));
     let lines = json_lines(&out);
-    assert_eq!(lines.len(), 4, "{out}");
+    assert_eq!(lines.len(), 5, "{out}");
     for (i, line) in lines[..3].iter().enumerate() {
+        assert_eq!(line["event"], "epoch");
         assert_eq!(line["epoch"], i + 1);
         for key in [
             "train_loss",
@@ -96,9 +97,17 @@ fn trains_saves_and_reports_json_lines() {
         }
     }
     let test = &lines[3];
+    assert_eq!(test["event"], "test");
     assert!(test["test_loss"].is_number(), "{test}");
     let accuracy = test["test_accuracy"].as_f64().expect("test_accuracy");
     assert!((0.0..=1.0).contains(&accuracy));
+    let summary = &lines[4];
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(summary["epochs_run"], 3);
+    assert_eq!(summary["stop_reason"], "completed");
+    assert_eq!(summary["model"], "m.safetensors");
+    assert_eq!(summary["test_accuracy"], test["test_accuracy"]);
+    assert!(summary["best_epoch"].is_u64() && summary["converged"].is_boolean());
 
     let bytes = dir.read("m.safetensors");
     let shapes: Vec<(String, Vec<usize>)> = tensors(&bytes)
@@ -177,7 +186,7 @@ fn two_classes_get_one_sigmoid_output_and_regression_reports_rmse() {
         &["--save", "r.safetensors"],
     ));
     let lines = json_lines(&out);
-    assert_eq!(lines.len(), 3);
+    assert_eq!(lines.len(), 4);
     assert!(lines[0].get("val_accuracy").is_none());
     assert!(lines[2]["test_rmse"].is_number() && lines[2]["test_r2"].is_number());
     assert_eq!(metadata(&dir.read("r.safetensors"))["task"], "regress");
@@ -213,6 +222,7 @@ fn resuming_gives_the_same_weights_as_training_straight_through() {
     .concat());
     let epochs: Vec<u64> = json_lines(&out)
         .iter()
+        .filter(|l| l["event"] == "epoch")
         .map(|l| l["epoch"].as_u64().unwrap())
         .collect();
     assert_eq!(epochs, [3, 4]);
@@ -360,13 +370,13 @@ fn config_file_settings_and_flags_that_override_them() {
         "data = \"train.csv\"\nlayers = \"4\"\nepochs = 2\njson = true\nsave = \"c.safetensors\"\n",
     );
     let lines = json_lines(&dir.ok(&["train", "--config", "run.toml"]));
-    assert_eq!(lines.len(), 2);
+    assert_eq!(lines.len(), 3);
     let meta = metadata(&dir.read("c.safetensors"));
     assert_eq!(meta["architecture"]["hidden"][0]["units"], 4);
     let lines = json_lines(&dir.ok(&[
         "train", "--config", "run.toml", "--epochs", "3", "--layers", "5",
     ]));
-    assert_eq!(lines.len(), 3);
+    assert_eq!(lines.len(), 4);
     let meta = metadata(&dir.read("c.safetensors"));
     assert_eq!(meta["architecture"]["hidden"][0]["units"], 5);
     dir.write("typo.toml", "epochz = 2\n");
@@ -395,7 +405,7 @@ fn init_warm_starts_and_rejects_another_architecture() {
         ],
         &["--save", "b.safetensors", "--lr", "1e-9", "--json"],
     ));
-    assert_eq!(json_lines(&out).len(), 1);
+    assert_eq!(json_lines(&out).len(), 2);
     // With a learning rate of 1e-9 the weights barely move from the initial ones.
     let (a, b) = (
         tensors(&dir.read("a.safetensors")),
@@ -424,4 +434,41 @@ fn init_warm_starts_and_rejects_another_architecture() {
         err.contains("2 → 8 relu → 3 softmax") && err.contains("2 → 6 relu → 3 softmax"),
         "{err}"
     );
+}
+
+#[test]
+fn a_run_cut_short_by_its_epochs_says_it_had_not_converged() {
+    let dir = Dir::new();
+    dir.write("train.csv", &classes_csv(90));
+    let short = args(&["train", "train.csv", "--epochs", "3"], &[]);
+    let text = dir.ok(&short);
+    assert!(
+        text.contains("warning    not converged: the validation loss was still falling")
+            && text.contains("raise --epochs"),
+        "{text}"
+    );
+    let lines = json_lines(&dir.ok(&[short.as_slice(), &["--json"]].concat()));
+    assert_eq!(lines.last().unwrap()["converged"], false);
+    assert_eq!(
+        metadata(&dir.read("model.safetensors"))["training"]["converged"],
+        false
+    );
+
+    // Labels that the features do not explain: the validation loss soon stops falling.
+    let mut noise = String::from("a,b,label\n");
+    for i in 0..90 {
+        let (a, b) = ((i * 37 % 11) as f64, (i * 17 % 13) as f64);
+        noise += &format!("{a},{b},{}\n", ["x", "y"][(i * i / 7) % 2]);
+    }
+    dir.write("noise.csv", &noise);
+    let long = args(
+        &["train", "noise.csv", "--epochs", "2000", "--patience", "3"],
+        &["--json"],
+    );
+    let summary = json_lines(&dir.ok(&long)).pop().unwrap();
+    assert_eq!(summary["stop_reason"], "early_stopping", "{summary}");
+    assert_eq!(summary["converged"], true);
+    assert!(summary["epochs_run"].as_u64().unwrap() < 2000);
+    let text = dir.ok(&long[..long.len() - 1]);
+    assert!(!text.contains("not converged"), "{text}");
 }

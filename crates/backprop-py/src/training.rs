@@ -194,6 +194,7 @@ pub fn summary(report: &TrainReport, config: &TrainConfig, extra_json: &str) -> 
         "best_epoch": report.best_epoch,
         "best_loss": report.best_loss,
         "stop_reason": report.stop_reason,
+        "converged": report.converged,
         "final_train_loss": report.final_train_loss,
         "final_val_loss": report.final_val_loss,
         "optimizer": config.optimizer,

@@ -128,7 +128,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     };
     if let Some(metrics) = &test_metrics {
         if plan.json {
-            progress.println(&Value::Object(metrics.clone()).to_string());
+            let mut line = Map::new();
+            line.insert("event".into(), "test".into());
+            line.extend(metrics.clone());
+            progress.println(&Value::Object(line).to_string());
         } else {
             let rows = test.as_ref().map_or(0, |t| t.rows);
             progress.println(&test_text(metrics, rows));
@@ -136,8 +139,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     }
     let mut metadata = metadata;
     metadata.training = summary(&plan, &report, test_metrics.as_ref(), seconds);
-    Model::new(metadata, net)?.save(&plan.save)?;
-    if !plan.json {
+    Model::new(metadata.clone(), net)?.save(&plan.save)?;
+    let warning = (!report.converged).then(|| not_converged(&report));
+    if plan.json {
+        if let Some(warning) = &warning {
+            eprintln!("warning: {warning}");
+        }
+    } else {
+        if let Some(warning) = &warning {
+            progress.println(&format!("warning    {warning}"));
+        }
         progress.println(&format!(
             "{}saved      {} ({:.1}s)",
             stop_line(&report),
@@ -150,6 +161,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         if !plan.json {
             progress.println(&format!("plot       {}", path.display()));
         }
+    }
+    if plan.json {
+        progress.println(&summary_line(&metadata.training, &plan).to_string());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -330,10 +344,13 @@ fn summary(
         "test_data": plan.test,
         "epochs": report.history.len(),
         "best_epoch": report.best_epoch,
+        "kept_epoch": report.kept_epoch(),
         "stop_reason": report.stop_reason,
+        "converged": report.converged,
         "final_train_loss": report.final_train_loss,
         "final_val_loss": report.final_val_loss,
         "val_accuracy": report.kept().and_then(|kept| kept.val_accuracy),
+        "val_r2": report.kept().and_then(|kept| kept.val_r2),
         "test": test,
         "seconds": seconds,
         "optimizer": config.optimizer,
@@ -350,6 +367,46 @@ fn summary(
         "init": plan.init,
         "resumed_from": plan.resume,
     })
+}
+
+/// The last JSON line of `train --json`: `"event": "summary"`, why and when training
+/// stopped (`stop_reason`, `best_epoch`, `kept_epoch`, `epochs_run`, `converged`), the kept
+/// epoch's losses and validation score, the test metrics, the seconds and the `model` path.
+fn summary_line(training: &Value, plan: &TrainPlan) -> Value {
+    let mut line = Map::new();
+    line.insert("event".into(), "summary".into());
+    for (key, name) in [
+        ("stop_reason", "stop_reason"),
+        ("converged", "converged"),
+        ("epochs", "epochs_run"),
+        ("best_epoch", "best_epoch"),
+        ("kept_epoch", "kept_epoch"),
+        ("final_train_loss", "train_loss"),
+        ("final_val_loss", "val_loss"),
+        ("val_accuracy", "val_accuracy"),
+        ("val_r2", "val_r2"),
+        ("seconds", "seconds"),
+    ] {
+        line.insert(name.into(), training[key].clone());
+    }
+    if let Some(Value::Object(test)) = training.get("test") {
+        line.extend(test.clone());
+    }
+    line.insert("model".into(), plan.save.display().to_string().into());
+    Value::Object(line)
+}
+
+/// The warning for a run that ran out of epochs while still improving.
+fn not_converged(report: &TrainReport) -> String {
+    let monitored = match report.history.last().and_then(|e| e.val_loss) {
+        Some(_) => "validation loss",
+        None => "training loss",
+    };
+    format!(
+        "not converged: the {monitored} was still falling when the {} epochs ran out; \
+         raise --epochs (or --lr)",
+        report.history.len()
+    )
 }
 
 /// Prints epochs, draws the bar and writes checkpoints; a checkpoint that cannot be written

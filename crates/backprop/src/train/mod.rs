@@ -62,6 +62,7 @@
 
 mod batch;
 mod config;
+mod convergence;
 mod dataset;
 mod early_stopping;
 mod evaluate;
@@ -72,6 +73,7 @@ mod state;
 mod trainer;
 
 pub use config::{EarlyStopping, TrainConfig, Validation};
+pub use convergence::{still_improving, CONVERGENCE_WINDOW, PROGRESS_TOLERANCE};
 pub use dataset::{Dataset, TargetData};
 pub use evaluate::{evaluate, evaluate_with_predictions, Evaluation};
 pub use observer::{Checkpoint, Control, NoObserver, Observer};

@@ -16,6 +16,7 @@ use crate::rng::Rng;
 use crate::schedule::Scheduler;
 use crate::train::batch::Batch;
 use crate::train::config::{TrainConfig, Validation};
+use crate::train::convergence::{still_improving, CONVERGENCE_WINDOW};
 use crate::train::dataset::Dataset;
 use crate::train::early_stopping::Tracker;
 use crate::train::evaluate::{batch_weight, correct, evaluate_in, Evaluation, Tally, EVAL_BLOCK};
@@ -62,6 +63,16 @@ pub struct TrainReport {
     pub final_train_loss: Option<f64>,
     /// The validation loss of the epoch whose weights the network now holds.
     pub final_val_loss: Option<f64>,
+    /// False when all configured epochs ran and the monitored loss was still improving over
+    /// the last ones (early stopping's patience, else [`CONVERGENCE_WINDOW`] epochs; see
+    /// [`still_improving`]): more epochs or a larger learning rate would likely help.
+    #[serde(default = "converged_by_default")]
+    pub converged: bool,
+}
+
+/// Reports saved before `converged` existed are taken as converged.
+fn converged_by_default() -> bool {
+    true
 }
 
 impl TrainReport {
@@ -422,7 +433,15 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
             }
         }
         let restored_best = self.tracker.restore_best(self.net.parameters_mut());
+        let window = self
+            .config
+            .early_stopping
+            .as_ref()
+            .map_or(CONVERGENCE_WINDOW, |rule| rule.patience);
+        let converged =
+            stop_reason != StopReason::Completed || !still_improving(&self.history, window);
         let mut report = TrainReport {
+            converged,
             best_epoch: self.tracker.best_epoch(),
             best_loss: self.tracker.best_loss(),
             stop_reason,
