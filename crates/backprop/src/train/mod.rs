@@ -61,21 +61,25 @@
 //! `on_step` does not.
 
 mod batch;
+mod concurrent;
 mod config;
 mod convergence;
 mod dataset;
 mod early_stopping;
 mod evaluate;
+mod folds;
 mod observer;
 mod progress;
 mod split;
 mod state;
 mod trainer;
 
+pub use concurrent::{run_concurrently, Concurrent, Finished, ThreadShare};
 pub use config::{EarlyStopping, TrainConfig, Validation};
 pub use convergence::{still_improving, CONVERGENCE_WINDOW, PROGRESS_TOLERANCE};
 pub use dataset::{Dataset, TargetData};
 pub use evaluate::{evaluate, evaluate_with_predictions, Evaluation};
+pub use folds::{Fold, KFold};
 pub use observer::{Checkpoint, Control, NoObserver, Observer};
 pub use progress::{EpochInfo, StepInfo};
 pub use split::split_validation;
