@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Train a network on a dataset and save it.
     Train(Box<TrainArgs>),
+    /// Cross-validate the training settings: train and score one network per fold.
+    Cv(Box<CvArgs>),
     /// Score a saved model on labelled data.
     Eval(EvalArgs),
     /// Write a saved model's predictions as CSV.
@@ -31,6 +33,23 @@ pub enum Command {
     Gradcheck(GradcheckArgs),
     /// List the built-in datasets.
     Datasets,
+}
+
+/// `backprop cv`: the settings of `train` (flags or `--config FILE.toml`) and how to cut the
+/// folds. `--save`, `--test`, `--checkpoint`, `--resume`, `--plot` and `--init` are refused.
+#[derive(Debug, Args)]
+pub struct CvArgs {
+    /// Folds per repeat: every row is held out in exactly one of them (stratified by class
+    /// for a class target).
+    #[arg(long, value_name = "K", default_value_t = 5)]
+    pub folds: usize,
+    /// How many times the rows are shuffled and cut into folds again (each from its own
+    /// stream of --seed).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub repeats: usize,
+    /// The training settings, as for `backprop train`.
+    #[command(flatten, next_help_heading = "Training (as for `backprop train`)")]
+    pub train: TrainArgs,
 }
 
 /// `backprop eval`.

@@ -101,7 +101,6 @@ impl Prepared {
 }
 
 /// A network trained quietly on a table.
-#[allow(dead_code)] // for `cv` and `tune`, which come next
 pub struct Fitted {
     /// Its metadata (preprocessing fitted on the table; `training` summary empty).
     pub metadata: ModelMetadata,
@@ -111,7 +110,6 @@ pub struct Fitted {
     pub report: TrainReport,
 }
 
-#[allow(dead_code)] // for `cv` and `tune`, which come next
 /// Fits the preprocessing of `plan` on `table` and trains a fresh network on it with
 /// `config` (the plan's, or a variation of it), printing nothing.
 pub fn fit_table(plan: &TrainPlan, config: &TrainConfig, table: &Table) -> anyhow::Result<Fitted> {

@@ -47,5 +47,6 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Inspect(args) => commands::inspect::run(&args),
         cli::Command::Datasets => commands::datasets::run(),
         cli::Command::Train(args) => commands::train::run(*args),
+        cli::Command::Cv(args) => commands::cv::run(*args),
     }
 }

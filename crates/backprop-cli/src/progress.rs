@@ -31,6 +31,14 @@ impl Progress {
         Self { json, bar }
     }
 
+    /// Text lines and never a bar (for text printed around a run that draws its own).
+    pub fn text_only() -> Self {
+        Self {
+            json: false,
+            bar: None,
+        }
+    }
+
     /// Advances the bar by one step.
     pub fn step(&self, info: &StepInfo) {
         if let Some(bar) = &self.bar {

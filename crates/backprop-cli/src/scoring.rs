@@ -1,6 +1,6 @@
 //! Scoring a network on labelled data: one forward pass through the engine gives the loss and
 //! the predictions, and the engine's metrics turn them into accuracy and per-class scores, or
-//! RMSE and R². Shared by `eval` and `train --test`.
+//! RMSE and R². Shared by `eval`, `train --test` and `cv`.
 
 use anyhow::Context;
 use backprop::metrics::{self, ClassificationMetrics, RegressionMetrics};
@@ -15,6 +15,9 @@ pub struct Scores {
     pub rows: usize,
     /// The mean loss.
     pub loss: f64,
+    /// The log-loss of the class probabilities (classifiers; see
+    /// [`backprop::metrics::log_loss`]).
+    pub log_loss: Option<f64>,
     /// Accuracy and per-class scores, or regression errors.
     pub metrics: Metrics,
 }
@@ -45,10 +48,12 @@ pub fn score(
     let loss_targets = targets.for_loss(loss)?;
     let dataset = Dataset::new(&data.x, data.inputs, loss_targets.as_targets())?;
     let (evaluation, predictions) = evaluate_with_predictions(network, loss, &dataset)?;
+    let mut log_loss = None;
     let metrics = match (targets, preprocessor.target.classes()) {
         (EncodedTargets::Classes(truth), Some(classes)) => {
             let probabilities = class_probabilities(network.architecture(), predictions);
             let predicted = argmax_rows(&probabilities, classes.len());
+            log_loss = Some(metrics::log_loss(truth, &probabilities, classes.len()));
             Metrics::Classification(metrics::classification(truth, &predicted, classes))
         }
         (EncodedTargets::Values(truth), _) => {
@@ -61,6 +66,7 @@ pub fn score(
     Ok(Scores {
         rows: data.rows,
         loss: evaluation.loss,
+        log_loss,
         metrics,
     })
 }

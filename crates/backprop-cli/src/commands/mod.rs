@@ -1,5 +1,6 @@
 //! One module per subcommand; each exposes `run(args) -> anyhow::Result<ExitCode>`.
 
+pub mod cv;
 pub mod datasets;
 pub mod eval;
 pub mod gradcheck;

@@ -258,7 +258,7 @@ fn stop_line(report: &TrainReport) -> String {
 }
 
 /// `separated by ';', decimal commas` when the file was not a plain comma-separated one.
-fn reading_note(table: &Table) -> Option<String> {
+pub(crate) fn reading_note(table: &Table) -> Option<String> {
     let delimiter = match table.delimiter? {
         b',' => None,
         b'\t' => Some("tab-separated".to_string()),
@@ -269,7 +269,8 @@ fn reading_note(table: &Table) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
-fn print_header(
+/// The lines that describe a run before it starts: data, notes, task, network, optimizer.
+pub(crate) fn print_header(
     progress: &Progress,
     plan: &TrainPlan,
     rows: usize,

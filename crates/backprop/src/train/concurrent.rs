@@ -82,6 +82,9 @@ pub struct Concurrent<R> {
     pub peak_concurrent: usize,
 }
 
+/// Where a worker leaves a run's result: empty until the run has finished.
+type Slot<R, E> = Mutex<Option<Result<Finished<R>, E>>>;
+
 /// Runs `run(0)`, `run(1)`, ..., `run(runs − 1)` on `share.workers` worker threads, each
 /// taking the next run not yet started, and returns their outputs in run order.
 ///
@@ -114,8 +117,7 @@ where
     let active = AtomicUsize::new(0);
     let peak = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let slots: Vec<Mutex<Option<Result<Finished<R>, E>>>> =
-        (0..runs).map(|_| Mutex::new(None)).collect();
+    let slots: Vec<Slot<R, E>> = (0..runs).map(|_| Mutex::new(None)).collect();
     let work = |worker: usize| loop {
         if failed.load(Ordering::SeqCst) {
             break;

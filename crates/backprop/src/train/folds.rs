@@ -51,6 +51,25 @@ pub struct Fold {
 }
 
 impl KFold {
+    /// Checks the settings, before any data is read: at least 2 folds and 1 repeat.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the bad setting.
+    pub fn validate(&self) -> Result<()> {
+        if self.folds < 2 {
+            return Err(Error::InvalidConfig(format!(
+                "cross-validation needs at least 2 folds, got {}",
+                self.folds
+            )));
+        }
+        if self.repeats == 0 {
+            return Err(Error::InvalidConfig(
+                "cross-validation needs at least 1 repeat".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Cuts the rows `0..rows` into folds: `repeats × folds` of them, ordered by repeat and
     /// then by fold.
     ///
@@ -69,17 +88,7 @@ impl KFold {
     /// [`Error::InvalidConfig`] for fewer than 2 folds or no repeat; [`Error::InvalidData`]
     /// for more folds than rows, or class targets that are not one per row.
     pub fn split<T>(&self, rows: usize, targets: Targets<'_, T>) -> Result<Vec<Fold>> {
-        if self.folds < 2 {
-            return Err(Error::InvalidConfig(format!(
-                "cross-validation needs at least 2 folds, got {}",
-                self.folds
-            )));
-        }
-        if self.repeats == 0 {
-            return Err(Error::InvalidConfig(
-                "cross-validation needs at least 1 repeat".into(),
-            ));
-        }
+        self.validate()?;
         if self.folds > rows {
             return Err(Error::InvalidData(format!(
                 "cannot cut {rows} row(s) into {} folds: every fold needs at least one row to \
