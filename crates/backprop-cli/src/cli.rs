@@ -47,6 +47,10 @@ pub struct CvArgs {
     /// stream of --seed).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub repeats: usize,
+    /// Refuse values that a fold's training rows never had (categories, missing cells) in its
+    /// held-out rows, instead of encoding them as unknown.
+    #[arg(long)]
+    pub strict: bool,
     /// The training settings, as for `backprop train`.
     #[command(flatten, next_help_heading = "Training (as for `backprop train`)")]
     pub train: TrainArgs,

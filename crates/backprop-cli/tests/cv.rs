@@ -333,6 +333,35 @@ fn errors_stay_located_and_impossible_folds_are_explained() {
     let err = dir.fails(&cv_args(&["gap.csv", "--missing", "error"], &[]));
     assert!(err.contains("gap.csv:4"), "{err}");
 
+    // A category on one row only (line 9): the fold that holds it out never trained on it.
+    let mut colors = String::from("a,color,label\n");
+    for i in 0..30 {
+        let color = if i == 7 {
+            "mauve"
+        } else {
+            ["red", "blue"][i % 2]
+        };
+        colors += &format!(
+            "{:.2},{color},{}\n",
+            (i % 7) as f64 / 7.0,
+            ["no", "yes"][i % 3 / 2]
+        );
+    }
+    dir.write("colors.csv", &colors);
+    let err = dir.fails(&cv_args(&["colors.csv", "--strict"], &[]));
+    assert!(
+        err.contains(": colors.csv:9: column \"color\" (2): \"mauve\""),
+        "{err}"
+    );
+    assert!(err.starts_with("error: fold "), "{err}");
+    let out = dir.run(&cv_args(&["colors.csv", "--json"], &[]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("column \"color\": 1 cell(s) hold values not seen in training (\"mauve\")"),
+        "{stderr}"
+    );
+
     dir.write("tiny.csv", &regression_csv(4));
     let err = dir.fails(&cv_args(&["tiny.csv"], &[]));
     assert!(err.contains("cannot cut 4 row(s) into 5 folds"), "{err}");

@@ -6,7 +6,7 @@
 //! trained as `train` would train on the fold's training rows alone: the preprocessing is
 //! fitted on them ([`fit_table`]), the fold's own validation split and early stopping follow
 //! the train flags, and the held-out rows are then encoded with that preprocessing (values
-//! it never saw become unknown, with a note) and scored. The folds run side by side
+//! it never saw become unknown, with a note, or an error with `--strict`) and scored. The folds run side by side
 //! ([`run_concurrently`]): `--threads` is shared among them, and since training gives the same
 //! bits for any thread count, so does every score here.
 
@@ -109,10 +109,14 @@ pub fn run(args: CvArgs) -> anyhow::Result<ExitCode> {
         );
         progress.println(&cv_line(&kfold, task, &folds, share));
     }
+    let encode = EncodeOptions {
+        strict: args.strict,
+        ..EncodeOptions::default()
+    };
     let bar = fold_bar(folds.len());
     let start = Instant::now();
     let done = run_concurrently(share, folds.len(), |i| {
-        let result = run_fold(&fold_plan, &table, &folds[i]);
+        let result = run_fold(&fold_plan, &table, &folds[i], encode);
         bar.inc(1);
         result.with_context(|| format!("fold {}", fold_label(&folds[i], kfold.repeats)))
     });
@@ -233,12 +237,17 @@ fn train_only(args: &TrainArgs) -> Vec<(&'static str, &'static str)> {
 }
 
 /// Trains on the fold's training rows and scores its held-out rows.
-fn run_fold(plan: &TrainPlan, table: &Table, fold: &Fold) -> anyhow::Result<FoldResult> {
+fn run_fold(
+    plan: &TrainPlan,
+    table: &Table,
+    fold: &Fold,
+    encode: EncodeOptions,
+) -> anyhow::Result<FoldResult> {
     let training = table.select_rows(&fold.train);
     let fitted = fit_table(plan, &plan.config, &training)?;
     drop(training);
     let pre = &fitted.metadata.preprocessing;
-    let held_out = pre.encode_with(&table.select_rows(&fold.test), &EncodeOptions::default())?;
+    let held_out = pre.encode_with(&table.select_rows(&fold.test), &encode)?;
     let scores = score(
         &fitted.network,
         &fitted.metadata.loss,
@@ -297,21 +306,23 @@ fn cv_line(kfold: &KFold, task: Task, folds: &[Fold], share: ThreadShare) -> Str
         format!("{least}-{most}")
     };
     format!(
-        "cv         {} folds × {} repeat{}, {}, seed {}: {held_out} rows held out per fold; {} \
-         fold{} at a time, {} thread{} each",
-        kfold.folds,
-        kfold.repeats,
-        if kfold.repeats == 1 { "" } else { "s" },
+        "cv         {} × {}, {}, seed {}: {held_out} rows held out per fold; {} at a time, {} \
+         each",
+        count(kfold.folds, "fold"),
+        count(kfold.repeats, "repeat"),
         match task {
             Task::Classify => "stratified by class",
             Task::Regress => "shuffled",
         },
         kfold.seed,
-        share.workers,
-        if share.workers == 1 { "" } else { "s" },
-        share.threads_per_run,
-        if share.threads_per_run == 1 { "" } else { "s" },
+        count(share.workers, "fold"),
+        count(share.threads_per_run, "thread"),
     )
+}
+
+/// `1 fold`, `2 folds`.
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// A score for the table: 4 decimals, or scientific notation when that would be too wide.
@@ -381,9 +392,12 @@ fn print_text(
     for (name, s) in names.iter().zip(summaries) {
         println!("{name:<width$}  {} ± {}", figure(s.mean), figure(s.std));
     }
+    let share = done.share;
     println!(
-        "ran        {seconds:.1}s, {} folds at most at once on {} workers",
-        done.peak_concurrent, done.share.workers
+        "ran        {seconds:.1}s on {}, {} each; at most {} at once",
+        count(share.workers, "worker"),
+        count(share.threads_per_run, "thread"),
+        count(done.peak_concurrent, "fold"),
     );
 }
 
