@@ -4,17 +4,6 @@
 //!
 //! Since [`crate::train::fit`] gives the same bits for any thread count, the results do not
 //! depend on how the threads are shared either; only the timings and which worker ran what do.
-//!
-//! ```
-//! use backprop::train::{run_concurrently, ThreadShare};
-//!
-//! let share = ThreadShare::new(Some(2), 5)?;
-//! assert_eq!((share.workers, share.threads_per_run), (2, 1));
-//! let runs = run_concurrently(share, 5, |run| Ok::<_, backprop::Error>(run * run))?;
-//! let squares: Vec<usize> = runs.runs.iter().map(|r| r.output).collect();
-//! assert_eq!(squares, [0, 1, 4, 9, 16]);
-//! # Ok::<(), backprop::Error>(())
-//! ```
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -96,6 +85,17 @@ type Slot<R, E> = Mutex<Option<Result<Finished<R>, E>>>;
 /// When a run fails, the runs not yet started are not started, and the error returned is the
 /// one of the lowest-numbered run that failed. Runs start in order, so every run below a
 /// failed one was started and has finished: the error is the same whatever the timing.
+///
+/// ```
+/// use backprop::train::{run_concurrently, ThreadShare};
+///
+/// let share = ThreadShare::new(Some(2), 5)?;
+/// assert_eq!((share.workers, share.threads_per_run), (2, 1));
+/// let runs = run_concurrently(share, 5, |run| Ok::<_, backprop::Error>(run * run))?;
+/// let squares: Vec<usize> = runs.runs.iter().map(|r| r.output).collect();
+/// assert_eq!(squares, [0, 1, 4, 9, 16]);
+/// # Ok::<(), backprop::Error>(())
+/// ```
 ///
 /// # Errors
 /// The first run's error as above, or [`Error::InvalidConfig`] (converted into `E`) when the

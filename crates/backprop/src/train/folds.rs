@@ -2,21 +2,6 @@
 //! targets (as scikit-learn's `StratifiedKFold(shuffle=True)`), plain shuffled k-fold for
 //! values (as `KFold(shuffle=True)`), repeated with a new shuffle each time (as
 //! `RepeatedStratifiedKFold`).
-//!
-//! ```
-//! use backprop::train::KFold;
-//! use backprop::Targets;
-//!
-//! let classes = [0u32, 0, 0, 0, 1, 1, 1, 1, 1, 1];
-//! let folds = KFold { folds: 2, repeats: 1, seed: 7 }.split::<f32>(10, Targets::Classes(&classes))?;
-//! assert_eq!(folds.len(), 2);
-//! for fold in &folds {
-//!     // Every fold holds out 2 rows of class 0 and 3 of class 1.
-//!     let held_out_zeros = fold.test.iter().filter(|&&row| classes[row] == 0).count();
-//!     assert_eq!((fold.test.len(), held_out_zeros), (5, 2));
-//! }
-//! # Ok::<(), backprop::Error>(())
-//! ```
 
 use crate::error::{Error, Result};
 use crate::loss::Targets;
@@ -26,7 +11,22 @@ use crate::rng::Rng;
 /// [`Rng::derived`]); repeat `r` uses the stream `FOLDS_SALT + r`.
 pub(crate) const FOLDS_SALT: u64 = 0xf01d_0000_0000;
 
-/// How to cut rows into cross-validation folds.
+/// How to cut rows into cross-validation folds (see [`KFold::split`]).
+///
+/// ```
+/// use backprop::train::KFold;
+/// use backprop::Targets;
+///
+/// let classes = [0u32, 0, 0, 0, 1, 1, 1, 1, 1, 1];
+/// let folds = KFold { folds: 2, repeats: 1, seed: 7 }.split::<f32>(10, Targets::Classes(&classes))?;
+/// assert_eq!(folds.len(), 2);
+/// for fold in &folds {
+///     // Every fold holds out 2 rows of class 0 and 3 of class 1.
+///     let held_out_zeros = fold.test.iter().filter(|&&row| classes[row] == 0).count();
+///     assert_eq!((fold.test.len(), held_out_zeros), (5, 2));
+/// }
+/// # Ok::<(), backprop::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KFold {
     /// Folds per repeat: each row is held out in exactly one of them (at least 2).

@@ -9,6 +9,10 @@
 //! stopping and reports to the [`Observer`]. L-BFGS instead takes one full-batch step per
 //! epoch (it ignores `batch_size`); its line search re-evaluates the whole training set.
 //!
+//! For cross-validation and searches, [`KFold`] cuts the rows into (stratified) folds and
+//! [`run_concurrently`] runs independent trainings side by side, each on its share of the
+//! threads ([`ThreadShare`]), with the same results for any share.
+//!
 //! ```
 //! use backprop::train::{fit, Dataset, NoObserver, TargetData, TrainConfig};
 //! use backprop::optim::OptimizerConfig;
