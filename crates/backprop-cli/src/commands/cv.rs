@@ -6,44 +6,53 @@
 //! trained as `train` would train on the fold's training rows alone: the preprocessing is
 //! fitted on them ([`fit_table`]), the fold's own validation split and early stopping follow
 //! the train flags, and the held-out rows are then encoded with that preprocessing (values
-//! it never saw become unknown, with a note, or an error with `--strict`) and scored. The folds run side by side
-//! ([`run_concurrently`]): `--threads` is shared among them, and since training gives the same
-//! bits for any thread count, so does every score here.
+//! it never saw become unknown, with a note, or an error with `--strict`) and scored. The
+//! folds run side by side ([`run_concurrently`]): `--threads` is shared among them, and since
+//! training gives the same bits for any thread count, so does every score here.
 
-use std::io::IsTerminal;
+mod report;
+
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use backprop::metrics::MeanStd;
-use backprop::train::{run_concurrently, Concurrent, Fold, KFold, ThreadShare};
-use backprop_data::{load, EncodeOptions, Note, Table, TargetSchema, Task};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::{Map, Value};
+use backprop::train::{run_concurrently, Fold, KFold, ThreadShare};
+use backprop_data::{load, EncodeOptions, ModelMetadata, Note, Table, TargetSchema};
 
 use super::train::{print_header, reading_note};
 use crate::cli::CvArgs;
-use crate::fitting::fit_table;
-use crate::progress::{number, Progress};
+use crate::fitting::{fit_table, Prepared};
+use crate::progress::Progress;
 use crate::scoring::{score, Metrics};
 use crate::train_args::{TrainArgs, TrainPlan};
-
-/// The scores of a fold, in the order they are printed.
-const CLASSIFICATION_SCORES: [&str; 3] = ["accuracy", "log_loss", "macro_f1"];
-/// The scores of a fold of a regression, in the order they are printed.
-const REGRESSION_SCORES: [&str; 3] = ["rmse", "mae", "r2"];
+use report::{cv_line, fold_bar, Outcome};
 
 /// What one fold gave.
 struct FoldResult {
     train_rows: usize,
     test_rows: usize,
-    /// Epochs run, and the one whose weights were kept.
+    /// Epochs run.
     epochs: usize,
+    /// The epoch whose weights were scored.
     best_epoch: Option<usize>,
-    /// The scores named by [`CLASSIFICATION_SCORES`] or [`REGRESSION_SCORES`], in that order.
+    /// Accuracy, log-loss and macro F1, or RMSE, MAE and R² (see [`report::score_names`]).
     scores: [f64; 3],
     /// What encoding the held-out rows decided (values the fold's training rows never had).
     notes: Vec<String>,
+}
+
+/// The rows to cross-validate, and what the whole table says about them.
+struct Rows {
+    /// The rows that have a target, each still knowing its line in the file.
+    table: Table,
+    /// The preprocessing and network fitted on all of them (for the header).
+    metadata: ModelMetadata,
+    /// What reading them and fitting the preprocessing decided.
+    notes: Vec<String>,
+    /// `separated by ';'` and the like.
+    reading: Option<String>,
+    /// The folds.
+    folds: Vec<Fold>,
 }
 
 /// Runs `backprop cv`.
@@ -54,12 +63,65 @@ pub fn run(args: CvArgs) -> anyhow::Result<ExitCode> {
         seed: 0,
     };
     kfold.validate()?;
-    let (plan, mut notes) = resolve(args.train)?;
+    let (mut plan, config_notes) = resolve(args.train)?;
     let kfold = KFold {
         seed: plan.config.seed,
         ..kfold
     };
+    let mut rows = read(&mut plan, &kfold)?;
+    rows.notes.splice(0..0, config_notes);
+    let share = ThreadShare::new(plan.config.threads, rows.folds.len())?;
+    let task = rows.metadata.preprocessing.target.task();
+    if plan.json {
+        rows.notes.iter().for_each(|note| eprintln!("note: {note}"));
+    } else {
+        let progress = Progress::text_only();
+        print_header(
+            &progress,
+            &plan,
+            rows.table.rows,
+            &rows.metadata,
+            rows.reading.as_deref(),
+            &rows.notes,
+        );
+        progress.println(&cv_line(&kfold, task, &rows.folds, share));
+    }
 
+    let mut fold_plan = plan.clone();
+    fold_plan.config.threads = Some(share.threads_per_run);
+    let encode = EncodeOptions {
+        strict: args.strict,
+        ..EncodeOptions::default()
+    };
+    let folds = &rows.folds;
+    let bar = fold_bar(folds.len());
+    let start = Instant::now();
+    let done = run_concurrently(share, folds.len(), |i| {
+        let result = run_fold(&fold_plan, &rows.table, &folds[i], encode);
+        bar.inc(1);
+        result.with_context(|| format!("fold {}", fold_label(&folds[i], kfold.repeats)))
+    });
+    bar.finish_and_clear();
+    let outcome = Outcome {
+        kfold: &kfold,
+        task,
+        rows: rows.table.rows,
+        folds,
+        done: &done?,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    if plan.json {
+        outcome.print_json();
+    } else {
+        outcome.print_text();
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the data, checks every setting on the whole table before a fold trains, leaves out
+/// the rows without a target and cuts the rest into folds. The task is decided here, once, on
+/// every row (and set in `plan`), so that no fold decides it otherwise.
+fn read(plan: &mut TrainPlan, kfold: &KFold) -> anyhow::Result<Rows> {
     let table = load(&plan.data, &plan.load)?;
     let (_, _, target_notes) = TargetSchema::fit(&table, plan.fit.task, &plan.fit.na_values)?;
     if let Some(Note::RareClass { class, .. }) = target_notes
@@ -71,17 +133,12 @@ pub fn run(args: CvArgs) -> anyhow::Result<ExitCode> {
              so one fold would never see it; give it more rows, or leave its row out"
         );
     }
-    // Every setting is checked on the whole table before a fold trains; what the
-    // preprocessing decides there is what the header says.
-    let prepared = crate::fitting::Prepared::new(&plan, &table)?;
-    let metadata = prepared.metadata.clone();
-    notes.extend(prepared.notes.iter().cloned());
+    let prepared = Prepared::new(plan, &table)?;
+    let (metadata, notes) = (prepared.metadata.clone(), prepared.notes.clone());
     drop(prepared);
-    let pre = &metadata.preprocessing;
-    let mut plan = plan;
-    // The task is decided once, on every row, so that no fold decides it otherwise.
-    plan.fit.task = Some(pre.target.task());
-    let (targets, with_target, _) = pre.target.encode(&table, &pre.na_values)?;
+    let target = &metadata.preprocessing.target;
+    plan.fit.task = Some(target.task());
+    let (targets, with_target, _) = target.encode(&table, &metadata.preprocessing.na_values)?;
     let reading = reading_note(&table);
     let table = if with_target.len() < table.rows {
         table.select_rows(&with_target)
@@ -89,79 +146,17 @@ pub fn run(args: CvArgs) -> anyhow::Result<ExitCode> {
         table
     };
     let folds = kfold.split(table.rows, targets.as_targets())?;
-    drop(targets);
-    let share = ThreadShare::new(plan.config.threads, folds.len())?;
-    let mut fold_plan = plan.clone();
-    fold_plan.config.threads = Some(share.threads_per_run);
-
-    let task = pre.target.task();
-    if plan.json {
-        notes.iter().for_each(|note| eprintln!("note: {note}"));
-    } else {
-        let progress = Progress::text_only();
-        print_header(
-            &progress,
-            &plan,
-            table.rows,
-            &metadata,
-            reading.as_deref(),
-            &notes,
-        );
-        progress.println(&cv_line(&kfold, task, &folds, share));
-    }
-    let encode = EncodeOptions {
-        strict: args.strict,
-        ..EncodeOptions::default()
-    };
-    let bar = fold_bar(folds.len());
-    let start = Instant::now();
-    let done = run_concurrently(share, folds.len(), |i| {
-        let result = run_fold(&fold_plan, &table, &folds[i], encode);
-        bar.inc(1);
-        result.with_context(|| format!("fold {}", fold_label(&folds[i], kfold.repeats)))
-    });
-    bar.finish_and_clear();
-    let done = done?;
-    let seconds = start.elapsed().as_secs_f64();
-
-    let names = match task {
-        Task::Classify => CLASSIFICATION_SCORES,
-        Task::Regress => REGRESSION_SCORES,
-    };
-    let summaries: Vec<MeanStd> = (0..names.len())
-        .map(|s| {
-            MeanStd::of(
-                &done
-                    .runs
-                    .iter()
-                    .map(|r| r.output.scores[s])
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect();
-    if plan.json {
-        for (fold, run) in folds.iter().zip(&done.runs) {
-            run.output
-                .notes
-                .iter()
-                .for_each(|n| eprintln!("note: fold {}: {n}", fold_label(fold, kfold.repeats)));
-            println!(
-                "{}",
-                fold_json(fold, &run.output, &names, run.worker, run.seconds)
-            );
-        }
-        println!(
-            "{}",
-            summary_json(&kfold, task, table.rows, &names, &summaries, &done, seconds)
-        );
-    } else {
-        print_text(&kfold, &folds, &done, &names, &summaries, seconds);
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Rows {
+        table,
+        metadata,
+        notes,
+        reading,
+        folds,
+    })
 }
 
-/// The train settings merged with `--config`, resolved, with what cv refuses refused: the
-/// plan and the notes about settings of the config file that cv does not use.
+/// The train settings merged with `--config`, with what cv refuses refused: the plan, and the
+/// notes about settings of the config file that cv leaves alone.
 fn resolve(flags: TrainArgs) -> anyhow::Result<(TrainPlan, Vec<String>)> {
     if let Some((name, why)) = train_only(&flags).first() {
         bail!("--{name} is not a cv option: {why}");
@@ -276,187 +271,4 @@ fn fold_label(fold: &Fold, repeats: usize) -> String {
     } else {
         (fold.index + 1).to_string()
     }
-}
-
-/// A bar over the folds on a terminal; hidden otherwise.
-fn fold_bar(folds: usize) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(folds as u64), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("folds [{bar:30}] {pos}/{len} {elapsed}")
-            .expect("a valid template")
-            .progress_chars("=> "),
-    );
-    bar.tick();
-    bar
-}
-
-/// `cv         5 folds × 1 repeat, stratified by class, seed 0; 2 folds at a time, 1 thread each`.
-fn cv_line(kfold: &KFold, task: Task, folds: &[Fold], share: ThreadShare) -> String {
-    let sizes: Vec<usize> = folds.iter().map(|f| f.test.len()).collect();
-    let (least, most) = (
-        sizes.iter().min().copied().unwrap_or(0),
-        sizes.iter().max().copied().unwrap_or(0),
-    );
-    let held_out = if least == most {
-        format!("{least}")
-    } else {
-        format!("{least}-{most}")
-    };
-    format!(
-        "cv         {} × {}, {}, seed {}: {held_out} rows held out per fold; {} at a time, {} \
-         each",
-        count(kfold.folds, "fold"),
-        count(kfold.repeats, "repeat"),
-        match task {
-            Task::Classify => "stratified by class",
-            Task::Regress => "shuffled",
-        },
-        kfold.seed,
-        count(share.workers, "fold"),
-        count(share.threads_per_run, "thread"),
-    )
-}
-
-/// `1 fold`, `2 folds`.
-fn count(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
-}
-
-/// A score for the table: 4 decimals, or scientific notation when that would be too wide.
-fn figure(x: f64) -> String {
-    if x.is_finite() && x.abs() >= 1e6 {
-        format!("{x:.4e}")
-    } else {
-        format!("{x:.4}")
-    }
-}
-
-/// The per-fold table, then `name  mean ± std` lines.
-fn print_text(
-    kfold: &KFold,
-    folds: &[Fold],
-    done: &Concurrent<FoldResult>,
-    names: &[&str; 3],
-    summaries: &[MeanStd],
-    seconds: f64,
-) {
-    for (fold, run) in folds.iter().zip(&done.runs) {
-        for note in &run.output.notes {
-            println!(
-                "note       fold {}: {note}",
-                fold_label(fold, kfold.repeats)
-            );
-        }
-    }
-    let mut rows: Vec<Vec<String>> = vec![["fold", "train", "test", "epochs", "kept"]
-        .iter()
-        .map(ToString::to_string)
-        .chain(names.iter().map(ToString::to_string))
-        .collect()];
-    for (fold, run) in folds.iter().zip(&done.runs) {
-        let r = &run.output;
-        let mut row = vec![
-            fold_label(fold, kfold.repeats),
-            r.train_rows.to_string(),
-            r.test_rows.to_string(),
-            r.epochs.to_string(),
-            r.best_epoch.map_or("-".into(), |e| e.to_string()),
-        ];
-        row.extend(r.scores.iter().map(|&s| figure(s)));
-        rows.push(row);
-    }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|c| {
-            rows.iter()
-                .map(|row| row[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in &rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, &width)| format!("{cell:>width$}"))
-            .collect();
-        println!("{}", cells.join("  "));
-    }
-    println!(
-        "mean ± std over {} folds (std with ddof 0, as numpy.std)",
-        folds.len()
-    );
-    let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
-    for (name, s) in names.iter().zip(summaries) {
-        println!("{name:<width$}  {} ± {}", figure(s.mean), figure(s.std));
-    }
-    let share = done.share;
-    println!(
-        "ran        {seconds:.1}s on {}, {} each; at most {} at once",
-        count(share.workers, "worker"),
-        count(share.threads_per_run, "thread"),
-        count(done.peak_concurrent, "fold"),
-    );
-}
-
-/// `{"event": "fold", "repeat": 1, "fold": 3, ...}`.
-fn fold_json(
-    fold: &Fold,
-    result: &FoldResult,
-    names: &[&str; 3],
-    worker: usize,
-    seconds: f64,
-) -> Value {
-    let mut line = Map::new();
-    line.insert("event".into(), "fold".into());
-    line.insert("repeat".into(), (fold.repeat + 1).into());
-    line.insert("fold".into(), (fold.index + 1).into());
-    line.insert("train_rows".into(), result.train_rows.into());
-    line.insert("test_rows".into(), result.test_rows.into());
-    line.insert("epochs".into(), result.epochs.into());
-    line.insert("best_epoch".into(), result.best_epoch.into());
-    for (name, &value) in names.iter().zip(&result.scores) {
-        line.insert((*name).into(), json_number(value));
-    }
-    line.insert("worker".into(), worker.into());
-    line.insert("seconds".into(), json_number(seconds));
-    Value::Object(line)
-}
-
-/// The last line: `cv_<score>_mean` and `cv_<score>_std` for every score, and how the folds
-/// were run.
-fn summary_json(
-    kfold: &KFold,
-    task: Task,
-    rows: usize,
-    names: &[&str; 3],
-    summaries: &[MeanStd],
-    done: &Concurrent<FoldResult>,
-    seconds: f64,
-) -> Value {
-    let mut line = Map::new();
-    line.insert("event".into(), "summary".into());
-    line.insert("task".into(), task.to_string().into());
-    line.insert("rows".into(), rows.into());
-    line.insert("folds".into(), kfold.folds.into());
-    line.insert("repeats".into(), kfold.repeats.into());
-    line.insert("seed".into(), kfold.seed.into());
-    for (name, s) in names.iter().zip(summaries) {
-        line.insert(format!("cv_{name}_mean"), json_number(s.mean));
-        line.insert(format!("cv_{name}_std"), json_number(s.std));
-    }
-    line.insert("workers".into(), done.share.workers.into());
-    line.insert(
-        "threads_per_worker".into(),
-        done.share.threads_per_run.into(),
-    );
-    line.insert("peak_concurrent_folds".into(), done.peak_concurrent.into());
-    line.insert("seconds".into(), json_number(seconds));
-    Value::Object(line)
-}
-
-fn json_number(x: f64) -> Value {
-    number(x).unwrap_or(Value::Null)
 }
