@@ -144,6 +144,15 @@ fn regression_reports_rmse_mae_and_r2() {
     }
     assert!(summary.get("cv_accuracy_mean").is_none());
     assert_eq!(summary["task"], "regress");
+    // Five epochs are not enough: every fold says so, and so does the summary.
+    assert!(folds.iter().all(|f| f["converged"] == false), "{folds:?}");
+    assert_eq!(summary["converged"], false);
+    let stderr =
+        String::from_utf8_lossy(&dir.run(&cv_args(&["reg.csv", "--json"], &[])).stderr).to_string();
+    assert!(
+        stderr.contains("warning: not converged in folds 1, 2, 3, 4, 5"),
+        "{stderr}"
+    );
 }
 
 /// The keys that say how the folds were run rather than what they gave.

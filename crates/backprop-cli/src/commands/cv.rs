@@ -35,6 +35,8 @@ struct FoldResult {
     epochs: usize,
     /// The epoch whose weights were scored.
     best_epoch: Option<usize>,
+    /// False when all epochs ran while the monitored loss was still falling.
+    converged: bool,
     /// Accuracy, log-loss and macro F1, or RMSE, MAE and R² (see [`report::score_names`]).
     scores: [f64; 3],
     /// What encoding the held-out rows decided (values the fold's training rows never had).
@@ -259,6 +261,7 @@ fn run_fold(
         test_rows: fold.test.len(),
         epochs: fitted.report.history.len(),
         best_epoch: fitted.report.kept_epoch(),
+        converged: fitted.report.converged,
         scores,
         notes: held_out.notes.iter().map(ToString::to_string).collect(),
     })

@@ -141,6 +141,9 @@ impl Outcome<'_> {
         for (name, s) in names.iter().zip(self.summaries()) {
             println!("{name:<width$}  {} ± {}", figure(s.mean), figure(s.std));
         }
+        if let Some(warning) = self.not_converged() {
+            println!("warning    {warning}");
+        }
         let share = self.done.share;
         println!(
             "ran        {:.1}s on {}, {} each; at most {} at once",
@@ -149,6 +152,25 @@ impl Outcome<'_> {
             count(share.threads_per_run, "thread"),
             count(self.done.peak_concurrent, "fold"),
         );
+    }
+
+    /// The folds that ran out of epochs while still improving, and what to do, if any did.
+    fn not_converged(&self) -> Option<String> {
+        let folds: Vec<String> = self
+            .folds
+            .iter()
+            .zip(&self.done.runs)
+            .filter(|(_, run)| !run.output.converged)
+            .map(|(fold, _)| self.label(fold))
+            .collect();
+        (!folds.is_empty()).then(|| {
+            format!(
+                "not converged in {} {}: the monitored loss was still falling when the epochs \
+                 ran out; raise --epochs (or --lr)",
+                if folds.len() == 1 { "fold" } else { "folds" },
+                folds.join(", ")
+            )
+        })
     }
 
     /// One `"event": "fold"` line per fold, then the `"event": "summary"` line; the fold
@@ -168,6 +190,7 @@ impl Outcome<'_> {
             line.insert("test_rows".into(), r.test_rows.into());
             line.insert("epochs".into(), r.epochs.into());
             line.insert("best_epoch".into(), r.best_epoch.into());
+            line.insert("converged".into(), r.converged.into());
             for (name, &value) in names.iter().zip(&r.scores) {
                 line.insert((*name).into(), json_number(value));
             }
@@ -175,11 +198,14 @@ impl Outcome<'_> {
             line.insert("seconds".into(), json_number(run.seconds));
             println!("{}", Value::Object(line));
         }
+        if let Some(warning) = self.not_converged() {
+            eprintln!("warning: {warning}");
+        }
         println!("{}", self.summary_json());
     }
 
-    /// `cv_<score>_mean` and `cv_<score>_std` for every score, what was cut, and how the
-    /// folds ran.
+    /// `cv_<score>_mean` and `cv_<score>_std` for every score, what was cut, whether every
+    /// fold converged, and how the folds ran.
     fn summary_json(&self) -> Value {
         let mut line = Map::new();
         line.insert("event".into(), "summary".into());
@@ -192,6 +218,8 @@ impl Outcome<'_> {
             line.insert(format!("cv_{name}_mean"), json_number(s.mean));
             line.insert(format!("cv_{name}_std"), json_number(s.std));
         }
+        let converged = self.done.runs.iter().all(|run| run.output.converged);
+        line.insert("converged".into(), converged.into());
         let share = self.done.share;
         line.insert("workers".into(), share.workers.into());
         line.insert("threads_per_worker".into(), share.threads_per_run.into());
