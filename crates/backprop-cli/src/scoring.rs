@@ -13,7 +13,8 @@ use backprop_data::{Encoded, EncodedTargets, Preprocessor};
 pub struct Scores {
     /// Rows scored.
     pub rows: usize,
-    /// The mean loss.
+    /// The mean loss, in the units the network learned (a regression target standardized by
+    /// the model is scored in standardized units; the metrics are in the target's units).
     pub loss: f64,
     /// Accuracy and per-class scores, or regression errors.
     pub metrics: Metrics,
@@ -42,7 +43,7 @@ pub fn score(
             preprocessor.target.name()
         )
     })?;
-    let loss_targets = targets.for_loss(loss)?;
+    let loss_targets = preprocessor.target.network_targets(targets, loss)?;
     let dataset = Dataset::new(&data.x, data.inputs, loss_targets.as_targets())?;
     let (evaluation, predictions) = evaluate_with_predictions(network, loss, &dataset)?;
     let metrics = match (targets, preprocessor.target.classes()) {
@@ -52,6 +53,8 @@ pub fn score(
             Metrics::Classification(metrics::classification(truth, &predicted, classes))
         }
         (EncodedTargets::Values(truth), _) => {
+            let mut predictions = predictions;
+            preprocessor.target.restore_outputs(&mut predictions);
             Metrics::Regression(metrics::regression(truth, &predictions))
         }
         (EncodedTargets::Classes(_), None) => {

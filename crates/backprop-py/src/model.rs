@@ -97,8 +97,12 @@ impl NativeModel {
         let (raw, rows) = x.raw()?;
         let Model { metadata, network } = &self.model;
         py.detach(|| {
-            let inputs = transform(&metadata.preprocessing, raw, rows)?;
-            Ok((network.predict(&inputs), rows))
+            let pre = &metadata.preprocessing;
+            let inputs = transform(pre, raw, rows)?;
+            let mut outputs = network.predict(&inputs);
+            // A model from the command line may have learned a standardized target.
+            pre.target.restore_outputs(&mut outputs);
+            Ok((outputs, rows))
         })
     }
 
@@ -180,7 +184,8 @@ impl NativeModel {
                 outputs,
                 OutputActivation::Identity,
                 Loss::Mse,
-                TargetSchema::Regress { name },
+                // Values as given: the estimators scale their targets themselves.
+                TargetSchema::Regress { name, scale: None },
             ),
         };
         let architecture = Architecture {
