@@ -119,8 +119,7 @@ pub struct Fitted {
 pub fn fit_table(plan: &TrainPlan, config: &TrainConfig, table: &Table) -> anyhow::Result<Fitted> {
     let prepared = Prepared::new(plan, table)?;
     let task = prepared.metadata.preprocessing.target.task();
-    let inputs = prepared.architecture().inputs;
-    let (config, _) = plan.settled(config, prepared.rows, inputs, task);
+    let (config, _) = plan.settled(config, prepared.rows, task);
     let config = &config;
     let mut network = prepared.fresh_network(config)?;
     let report = prepared.train(&mut network, config, None, &mut NoObserver)?;

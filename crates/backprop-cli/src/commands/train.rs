@@ -41,7 +41,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let table = load(&plan.data, &plan.load)?;
     let prepared = Prepared::new(&plan, &table)?;
     let task = prepared.metadata.preprocessing.target.task();
-    plan.settle(prepared.rows, prepared.architecture().inputs, task);
+    plan.settle(prepared.rows, task);
     let mut notes = prepared.notes.clone();
     let reading = reading_note(&table);
     // Training needs only the encoded rows from here on: free the table's copy of the data.
