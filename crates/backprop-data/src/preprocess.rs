@@ -22,7 +22,7 @@ use crate::table::{Column, Table};
 use crate::target::{EncodedTargets, TargetScaler, TargetSchema, Task};
 
 /// How numeric features (and the five inputs of a date) are scaled. Each input's offset and
-/// scale are learned from the training values and stored in its [`Encoding`](crate::Encoding),
+/// scale are learned from the training values and stored in its [`Encoding`],
 /// so a model applies the same arithmetic to new data whatever the scaler was.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
