@@ -70,3 +70,36 @@ fn a_target_of_50_000_is_learned_and_predicted_in_its_own_units() {
         "RMSE in the target's units: {rmse}"
     );
 }
+
+#[test]
+fn the_header_says_what_the_data_decided() {
+    let dir = Dir::new();
+    let out = dir.ok(&[
+        "train",
+        &data("iris_train.csv"),
+        "--target",
+        "species",
+        "--epochs",
+        "1",
+    ]);
+    assert!(
+        out.contains(
+            "decided    l2 8.929e-1 (classification: 100 / 112 rows); no dropout (112 rows < 1000)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("scaling auto"), "{out}");
+    let out = dir.ok(&[
+        "train",
+        &data("target50k_train.csv"),
+        "--epochs",
+        "1",
+        "--l2",
+        "0",
+    ]);
+    assert!(out.contains("target standardized"), "{out}");
+    assert!(
+        out.contains("decided    no dropout (regression)"),
+        "a given --l2 is not decided: {out}"
+    );
+}
