@@ -32,10 +32,11 @@ impl Prepared {
         let classes = pre.target.classes().map_or(0, <[String]>::len);
         let (loss, outputs) = choose_loss(pre.target.task(), classes, plan.loss)?;
         let encoded = pre.encode(table)?;
-        let y = encoded
+        let targets = encoded
             .targets
-            .expect("a training table has its target")
-            .for_loss(&loss)?;
+            .as_ref()
+            .expect("a training table has its target");
+        let y = pre.target.network_targets(targets, &loss)?;
         let arch = Architecture::new(
             pre.inputs(),
             &plan.layers,
@@ -111,9 +112,13 @@ pub struct Fitted {
 }
 
 /// Fits the preprocessing of `plan` on `table` and trains a fresh network on it with
-/// `config` (the plan's, or a variation of it), printing nothing.
+/// `config` (the plan's, or a variation of it; the settings the plan leaves to the data are
+/// filled in from `table`, see [`TrainPlan::settled`]), printing nothing.
 pub fn fit_table(plan: &TrainPlan, config: &TrainConfig, table: &Table) -> anyhow::Result<Fitted> {
     let prepared = Prepared::new(plan, table)?;
+    let task = prepared.metadata.preprocessing.target.task();
+    let (config, _) = plan.settled(config, prepared.rows, task);
+    let config = &config;
     let mut network = prepared.fresh_network(config)?;
     let report = prepared.train(&mut network, config, None, &mut NoObserver)?;
     Ok(Fitted {

@@ -8,6 +8,7 @@
 
 mod cli;
 mod commands;
+mod defaults;
 mod fitting;
 mod plot;
 mod progress;

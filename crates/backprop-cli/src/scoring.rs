@@ -13,7 +13,8 @@ use backprop_data::{Encoded, EncodedTargets, Preprocessor};
 pub struct Scores {
     /// Rows scored.
     pub rows: usize,
-    /// The mean loss.
+    /// The mean loss, in the units the network learned (a regression target standardized by
+    /// the model is scored in standardized units; the metrics are in the target's units).
     pub loss: f64,
     /// The log-loss of the class probabilities (classifiers; see
     /// [`backprop::metrics::log_loss`]).
@@ -45,7 +46,7 @@ pub fn score(
             preprocessor.target.name()
         )
     })?;
-    let loss_targets = targets.for_loss(loss)?;
+    let loss_targets = preprocessor.target.network_targets(targets, loss)?;
     let dataset = Dataset::new(&data.x, data.inputs, loss_targets.as_targets())?;
     let (evaluation, predictions) = evaluate_with_predictions(network, loss, &dataset)?;
     let mut log_loss = None;
@@ -57,6 +58,8 @@ pub fn score(
             Metrics::Classification(metrics::classification(truth, &predicted, classes))
         }
         (EncodedTargets::Values(truth), _) => {
+            let mut predictions = predictions;
+            preprocessor.target.restore_outputs(&mut predictions);
             Metrics::Regression(metrics::regression(truth, &predictions))
         }
         (EncodedTargets::Classes(_), None) => {

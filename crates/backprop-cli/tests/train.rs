@@ -79,7 +79,7 @@ fn trains_saves_and_reports_json_lines() {
             "3",
             "--json",
         ],
-        &["--save", "m.safetensors"],
+        &["--save", "m.safetensors", "--val-fraction", "0.2"],
     ));
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 5, "{out}");
@@ -142,7 +142,7 @@ fn text_output_has_header_epochs_test_and_save_lines() {
     dir.write("train.csv", &classes_csv(60));
     let out = dir.ok(&args(
         &["train", "train.csv", "--test", "train.csv", "--epochs", "2"],
-        &[],
+        &["--val-fraction", "0.2"],
     ));
     for needle in [
         "60 rows",
@@ -284,7 +284,10 @@ fn check_svg(text: &str) {
 fn plots_are_valid_svg_and_png_with_and_without_fonts() {
     let dir = Dir::new();
     dir.write("train.csv", &classes_csv(30));
-    let base = args(&["train", "train.csv", "--epochs", "3"], &[]);
+    let base = args(
+        &["train", "train.csv", "--epochs", "3"],
+        &["--val-fraction", "0.2"],
+    );
     dir.ok(&[base.as_slice(), &["--plot", "curves.svg"]].concat());
     check_svg(&String::from_utf8(dir.read("curves.svg")).unwrap());
     dir.ok(&[base.as_slice(), &["--plot", "curves.png"]].concat());

@@ -111,6 +111,16 @@ impl Encoding {
         }
     }
 
+    /// The number of inputs scaled by the [`Scaler`]: 1 for a number, 5 for a date, none for
+    /// booleans and categories (and missing indicators), which stay 0/1.
+    pub fn scaled_inputs(&self) -> usize {
+        match self {
+            Encoding::Numeric { .. } => 1,
+            Encoding::Date { .. } => date::FEATURES.len(),
+            Encoding::Boolean { .. } | Encoding::OneHot { .. } => 0,
+        }
+    }
+
     /// A name per input, for column `name`: `age`, `age=missing`, `when.year`, `colour=red`.
     pub fn input_names(&self, name: &str) -> Vec<String> {
         let mut names = match self {
@@ -251,8 +261,9 @@ impl Encoding {
 
 /// A column learned from training rows: a feature, or left out (and why).
 pub(crate) enum Fitted {
-    /// The column is a feature.
-    Feature(Encoding, Vec<Note>),
+    /// The column is a feature: its encoding, the notes about it, and how many of its inputs
+    /// [`Scaler::Auto`] min-max scaled rather than standardized.
+    Feature(Encoding, Vec<Note>, usize),
     /// The column is not a feature; the reason names the flag that changes it.
     LeftOut(String),
 }
@@ -291,6 +302,7 @@ pub(crate) fn fit_column(
         ));
     }
     let mut notes = Vec::new();
+    let mut minmax = 0;
     let indicator = !scan.missing.is_empty();
     let filled = |with: String, notes: &mut Vec<Note>, indicator: bool| {
         if !scan.missing.is_empty() {
@@ -313,10 +325,11 @@ pub(crate) fn fit_column(
             ));
         }
         let fill = median(&values);
-        let (offset, scale) = fit_scale(
+        let (offset, scale, chosen) = fit_scale(
             &with_fill(&values, scan.missing.len(), fill),
             options.scaler,
         );
+        minmax += auto_minmax(options.scaler, chosen);
         filled(format!("the median {fill}"), &mut notes, indicator);
         Encoding::Numeric {
             offset,
@@ -359,10 +372,11 @@ pub(crate) fn fit_column(
         for i in 0..date::FEATURES.len() {
             let values: Vec<f64> = dates.iter().map(|d| d[i]).collect();
             let fill = median(&values);
-            let (offset, scale) = fit_scale(
+            let (offset, scale, chosen) = fit_scale(
                 &with_fill(&values, scan.missing.len(), fill),
                 options.scaler,
             );
+            minmax += auto_minmax(options.scaler, chosen);
             offsets.push(offset);
             scales.push(scale);
             fills.push(fill);
@@ -422,7 +436,12 @@ pub(crate) fn fit_column(
             missing: indicator,
         }
     };
-    Ok(Fitted::Feature(encoding, notes))
+    Ok(Fitted::Feature(encoding, notes, minmax))
+}
+
+/// 1 when [`Scaler::Auto`] chose min-max scaling for an input, else 0.
+fn auto_minmax(asked: Scaler, chosen: Scaler) -> usize {
+    usize::from(asked == Scaler::Auto && chosen == Scaler::Minmax)
 }
 
 /// Reads the training cells; a non-finite number is an error.
@@ -554,21 +573,39 @@ fn with_fill(values: &[f64], missing: usize, fill: f64) -> Vec<f64> {
     all
 }
 
-/// The offset and scale of `scaler` for these values.
-pub(crate) fn fit_scale(values: &[f64], scaler: Scaler) -> (f64, f64) {
+/// At least this share of a column's training values at its minimum or maximum makes
+/// [`Scaler::Auto`] min-max scale it: pixels (mostly 0), counts (mostly 0), indicators (all at
+/// one end or the other). Standardizing such a column divides by a tiny standard deviation
+/// when it is nearly constant, and a value beyond the training range (a stroke on a border
+/// pixel of a test digit) becomes huge; its range is a safer unit.
+pub const AUTO_MINMAX_SHARE: f64 = 0.5;
+
+/// The offset and scale of `scaler` for these values, with the scaler that produced them
+/// (what [`Scaler::Auto`] chose; the scaler itself otherwise).
+pub(crate) fn fit_scale(values: &[f64], scaler: Scaler) -> (f64, f64, Scaler) {
     let n = values.len() as f64;
-    match scaler {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let scaler = match scaler {
+        Scaler::Auto => {
+            let at_bounds = values.iter().filter(|&&v| v == min || v == max).count();
+            if at_bounds as f64 >= AUTO_MINMAX_SHARE * n {
+                Scaler::Minmax
+            } else {
+                Scaler::Standard
+            }
+        }
+        other => other,
+    };
+    let (offset, scale) = match scaler {
         Scaler::None => (0.0, 1.0),
-        Scaler::Standard => {
+        Scaler::Standard | Scaler::Auto => {
             let mean = values.iter().sum::<f64>() / n;
             let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
             let std = var.sqrt();
             (mean, if std > 0.0 { std } else { 1.0 })
         }
-        Scaler::Minmax => {
-            let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-            let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            (min, if max > min { max - min } else { 1.0 })
-        }
-    }
+        Scaler::Minmax => (min, if max > min { max - min } else { 1.0 }),
+    };
+    (offset, scale, scaler)
 }

@@ -73,5 +73,5 @@ pub use notes::Note;
 pub use preprocess::{EncodeOptions, Encoded, Feature, FitOptions, Missing, Preprocessor, Scaler};
 pub use source::{load, load_encoded, LoadOptions, TargetSelect};
 pub use table::{Column, Table, Values};
-pub use target::{EncodedTargets, TargetSchema, Task};
+pub use target::{EncodedTargets, TargetScale, TargetScaler, TargetSchema, Task};
 pub use write::write_atomic;

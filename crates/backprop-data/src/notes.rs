@@ -71,6 +71,13 @@ pub enum Note {
         /// How they were encoded.
         encoded_as: String,
     },
+    /// `--scale auto` min-max scaled some numeric inputs (see [`crate::Scaler::Auto`]).
+    AutoScaled {
+        /// Inputs min-max scaled: most of their values at the minimum or maximum.
+        minmax: usize,
+        /// Inputs standardized.
+        standard: usize,
+    },
     /// Columns of a file that the model does not use.
     Ignored {
         /// The columns.
@@ -136,6 +143,12 @@ impl fmt::Display for Note {
                     .map(|e| format!("{e:?}"))
                     .collect::<Vec<_>>()
                     .join(", ")
+            ),
+            Note::AutoScaled { minmax, standard } => write!(
+                f,
+                "scaling: {minmax} numeric input(s) with most values at their minimum or maximum \
+                 are min-max scaled to [0, 1], {standard} standardized (--scale standard, minmax \
+                 or none applies one rule to all)"
             ),
             Note::Ignored { columns } => write!(
                 f,

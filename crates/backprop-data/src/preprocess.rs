@@ -19,14 +19,22 @@ use crate::encoding::{fit_column, Encoding, Fitted, Outcome};
 use crate::error::{join_limited, Error, Result};
 use crate::notes::Note;
 use crate::table::{Column, Table};
-use crate::target::{EncodedTargets, TargetSchema, Task};
+use crate::target::{EncodedTargets, TargetScaler, TargetSchema, Task};
 
-/// How numeric features are scaled.
+/// How numeric features (and the five inputs of a date) are scaled. Each input's offset and
+/// scale are learned from the training values and stored in its [`Encoding`],
+/// so a model applies the same arithmetic to new data whatever the scaler was.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scaler {
-    /// `(x − mean) / std` with the population standard deviation (1 where it is 0).
+    /// Decided per input from its training values: min-max when at least
+    /// [`AUTO_MINMAX_SHARE`](crate::encoding::AUTO_MINMAX_SHARE) of them sit at the minimum or
+    /// the maximum (pixels, counts, indicators, nearly constant columns), standard otherwise.
+    /// Standardizing a column that is nearly constant divides by a tiny deviation, and a
+    /// value outside the training range then becomes huge; its range is a safer unit.
     #[default]
+    Auto,
+    /// `(x − mean) / std` with the population standard deviation (1 where it is 0).
     Standard,
     /// `(x − min) / (max − min)` (1 where the range is 0), mapping training data to [0, 1].
     Minmax,
@@ -38,11 +46,12 @@ impl FromStr for Scaler {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
+            "auto" => Ok(Scaler::Auto),
             "standard" => Ok(Scaler::Standard),
             "minmax" => Ok(Scaler::Minmax),
             "none" => Ok(Scaler::None),
             _ => Err(format!(
-                "unknown scaler \"{s}\"; expected standard, minmax or none"
+                "unknown scaler \"{s}\"; expected auto, standard, minmax or none"
             )),
         }
     }
@@ -51,6 +60,7 @@ impl FromStr for Scaler {
 impl fmt::Display for Scaler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Scaler::Auto => "auto",
             Scaler::Standard => "standard",
             Scaler::Minmax => "minmax",
             Scaler::None => "none",
@@ -79,6 +89,8 @@ pub struct FitOptions {
     pub scaler: Scaler,
     /// Classification or regression (`None`: decided from the target column).
     pub task: Option<Task>,
+    /// How a regression target is scaled for the network (default standardized).
+    pub target_scaler: TargetScaler,
     /// The cell texts that mean "missing" ([`crate::cells::DEFAULT_NA_VALUES`]).
     pub na_values: Vec<String>,
     /// What to do with missing feature cells.
@@ -98,8 +110,9 @@ pub struct FitOptions {
 impl Default for FitOptions {
     fn default() -> Self {
         Self {
-            scaler: Scaler::Standard,
+            scaler: Scaler::Auto,
             task: None,
+            target_scaler: TargetScaler::Standard,
             na_values: default_na_values(),
             missing: Missing::Impute,
             drop: Vec::new(),
@@ -152,12 +165,14 @@ pub struct LeftOut {
 }
 
 /// The version of the JSON layout of [`Preprocessor`] this build writes.
-pub const PREPROCESSOR_VERSION: u32 = 2;
+pub const PREPROCESSOR_VERSION: u32 = 3;
 
 /// Everything needed to read data the way the training data was read.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Preprocessor {
-    /// Layout version ([`PREPROCESSOR_VERSION`]; version 1 files read as version 2).
+    /// Layout version ([`PREPROCESSOR_VERSION`]; files of versions 1 and 2 read as version 3:
+    /// version 2 added filled missing values, version 3 the `auto` scaler and standardized
+    /// regression targets).
     pub version: u32,
     /// The scaler used for numeric features.
     pub scaler: Scaler,
@@ -206,9 +221,15 @@ impl Preprocessor {
     /// say what it decided.
     pub fn fit(table: &Table, options: &FitOptions) -> Result<(Self, Vec<Note>)> {
         check_named_columns(table, options)?;
-        let (target, rows, mut notes) = TargetSchema::fit(table, options.task, &options.na_values)?;
+        let (target, rows, mut notes) = TargetSchema::fit(
+            table,
+            options.task,
+            options.target_scaler,
+            &options.na_values,
+        )?;
         let mut features = Vec::new();
         let mut left_out = Vec::new();
+        let mut minmax = 0;
         for (i, column) in table.columns.iter().enumerate() {
             if Some(i) == table.target {
                 continue;
@@ -229,8 +250,9 @@ impl Preprocessor {
                 None => {
                     let may_leave_out = !chosen && !options.keep.contains(name);
                     match fit_column(table, column, &rows, options, may_leave_out)? {
-                        Fitted::Feature(encoding, column_notes) => {
+                        Fitted::Feature(encoding, column_notes, column_minmax) => {
                             notes.extend(column_notes);
+                            minmax += column_minmax;
                             features.push(Feature {
                                 name: name.clone(),
                                 encoding,
@@ -261,6 +283,13 @@ impl Preprocessor {
             });
         }
         let inputs = features.iter().map(|f| f.encoding.width()).sum();
+        if minmax > 0 {
+            let scaled: usize = features.iter().map(|f| f.encoding.scaled_inputs()).sum();
+            notes.push(Note::AutoScaled {
+                minmax,
+                standard: scaled - minmax,
+            });
+        }
         let preprocessor = Self {
             version: PREPROCESSOR_VERSION,
             scaler: options.scaler,

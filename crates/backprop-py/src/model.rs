@@ -97,8 +97,12 @@ impl NativeModel {
         let (raw, rows) = x.raw()?;
         let Model { metadata, network } = &self.model;
         py.detach(|| {
-            let inputs = transform(&metadata.preprocessing, raw, rows)?;
-            Ok((network.predict(&inputs), rows))
+            let pre = &metadata.preprocessing;
+            let inputs = transform(pre, raw, rows)?;
+            let mut outputs = network.predict(&inputs);
+            // A model from the command line may have learned a standardized target.
+            pre.target.restore_outputs(&mut outputs);
+            Ok((outputs, rows))
         })
     }
 
@@ -180,7 +184,8 @@ impl NativeModel {
                 outputs,
                 OutputActivation::Identity,
                 Loss::Mse,
-                TargetSchema::Regress { name },
+                // Values as given: the estimators scale their targets themselves.
+                TargetSchema::Regress { name, scale: None },
             ),
         };
         let architecture = Architecture {
@@ -321,20 +326,40 @@ impl NativeModel {
     ) -> PyResult<String> {
         let config = training::config_from_json(config_json)?;
         let pre = &self.model.metadata.preprocessing;
-        let train = Data::new(
-            x.transform(pre)?,
-            classes.as_ref(),
-            values.as_ref(),
-            "training data",
-        )?;
-        let validation = match &x_val {
-            Some(x_val) => Some(Data::new(
+        // A regressor from the command line learned a standardized target: so must its
+        // further training.
+        let standardized = |values: &Option<PyReadonlyArray2<'_, f32>>, what: &str| match (
+            pre.target.scale(),
+            values,
+        ) {
+            (Some(scale), Some(values)) => values
+                .as_slice()
+                .map(|v| Some(v.iter().map(|&y| scale.standardize(y)).collect::<Vec<_>>()))
+                .map_err(|_| {
+                    PyValueError::new_err(format!("the {what} targets must be C-contiguous"))
+                }),
+            _ => Ok(None),
+        };
+        let train_values = standardized(&values, "training data")?;
+        let val_values = standardized(&values_val, "validation data")?;
+        let train = match &train_values {
+            Some(v) => Data::with_values(x.transform(pre)?, v),
+            None => Data::new(
+                x.transform(pre)?,
+                classes.as_ref(),
+                values.as_ref(),
+                "training data",
+            )?,
+        };
+        let validation = match (&x_val, &val_values) {
+            (Some(x_val), Some(v)) => Some(Data::with_values(x_val.transform(pre)?, v)),
+            (Some(x_val), None) => Some(Data::new(
                 x_val.transform(pre)?,
                 classes_val.as_ref(),
                 values_val.as_ref(),
                 "validation data",
             )?),
-            None => None,
+            (None, _) => None,
         };
         let Model { metadata, network } = &mut self.model;
         let report = training::train(

@@ -107,6 +107,14 @@ impl<'a> Data<'a> {
         Ok(Self { x, targets })
     }
 
+    /// `x` with target values given as a slice (values in the network's units).
+    pub fn with_values(x: Vec<f32>, values: &'a [f32]) -> Self {
+        Self {
+            x,
+            targets: Targets::Values(values),
+        }
+    }
+
     fn dataset(&self, inputs: usize) -> backprop::Result<Dataset<'_, f32>> {
         Dataset::new(&self.x, inputs, self.targets)
     }

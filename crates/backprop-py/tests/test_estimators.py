@@ -322,6 +322,35 @@ def test_cli_predicts_with_a_python_model(tmp_path, blobs):
 
 
 @pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+def test_a_cli_regressor_predicts_in_its_targets_units(tmp_path, regression):
+    """`backprop train` learns a standardized target; Python's predictions undo it, and more
+    training from Python goes on in the same units."""
+    binary = _cli_binary()
+    if binary is None:
+        pytest.skip("no backprop binary (build it with `cargo build --release`)")
+    X, y = regression
+    y = 50_000 + 10_000 * y
+    data = tmp_path / "train.csv"
+    with data.open("w") as f:
+        f.write("x0,x1,x2,x3,x4,price\n")
+        for row, target in zip(X, y):
+            f.write(",".join(repr(float(v)) for v in [*row, target]) + "\n")
+    model = tmp_path / "model.safetensors"
+    subprocess.run([binary, "train", str(data), "--epochs", "30", "--save", str(model)],
+                   check=True, capture_output=True)
+    out = subprocess.run([binary, "predict", str(model), str(data), "--precision", "full"],
+                         check=True, capture_output=True, text=True).stdout.splitlines()
+    from_cli = np.array([float(v) for v in out[1:]])
+    loaded = backprop.load(model)
+    predicted = loaded.predict(X)
+    np.testing.assert_allclose(predicted, from_cli, rtol=1e-6)
+    assert abs(predicted.mean() - 50_000) < 5_000
+    assert r2_score(y, predicted) > 0.5
+    loaded.partial_fit(X, y)
+    assert r2_score(y, loaded.predict(X)) > 0.5, "partial_fit learns the same standardized target"
+
+
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
 def test_a_model_with_standardized_inputs_is_read_as_the_cli_writes_it(tmp_path, blobs):
     """`backprop train` stores the scaler in the preprocessing; Rust applies it to X."""
     X, y = blobs

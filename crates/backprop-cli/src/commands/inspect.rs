@@ -39,7 +39,14 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
                 classes.join(", ")
             )
         }
-        TargetSchema::Regress { name } => format!("{name:?}, a number"),
+        TargetSchema::Regress { name, scale } => match scale {
+            Some(s) => format!(
+                "{name:?}, a number (learned standardized: mean {}, std {})",
+                significant(s.mean, 6),
+                significant(s.std, 6)
+            ),
+            None => format!("{name:?}, a number"),
+        },
     };
     writeln!(out, "target         {target}")?;
     let na: Vec<String> = pre.na_values.iter().map(|v| format!("{v:?}")).collect();

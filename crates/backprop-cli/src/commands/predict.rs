@@ -26,10 +26,13 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     encode.ignore_target = true;
     let data = load_encoded(&args.data, preprocessor, &load, &encode)?;
     print_notes(&data.notes);
-    let outputs = model.network.predict(&data.x);
+    let mut outputs = model.network.predict(&data.x);
     let outputs = match classes {
         Some(_) => class_probabilities(model.network.architecture(), outputs),
-        None => outputs,
+        None => {
+            preprocessor.target.restore_outputs(&mut outputs);
+            outputs
+        }
     };
     let mut csv = Vec::new();
     let ids = match (&preprocessor.id, &data.ids) {

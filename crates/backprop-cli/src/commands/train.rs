@@ -32,7 +32,7 @@ use crate::train_args::{TrainArgs, TrainPlan};
 
 /// Runs `backprop train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
-    let plan = args.with_config_file()?.resolve()?;
+    let mut plan = args.with_config_file()?.resolve()?;
     if let Some(path) = &plan.plot {
         plot::format_of(path)?;
     }
@@ -40,6 +40,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
 
     let table = load(&plan.data, &plan.load)?;
     let prepared = Prepared::new(&plan, &table)?;
+    let task = prepared.metadata.preprocessing.target.task();
+    plan.settle(prepared.rows, task);
     let mut notes = prepared.notes.clone();
     let reading = reading_note(&table);
     // Training needs only the encoded rows from here on: free the table's copy of the data.
@@ -319,17 +321,25 @@ pub(crate) fn print_header(
         backprop::train::Validation::Fraction(f) => format!(", validation {}%", f * 100.0),
         backprop::train::Validation::None => String::new(),
     };
+    let target_scaling = match pre.target.scale() {
+        Some(_) => ", target standardized",
+        None => "",
+    };
     progress.println(&format!(
-        "optimizer  {} lr {}, batch {}, {} epochs, patience {patience}, dropout {}, seed {}, \
-         scaling {}{validation}",
+        "optimizer  {} lr {}, batch {}, {} epochs, patience {patience}, dropout {}, l2 {}, \
+         seed {}, scaling {}{target_scaling}{validation}",
         config.optimizer.name(),
         config.optimizer.lr(),
         config.batch_size,
         config.epochs,
         config.dropout,
+        config.l2_penalty,
         config.seed,
         pre.scaler,
     ));
+    if !plan.decided.is_empty() {
+        progress.println(&format!("decided    {}", plan.decided.join("; ")));
+    }
 }
 
 /// The `training` summary stored in the model file.
@@ -363,6 +373,8 @@ fn summary(
             backprop::train::Validation::None => 0.0,
         },
         "dropout": config.dropout,
+        "l2_penalty": config.l2_penalty,
+        "min_delta": config.early_stopping.as_ref().map_or(0.0, |e| e.min_delta),
         "shuffle": config.shuffle,
         "seed": config.seed,
         "init": plan.init,

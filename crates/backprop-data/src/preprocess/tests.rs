@@ -91,7 +91,10 @@ fn numeric_matrices_are_scaled_like_the_table() {
 
     let plain = Preprocessor::numeric(
         vec!["p".into(), "q".into()],
-        TargetSchema::Regress { name: "y".into() },
+        TargetSchema::Regress {
+            name: "y".into(),
+            scale: None,
+        },
     );
     assert_eq!((plain.inputs(), plain.scaler), (2, Scaler::None));
     assert_eq!(
@@ -133,7 +136,7 @@ fn json_round_trip_is_exact_and_reads_version_1() {
         json.contains("\"kind\":\"one_hot\"") && json.contains("\"task\":\"classify\""),
         "{json}"
     );
-    assert!(json.contains("\"scaler\":\"standard\"") && json.contains("\"version\":2"));
+    assert!(json.contains("\"scaler\":\"standard\"") && json.contains("\"version\":3"));
     let back: Preprocessor = serde_json::from_str(&json).unwrap();
     assert_eq!(back, pre);
     // A model of the first layout: no fills, only the empty cell missing.
@@ -458,4 +461,83 @@ fn test_files_are_read_with_the_training_schema() {
     // A numeric gap at prediction takes the training median, even without an indicator.
     let gap = encode(&pre, "gap.csv", "age,color,height\n,red,1.7\n", true).unwrap();
     assert_eq!(gap.x[0], 0.0, "the median 35 of age, scaled");
+}
+
+#[test]
+fn auto_scaling_min_maxes_columns_with_most_values_at_an_end() {
+    // "pixel": 0 in four rows of six (a border pixel); "flag": 0/1; "size": spread out.
+    let body =
+        "pixel,flag,size,y\n0,1,1.5,a\n0,0,2.5,b\n0,1,3.0,a\n12,0,4.5,b\n0,1,5.0,a\n3,0,6.5,b\n";
+    let (pre, notes) = fit_with(body, &FitOptions::default()).unwrap();
+    assert_eq!(pre.scaler, Scaler::Auto);
+    assert_eq!(offset_scale(&pre.features[0].encoding), (0.0, 12.0));
+    assert_eq!(offset_scale(&pre.features[1].encoding), (0.0, 1.0));
+    let (mean, _) = offset_scale(&pre.features[2].encoding);
+    assert!((mean - 23.0 / 6.0).abs() < 1e-12, "standardized: {mean}");
+    assert_eq!(
+        notes,
+        [Note::AutoScaled {
+            minmax: 2,
+            standard: 1
+        }]
+    );
+    // A test value beyond the training range stays moderate: 24 of the pixel is 2, where
+    // standardizing (std 4.5) would give 5.3 and, for a pixel never lit in training, far more.
+    let encoded = encode(&pre, "test.csv", "pixel,flag,size\n24,1,3\n", false).unwrap();
+    assert_eq!(encoded.x[..2], [2.0, 1.0]);
+    let json = serde_json::to_string(&pre).unwrap();
+    assert!(json.contains("\"scaler\":\"auto\""), "{json}");
+    // Nothing at the ends: every column standardized, and no note.
+    let spread = "a,y\n1.5,x\n2,y\n2.5,x\n3,y\n3.5,x\n4,y\n";
+    let (_, notes) = fit_with(spread, &FitOptions::default()).unwrap();
+    assert!(notes.is_empty(), "{notes:?}");
+}
+
+#[test]
+fn regression_targets_are_standardized_and_restored() {
+    let body = "a,y\n1,40000\n2,50000\n3,60000\n4,50000\n";
+    let (pre, _) = fit_with(body, &FitOptions::default()).unwrap();
+    let scale = *pre.target.scale().expect("a standardized target");
+    assert_eq!(scale.mean, 50_000.0);
+    assert!((scale.std - 50_000_000f64.sqrt()).abs() < 1e-6, "{scale:?}");
+    let encoded = pre
+        .encode(
+            &crate::csv::read(body.as_bytes(), b',', "t.csv", &crate::TargetSelect::Last).unwrap(),
+        )
+        .unwrap();
+    let targets = encoded.targets.unwrap();
+    assert_eq!(
+        targets,
+        EncodedTargets::Values(vec![40_000.0, 50_000.0, 60_000.0, 50_000.0]),
+        "encoded targets keep the file's units"
+    );
+    let EncodedTargets::Values(learned) = pre
+        .target
+        .network_targets(&targets, &backprop::Loss::Mse)
+        .unwrap()
+    else {
+        panic!("values")
+    };
+    let mean = learned.iter().sum::<f32>() / 4.0;
+    let var = learned.iter().map(|v| v * v).sum::<f32>() / 4.0;
+    assert!(mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-5, "{learned:?}");
+    let mut outputs = learned.clone();
+    pre.target.restore_outputs(&mut outputs);
+    assert_eq!(outputs, [40_000.0, 50_000.0, 60_000.0, 50_000.0]);
+    // The scale is stored, and a model without it (written before, or --scale-target none)
+    // learns and predicts the values as they are.
+    let back: Preprocessor = serde_json::from_str(&serde_json::to_string(&pre).unwrap()).unwrap();
+    assert_eq!(back, pre);
+    let raw = FitOptions {
+        target_scaler: TargetScaler::None,
+        ..FitOptions::default()
+    };
+    let (plain, _) = fit_with(body, &raw).unwrap();
+    assert!(plain.target.scale().is_none());
+    assert!(!serde_json::to_string(&plain)
+        .unwrap()
+        .contains("\"scale\":{"));
+    let mut same = vec![0.5f32];
+    plain.target.restore_outputs(&mut same);
+    assert_eq!(same, [0.5]);
 }
