@@ -446,7 +446,7 @@ fn a_run_cut_short_by_its_epochs_says_it_had_not_converged() {
     let short = args(&["train", "train.csv", "--epochs", "3"], &[]);
     let text = dir.ok(&short);
     assert!(
-        text.contains("warning    not converged: the validation loss was still falling")
+        text.contains("warning    not converged: the training loss was still falling")
             && text.contains("raise --epochs"),
         "{text}"
     );
@@ -466,7 +466,7 @@ fn a_run_cut_short_by_its_epochs_says_it_had_not_converged() {
     dir.write("noise.csv", &noise);
     let long = args(
         &["train", "noise.csv", "--epochs", "2000", "--patience", "3"],
-        &["--json"],
+        &["--val-fraction", "0.2", "--json"],
     );
     let summary = json_lines(&dir.ok(&long)).pop().unwrap();
     assert_eq!(summary["stop_reason"], "early_stopping", "{summary}");

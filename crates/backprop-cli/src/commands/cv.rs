@@ -125,7 +125,12 @@ pub fn run(args: CvArgs) -> anyhow::Result<ExitCode> {
 /// every row (and set in `plan`), so that no fold decides it otherwise.
 fn read(plan: &mut TrainPlan, kfold: &KFold) -> anyhow::Result<Rows> {
     let table = load(&plan.data, &plan.load)?;
-    let (_, _, target_notes) = TargetSchema::fit(&table, plan.fit.task, &plan.fit.na_values)?;
+    let (_, _, target_notes) = TargetSchema::fit(
+        &table,
+        plan.fit.task,
+        plan.fit.target_scaler,
+        &plan.fit.na_values,
+    )?;
     if let Some(Note::RareClass { class, .. }) = target_notes
         .iter()
         .find(|note| matches!(note, Note::RareClass { .. }))
