@@ -115,6 +115,15 @@ struct Queue<S> {
     ready: Condvar,
 }
 
+/// Closes the queue when dropped, so the real threads end even if the driver panics.
+struct CloseOnDrop<'q, S>(&'q Queue<S>);
+
+impl<S> Drop for CloseOnDrop<'_, S> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
 impl<S> Queue<S> {
     fn push(&self, task: Task<S>) {
         self.tasks.lock().expect("queue lock").0.push(task);
@@ -211,6 +220,7 @@ where
             });
         }
         drop(sender);
+        let _close = CloseOnDrop(&queue);
 
         let mut free: BTreeSet<usize> = (0..workers).collect();
         let mut flights: Vec<Flight> = Vec::new();
@@ -265,13 +275,7 @@ where
                 let (seq, answer) = answers.recv().expect("a worker thread answers");
                 arrived.insert(seq, answer);
             };
-            let output = match answer {
-                Ok(output) => output,
-                Err(payload) => {
-                    queue.close();
-                    panic::resume_unwind(payload);
-                }
-            };
+            let output = answer.unwrap_or_else(|payload| panic::resume_unwind(payload));
             clock = flight.finish;
             free.insert(flight.worker);
             let job = flight.job;
@@ -297,7 +301,6 @@ where
                 virtual_time: clock,
             });
         }
-        queue.close();
     });
     SearchSummary {
         scheduler: asha,
