@@ -91,7 +91,10 @@ impl TrialLog {
 
     /// The trials with a result, with their numbers.
     pub fn trials(&self) -> impl Iterator<Item = (usize, &TrialRow)> {
-        self.rows.iter().enumerate().filter_map(|(i, r)| r.as_ref().map(|r| (i, r)))
+        self.rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().map(|r| (i, r)))
     }
 
     /// The line of a result: the trial, the rung it reached, its epochs, its score.

@@ -117,11 +117,10 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
         &log.csv_header(),
         &log.csv_rows(&summary.scheduler, true),
     )?;
-    let Some(best) = summary
-        .scheduler
-        .best()
-        .filter(|&b| log.row(b).is_some_and(|r| r.last.val_loss.is_some_and(f64::is_finite)))
-    else {
+    let Some(best) = summary.scheduler.best().filter(|&b| {
+        log.row(b)
+            .is_some_and(|r| r.last.val_loss.is_some_and(f64::is_finite))
+    }) else {
         let why = log.trials().find_map(|(_, r)| r.last.error.clone());
         bail!(
             "no trial gave a validation score{}",
@@ -140,7 +139,10 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
     let best_plan = best_args.resolve()?;
     let prepared = data.prepared(&best_plan)?;
     let best_row = log.row(best).context("the best trial has a result")?;
-    let epochs = best_row.last.kept_epoch.context("the best trial kept no epoch")?;
+    let epochs = best_row
+        .last
+        .kept_epoch
+        .context("the best trial kept no epoch")?;
     let mut config = best_plan.config.clone();
     config.epochs = epochs;
     config.validation = Validation::None;
@@ -155,8 +157,9 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
     metadata.architecture = arch;
     if !plan.json {
         say(&format!(
-            "best       trial {best}: val loss {:.4} after {epochs} epochs\nretrain    on all {} rows for {epochs} epochs ({:.1}s)",
+            "best       trial {best}: val loss {:.4} at epoch {epochs} of {}\nretrain    on all {} rows for {epochs} epochs ({:.1}s)",
             best_row.last.val_loss.unwrap_or(f64::NAN),
+            best_row.last.epochs,
             prepared.rows,
             retrain_seconds
         ));

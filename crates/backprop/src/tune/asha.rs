@@ -256,7 +256,10 @@ mod tests {
 
     /// Starts one trial per score, then reports each with its score.
     fn start(asha: &mut Asha, scores: &[f64]) -> Vec<Job> {
-        let jobs: Vec<Job> = scores.iter().map(|_| asha.next_job(true).unwrap()).collect();
+        let jobs: Vec<Job> = scores
+            .iter()
+            .map(|_| asha.next_job(true).unwrap())
+            .collect();
         for (job, &score) in jobs.iter().zip(scores) {
             assert_eq!((job.rung, job.from_epochs), (0, 0));
             asha.report(job, score, false);
@@ -325,7 +328,11 @@ mod tests {
         // Rung 0 has no one left to promote (0, 1, 2 are promoted): a new trial.
         assert_eq!(asha.next_job(true).unwrap().trial, 9);
         assert_eq!(asha.best(), Some(0));
-        assert_eq!(&asha.ranking()[..4], [0, 2, 1, 3], "by each trial's latest score");
+        assert_eq!(
+            &asha.ranking()[..4],
+            [0, 2, 1, 3],
+            "by each trial's latest score"
+        );
     }
 
     #[test]
