@@ -382,7 +382,7 @@ fn space_files_take_lists_ranges_and_log_ranges() {
         "0.01",
     ]);
     assert!(
-        out.contains("fixed      lr (given as flags, not searched)"),
+        out.contains("fixed      lr (set by a flag or --config, not searched)"),
         "{out}"
     );
     assert!(!out.contains("space      lr"), "{out}");

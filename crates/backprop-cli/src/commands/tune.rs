@@ -303,7 +303,7 @@ fn header(
     }
     if !tune.fixed.is_empty() {
         out += &format!(
-            "fixed      {} (given as flags, not searched)\n",
+            "fixed      {} (set by a flag or --config, not searched)\n",
             tune.fixed.join(", ")
         );
     }
