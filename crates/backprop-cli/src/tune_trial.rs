@@ -76,7 +76,7 @@ impl<'t> TrialData<'t> {
 }
 
 /// Runs the jobs of a search.
-pub struct Trainer<'a> {
+pub struct TrialRunner<'a> {
     /// The shared rows.
     pub data: &'a TrialData<'a>,
     /// The settings every trial starts from.
@@ -89,7 +89,7 @@ pub struct Trainer<'a> {
     pub deadline: Option<Instant>,
 }
 
-impl Trainer<'_> {
+impl TrialRunner<'_> {
     /// A trial's settings, resolved.
     pub fn plan(&self, point: &Point) -> anyhow::Result<TrainPlan> {
         trial_args(self.base, point)?.0.resolve()

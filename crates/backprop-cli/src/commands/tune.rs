@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use backprop::train::{NoObserver, Validation};
-use backprop::tune::{search, SearchPlan, SearchSummary};
+use backprop::train::{NoObserver, TrainConfig, TrainReport, Validation};
+use backprop::tune::{search, Point, SearchPlan, SearchSummary};
 use backprop::{Init, Network};
 use backprop_data::records::write_records;
-use backprop_data::{load, load_encoded, EncodeOptions, Model};
+use backprop_data::{load, load_encoded, EncodeOptions, Model, ModelMetadata};
 use serde_json::{json, Map, Value};
 
 use crate::commands::train::{check_save_folder, reading_note, test_scores, test_text};
@@ -25,7 +25,7 @@ use crate::progress::{number, SearchProgress};
 use crate::tune_args::{TuneArgs, TunePlan};
 use crate::tune_report::{settings_json, TrialLog};
 use crate::tune_space::trial_args;
-use crate::tune_trial::{Trainer, TrialData};
+use crate::tune_trial::{TrialData, TrialRunner};
 
 /// Runs `backprop tune`.
 pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
@@ -62,7 +62,7 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
     let threads = tune.threads.min(tune.concurrency);
     let start = Instant::now();
     let deadline = tune.time.map(|t| start + t);
-    let trainer = Trainer {
+    let runner = TrialRunner {
         data: &data,
         base: &tune.base,
         threads_per_job: (tune.threads / threads).max(1),
@@ -80,8 +80,8 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
     let failure = RefCell::new(None::<anyhow::Error>);
     let summary = search(
         &search_plan,
-        |point| trainer.weight(point),
-        |job, point, state| trainer.run(job, point, state),
+        |point| runner.weight(point),
+        |job, point, state| runner.run(job, point, state),
         || failure.borrow().is_none() && deadline.is_none_or(|d| Instant::now() < d),
         |result| {
             let mut log = log.borrow_mut();
@@ -134,27 +134,20 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
         ));
     }
 
-    // The best settings, retrained on every row for the epochs they were best at.
-    let (best_args, _) = trial_args(&tune.base, &summary.points[best])?;
-    let best_plan = best_args.resolve()?;
-    let prepared = data.prepared(&best_plan)?;
     let best_row = log.row(best).context("the best trial has a result")?;
     let epochs = best_row
         .last
         .kept_epoch
         .context("the best trial kept no epoch")?;
-    let mut config = best_plan.config.clone();
-    config.epochs = epochs;
-    config.validation = Validation::None;
-    config.early_stopping = None;
-    config.threads = Some(tune.threads);
-    let arch = prepared.architecture_for(&best_plan)?;
-    let mut network = Network::new(arch.clone(), Init::Auto, config.seed)?;
     let retrain_start = Instant::now();
-    let report = prepared.train(&mut network, &config, None, &mut NoObserver)?;
+    let Retrained {
+        prepared,
+        network,
+        mut metadata,
+        report,
+        config,
+    } = retrain(&tune, &data, &summary.points[best], epochs)?;
     let retrain_seconds = retrain_start.elapsed().as_secs_f64();
-    let mut metadata = prepared.metadata.clone();
-    metadata.architecture = arch;
     if !plan.json {
         say(&format!(
             "best       trial {best}: val loss {:.4} at epoch {epochs} of {}\nretrain    on all {} rows for {epochs} epochs ({:.1}s)",
@@ -221,6 +214,45 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The best settings trained on every row.
+struct Retrained {
+    prepared: Arc<Prepared>,
+    network: Network<f32>,
+    metadata: ModelMetadata,
+    report: TrainReport,
+    config: TrainConfig,
+}
+
+/// Trains the settings of `point` on all the rows, training and validation, for `epochs`
+/// epochs (the epoch at which the trial was best) from a fresh network.
+fn retrain(
+    tune: &TunePlan,
+    data: &TrialData<'_>,
+    point: &Point,
+    epochs: usize,
+) -> anyhow::Result<Retrained> {
+    let (args, _) = trial_args(&tune.base, point)?;
+    let plan = args.resolve()?;
+    let prepared = data.prepared(&plan)?;
+    let mut config = plan.config.clone();
+    config.epochs = epochs;
+    config.validation = Validation::None;
+    config.early_stopping = None;
+    config.threads = Some(tune.threads);
+    let arch = prepared.architecture_for(&plan)?;
+    let mut network = Network::new(arch.clone(), Init::Auto, config.seed)?;
+    let report = prepared.train(&mut network, &config, None, &mut NoObserver)?;
+    let mut metadata = prepared.metadata.clone();
+    metadata.architecture = arch;
+    Ok(Retrained {
+        prepared,
+        network,
+        metadata,
+        report,
+        config,
+    })
 }
 
 /// The search's summary: the best trial and its settings, the trials and jobs run, the rungs.
