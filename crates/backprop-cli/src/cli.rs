@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::reading::ReadArgs;
 use crate::train_args::{LossName, TrainArgs};
+use crate::tune_args::TuneArgs;
 
 /// Train, evaluate and use multilayer perceptrons from CSV, IDX and NumPy data.
 #[derive(Debug, Parser)]
@@ -23,6 +24,19 @@ pub enum Command {
     Train(Box<TrainArgs>),
     /// Cross-validate the training settings: train and score one network per fold.
     Cv(Box<CvArgs>),
+    /// Search for good training settings, then train and save the best.
+    ///
+    /// Random search with asynchronous successive halving (ASHA): trials drawn from the search
+    /// space (--space, or the default one) train for a few epochs, the best third of each
+    /// rung goes on to three times as many, up to --epochs. Every trial uses the same
+    /// training rows and validation split (--val-fraction, --seed) and is scored by its
+    /// validation loss. Trials train at the same time on the cores; with --trials (not
+    /// --time) and a seed the result is the same for any --threads. Prints a line per
+    /// result and a leaderboard, writes every trial to tune.csv (--log), then retrains the
+    /// best settings on train + validation for the epochs they were best at, scores --test
+    /// and saves the model (--save) with the settings and the search in its training
+    /// summary.
+    Tune(Box<TuneArgs>),
     /// Score a saved model on labelled data.
     Eval(EvalArgs),
     /// Write a saved model's predictions as CSV.

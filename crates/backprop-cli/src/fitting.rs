@@ -59,6 +59,21 @@ impl Prepared {
         &self.metadata.architecture
     }
 
+    /// The shape of a network with the hidden layers and activation of `plan` on these
+    /// inputs and outputs (a `tune` trial's network on the shared data).
+    pub fn architecture_for(&self, plan: &TrainPlan) -> anyhow::Result<Architecture> {
+        let arch = self.architecture();
+        let arch = Architecture::new(
+            arch.inputs,
+            &plan.layers,
+            plan.activation,
+            arch.outputs,
+            arch.output,
+        );
+        arch.validate()?;
+        Ok(arch)
+    }
+
     /// The training loss.
     pub fn loss(&self) -> &Loss {
         &self.metadata.loss

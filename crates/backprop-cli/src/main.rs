@@ -1,10 +1,12 @@
-//! The `backprop` command: train, evaluate, predict and inspect multilayer perceptrons.
+//! The `backprop` command: train, evaluate, predict, inspect and tune multilayer perceptrons.
 //!
 //! A thin front end: argument parsing ([`cli`], and [`train_args`] for the one settings
-//! struct of `train` that clap and `--config FILE.toml` share), one module per subcommand
-//! ([`commands`]), progress and text output ([`progress`], [`report`], [`plot`]). Files are
-//! read and written by `backprop-data`, and every number is computed by the engine
-//! (`backprop`): [`scoring`] only asks it for the loss, predictions and metrics.
+//! struct of `train` that clap and `--config FILE.toml` share; [`tune_args`] and
+//! [`tune_space`] for `tune`), one module per subcommand ([`commands`]; `tune` trains its
+//! trials with [`tune_trial`] and reports them with [`tune_report`]), progress and text
+//! output ([`progress`], [`report`], [`plot`]). Files are read and written by
+//! `backprop-data`, and every number is computed by the engine (`backprop`): [`scoring`]
+//! only asks it for the loss, predictions and metrics.
 
 mod cli;
 mod commands;
@@ -16,6 +18,10 @@ mod reading;
 mod report;
 mod scoring;
 mod train_args;
+mod tune_args;
+mod tune_report;
+mod tune_space;
+mod tune_trial;
 
 use std::process::ExitCode;
 
@@ -49,5 +55,6 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Datasets => commands::datasets::run(),
         cli::Command::Train(args) => commands::train::run(*args),
         cli::Command::Cv(args) => commands::cv::run(*args),
+        cli::Command::Tune(args) => commands::tune::run(*args),
     }
 }

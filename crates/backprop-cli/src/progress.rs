@@ -1,5 +1,6 @@
 //! Reporting a training run as it goes: one line per epoch (text or JSON on stdout) and, when
-//! stderr is a terminal, a progress bar over the steps of the current epoch.
+//! stderr is a terminal, a progress bar over the steps of the current epoch; for a search,
+//! a bar over its trials ([`SearchProgress`]).
 
 use std::io::IsTerminal;
 
@@ -59,6 +60,63 @@ impl Progress {
             epoch_text(info)
         };
         self.println(&line);
+    }
+
+    /// Prints a line above the bar (or plainly without one).
+    pub fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| println!("{line}")),
+            None => println!("{line}"),
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The progress of a search (`backprop tune`): lines on stdout and, when stderr is a
+/// terminal, a bar over the trials started (or the time spent, under `--time`).
+pub struct SearchProgress {
+    bar: Option<ProgressBar>,
+}
+
+impl SearchProgress {
+    /// A bar over `trials` trials, or a clock when there is no trial limit.
+    pub fn new(trials: Option<usize>) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let (bar, template) = match trials {
+                Some(n) => (
+                    ProgressBar::with_draw_target(Some(n as u64), ProgressDrawTarget::stderr()),
+                    "trials [{bar:30}] {pos}/{len} {elapsed} {msg}",
+                ),
+                None => (
+                    ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+                    "trials {pos} {elapsed} {msg}",
+                ),
+            };
+            bar.set_style(
+                ProgressStyle::with_template(template)
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(500));
+            bar
+        });
+        Self { bar }
+    }
+
+    /// Shows the trials started and the best score so far.
+    pub fn update(&self, started: usize, best: Option<f64>) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(started as u64);
+            if let Some(best) = best {
+                bar.set_message(format!("best val loss {best:.4}"));
+            }
+        }
     }
 
     /// Prints a line above the bar (or plainly without one).

@@ -370,7 +370,7 @@ impl TrainArgs {
 
     /// `self` over `file`, field by field, through their serialized form: a field that is
     /// unset (`None`) or `false` in `self` takes the file's value.
-    fn over(self, file: TrainArgs) -> TrainArgs {
+    pub fn over(self, file: TrainArgs) -> TrainArgs {
         let config = self.config.clone();
         let (Ok(Value::Object(mine)), Ok(Value::Object(mut merged))) =
             (serde_json::to_value(&self), serde_json::to_value(&file))

@@ -43,7 +43,7 @@
 //!
 //! Where to look next: [`train`] (the training loop, its settings and what is promised about
 //! determinism), [`optim`] and [`schedule`] (PyTorch's optimizers and schedules),
-//! [`gradcheck`] (backpropagation against finite differences), [`metrics`] (scores of
+//! [`gradcheck`] (backpropagation against finite differences), [`tune`] (hyperparameter search), [`metrics`] (scores of
 //! predictions), [`Network`] (parameters and inference), [`compute`] (the matrix product,
 //! its split across threads and the vectorized functions under all of it; the crate's only
 //! `unsafe` code). Files (datasets, the model file) are the `backprop-data` crate's: the
@@ -67,6 +67,7 @@ mod propagation;
 pub mod rng;
 pub mod schedule;
 pub mod train;
+pub mod tune;
 pub mod workspace;
 
 // The element type lives with the arithmetic it is for, and keeps its path `backprop::real`.

@@ -7,3 +7,4 @@ pub mod gradcheck;
 pub mod inspect;
 pub mod predict;
 pub mod train;
+pub mod tune;

@@ -171,7 +171,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Fails early when the model's folder does not exist, rather than after training.
-fn check_save_folder(save: &Path) -> anyhow::Result<()> {
+pub(crate) fn check_save_folder(save: &Path) -> anyhow::Result<()> {
     let folder = match save.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -205,7 +205,7 @@ fn same_architecture(net: &Network<f32>, arch: &Architecture, what: &str) -> any
 
 /// Test metrics as JSON keys: `test_loss` and `test_accuracy` (classification) or
 /// `test_rmse` and `test_r2` (regression).
-fn test_scores(
+pub(crate) fn test_scores(
     net: &Network<f32>,
     loss: &Loss,
     metadata: &ModelMetadata,
@@ -228,7 +228,7 @@ fn test_scores(
     Ok(out)
 }
 
-fn test_text(metrics: &Map<String, Value>, rows: usize) -> String {
+pub(crate) fn test_text(metrics: &Map<String, Value>, rows: usize) -> String {
     let get = |key: &str| metrics.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN);
     if metrics.contains_key("test_accuracy") {
         format!(
