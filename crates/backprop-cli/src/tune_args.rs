@@ -23,6 +23,10 @@ const DEFAULT_LOG: &str = "tune.csv";
 
 /// `backprop tune`.
 #[derive(Clone, Debug, Args)]
+#[command(mut_arg("val_fraction", |arg| arg.help(
+    "Fraction of the training data held out to score every trial, stratified and random \
+     (default 0.2: trials are compared on held-out rows)"
+)))]
 pub struct TuneArgs {
     /// The settings of `train`; each one given fixes it for every trial (and takes it out of
     /// the search space). `--epochs` is the most epochs a trial gets.
@@ -265,5 +269,22 @@ mod tests {
             ..TrainArgs::default()
         })
         .contains("--plot"));
+    }
+
+    #[test]
+    fn help_gives_the_validation_share_a_search_uses() {
+        use clap::CommandFactory;
+        let mut cli = crate::cli::Cli::command();
+        let tune = cli.find_subcommand_mut("tune").expect("tune is a command");
+        let help = tune
+            .get_arguments()
+            .find(|arg| arg.get_id() == "val_fraction")
+            .and_then(|arg| arg.get_help())
+            .map(|help| help.to_string())
+            .unwrap_or_default();
+        assert!(
+            help.contains(&format!("default {TUNE_VAL_FRACTION}")),
+            "tune --help says: {help}"
+        );
     }
 }
