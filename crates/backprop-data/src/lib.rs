@@ -55,6 +55,7 @@ pub mod jsonl;
 pub mod model_file;
 pub mod notes;
 pub mod npy;
+pub mod onnx;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod predictions;
@@ -65,6 +66,7 @@ pub mod safetensors;
 mod source;
 pub mod table;
 pub mod target;
+pub mod torch_export;
 mod write;
 
 pub use cells::Decimal;
