@@ -17,6 +17,8 @@
 //! - **The model file** ([`model_file`]): one `.safetensors` file with the weights and the
 //!   [`ModelMetadata`]; [`safetensors`] reads and writes the bytes, [`pytorch`] maps the names
 //!   of a PyTorch `nn.Sequential` state dict; [`checkpoint`] saves and resumes training runs.
+//! - **Export** ([`onnx`], [`torch_export`]): a model as one ONNX graph with its
+//!   preprocessing, or as a PyTorch `nn.Sequential` state dict.
 //! - **Predictions** ([`predictions`]): a model's answers as CSV; [`records`] writes any table
 //!   of text fields as CSV (the log of `backprop tune`).
 //! - **Errors** ([`Error`]): one type; every message names the file, the 1-based line, the
