@@ -43,6 +43,8 @@ pub enum Command {
     Predict(PredictArgs),
     /// Describe a saved model.
     Inspect(InspectArgs),
+    /// Export a saved model to ONNX (with its preprocessing) or to a PyTorch state dict.
+    Export(crate::commands::export::ExportArgs),
     /// Check backpropagation against finite differences on a random network.
     Gradcheck(GradcheckArgs),
     /// List the built-in datasets.

@@ -52,6 +52,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Eval(args) => commands::eval::run(&args),
         cli::Command::Predict(args) => commands::predict::run(&args),
         cli::Command::Inspect(args) => commands::inspect::run(&args),
+        cli::Command::Export(args) => commands::export::run(&args),
         cli::Command::Datasets => commands::datasets::run(),
         cli::Command::Train(args) => commands::train::run(*args),
         cli::Command::Cv(args) => commands::cv::run(*args),

@@ -365,6 +365,14 @@ pub enum Error {
         /// The column's type, as the file declares it.
         kind: String,
     },
+    /// A model that cannot be written in an export format (the message says what it lacks).
+    #[error("cannot export the model to {format}: {message}")]
+    Export {
+        /// The format (`ONNX`).
+        format: &'static str,
+        /// What stands in the way.
+        message: String,
+    },
     /// The file's format is read only by a build with a cargo feature this one lacks.
     #[error(
         "{path}: reading {format} files needs backprop built with the `{feature}` feature \

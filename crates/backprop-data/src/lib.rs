@@ -17,6 +17,8 @@
 //! - **The model file** ([`model_file`]): one `.safetensors` file with the weights and the
 //!   [`ModelMetadata`]; [`safetensors`] reads and writes the bytes, [`pytorch`] maps the names
 //!   of a PyTorch `nn.Sequential` state dict; [`checkpoint`] saves and resumes training runs.
+//! - **Export** ([`onnx`], [`torch_export`]): a model as one ONNX graph with its
+//!   preprocessing, or as a PyTorch `nn.Sequential` state dict.
 //! - **Predictions** ([`predictions`]): a model's answers as CSV; [`records`] writes any table
 //!   of text fields as CSV (the log of `backprop tune`).
 //! - **Errors** ([`Error`]): one type; every message names the file, the 1-based line, the
@@ -55,6 +57,7 @@ pub mod jsonl;
 pub mod model_file;
 pub mod notes;
 pub mod npy;
+pub mod onnx;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod predictions;
@@ -65,6 +68,7 @@ pub mod safetensors;
 mod source;
 pub mod table;
 pub mod target;
+pub mod torch_export;
 mod write;
 
 pub use cells::Decimal;

@@ -56,7 +56,18 @@ pub struct TensorFile {
 /// the data is aligned. (The reference writer orders the metadata map as a hash map does:
 /// with more than one key, two writes of the same model may order them differently.)
 pub fn to_bytes<T: Real>(net: &Network<T>, metadata: &BTreeMap<String, String>) -> Vec<u8> {
+    to_bytes_renamed(net, metadata, str::to_string)
+}
+
+/// [`to_bytes`] with each tensor named `rename(backprop's name)` (`layers.1.weight` →
+/// `2.weight` for a PyTorch `nn.Sequential`, say).
+pub fn to_bytes_renamed<T: Real>(
+    net: &Network<T>,
+    metadata: &BTreeMap<String, String>,
+    rename: impl Fn(&str) -> String,
+) -> Vec<u8> {
     let tensors = net.named_tensors();
+    let names: Vec<String> = tensors.iter().map(|t| rename(&t.name)).collect();
     let data: Vec<Vec<u8>> = tensors
         .iter()
         .map(|t| {
@@ -66,11 +77,15 @@ pub fn to_bytes<T: Real>(net: &Network<T>, metadata: &BTreeMap<String, String>) 
                 .collect()
         })
         .collect();
-    let views = tensors.iter().zip(&data).map(|(tensor, bytes)| {
-        let view = TensorView::new(Dtype::F32, tensor.shape.clone(), bytes)
-            .expect("a layer's bytes are its shape times 4");
-        (tensor.name.as_str(), view)
-    });
+    let views = tensors
+        .iter()
+        .zip(&data)
+        .zip(&names)
+        .map(|((tensor, bytes), name)| {
+            let view = TensorView::new(Dtype::F32, tensor.shape.clone(), bytes)
+                .expect("a layer's bytes are its shape times 4");
+            (name.as_str(), view)
+        });
     let metadata: Option<HashMap<String, String>> =
         (!metadata.is_empty()).then(|| metadata.clone().into_iter().collect());
     ::safetensors::serialize(views, metadata)

@@ -3,6 +3,7 @@
 pub mod cv;
 pub mod datasets;
 pub mod eval;
+pub mod export;
 pub mod gradcheck;
 pub mod inspect;
 pub mod predict;
