@@ -17,7 +17,8 @@
 //! - **The model file** ([`model_file`]): one `.safetensors` file with the weights and the
 //!   [`ModelMetadata`]; [`safetensors`] reads and writes the bytes, [`pytorch`] maps the names
 //!   of a PyTorch `nn.Sequential` state dict; [`checkpoint`] saves and resumes training runs.
-//! - **Predictions** ([`predictions`]): a model's answers as CSV; [`records`] writes any table
+//! - **Predictions** ([`predictions`]): a model's answers as CSV; [`request`] reads the rows
+//!   of a prediction server's requests (JSON or CSV bodies) into a [`Table`]; [`records`] writes any table
 //!   of text fields as CSV (the log of `backprop tune`).
 //! - **Errors** ([`Error`]): one type; every message names the file, the 1-based line, the
 //!   column and the value where that applies.
@@ -61,6 +62,7 @@ pub mod predictions;
 pub mod preprocess;
 pub mod pytorch;
 pub mod records;
+pub mod request;
 pub mod safetensors;
 mod source;
 pub mod table;

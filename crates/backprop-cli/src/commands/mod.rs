@@ -6,5 +6,6 @@ pub mod eval;
 pub mod gradcheck;
 pub mod inspect;
 pub mod predict;
+pub mod serve;
 pub mod train;
 pub mod tune;
