@@ -151,6 +151,10 @@ pub struct ServeArgs {
     /// The largest request body (413 above it): bytes, or with KiB, MiB, GiB, KB, MB, GB.
     #[arg(long, value_name = "SIZE", default_value = "16MiB")]
     pub max_body: String,
+    /// Refuse values the model never saw in training (categories, missing cells) instead of
+    /// encoding them as unknown (as `backprop predict --strict`).
+    #[arg(long)]
+    pub strict: bool,
     /// `info`: one line per request on standard error.
     #[arg(long, value_enum, default_value_t = LogLevel::Off)]
     pub log: LogLevel,

@@ -14,7 +14,7 @@
 //!   columns in training order (TF Serving / KServe V1 `instances`);
 //! - **columnar** ([`columnar`]): `{"column": [v, ...], ...}` (MLflow `inputs`);
 //! - **tensors** ([`tensors`]): the `inputs` of an Open Inference Protocol (KServe V2) request;
-//! - **CSV** ([`csv`]): a body with a header row.
+//! - **CSV** ([`csv()`]): a body with a header row.
 //!
 //! [`encode`] then turns the table into the network's inputs and refuses columns the model
 //! does not know. Errors are [`Error::Request`], naming the field of the body and the row
@@ -504,10 +504,12 @@ pub fn csv(body: &[u8], pre: &Preprocessor) -> Result<Table> {
 
 /// The network's inputs for a request's table: [`Preprocessor::encode_with`] with the target
 /// column left alone, and a column the model does not know refused (a server must not guess
-/// that a misspelled column was meant).
-pub fn encode(pre: &Preprocessor, table: &Table) -> Result<Vec<f32>> {
+/// that a misspelled column was meant). With `strict`, values the model never saw in training
+/// (categories, missing cells of a column that had none) are refused, as `backprop predict
+/// --strict` refuses them.
+pub fn encode(pre: &Preprocessor, table: &Table, strict: bool) -> Result<Vec<f32>> {
     let options = EncodeOptions {
-        strict: false,
+        strict,
         ignore_target: true,
     };
     let encoded = pre.encode_with(table, &options)?;

@@ -47,7 +47,7 @@ impl Served {
 
     /// Encodes the rows of `table` and waits for their batch's answer.
     pub async fn predict(&self, table: &Table, app: &App) -> Result<Outputs, ApiError> {
-        let x = request::encode(&self.model.metadata.preprocessing, table)?;
+        let x = request::encode(&self.model.metadata.preprocessing, table, app.strict)?;
         let answer = self.batcher.submit(x).map_err(|e| ApiError {
             status: StatusCode::SERVICE_UNAVAILABLE,
             message: match e {
@@ -84,6 +84,8 @@ pub struct App {
     pub max_body: usize,
     /// Whether to log one line per request to standard error.
     pub log: bool,
+    /// Refuse values the model never saw in training (see [`request::encode`]).
+    pub strict: bool,
 }
 
 impl App {
@@ -93,6 +95,7 @@ impl App {
         batch: BatchConfig,
         max_body: usize,
         log: bool,
+        strict: bool,
         pool: &rayon::ThreadPool,
     ) -> Self {
         let metrics = Arc::new(Metrics::default());
@@ -114,6 +117,7 @@ impl App {
             metrics,
             max_body,
             log,
+            strict,
         }
     }
 

@@ -27,6 +27,7 @@
 //!     batch: BatchConfig { max_batch: 256, max_wait: Duration::from_micros(500), threads: 2 },
 //!     max_body: 16 << 20,
 //!     log: false,
+//!     strict: false,
 //! };
 //! serve(vec![("iris".into(), model)], &config, |addr| println!("listening on {addr}"))?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -60,6 +61,8 @@ pub struct Config {
     pub max_body: usize,
     /// One line per request on standard error.
     pub log: bool,
+    /// Refuse values the model never saw in training, as `backprop predict --strict` does.
+    pub strict: bool,
 }
 
 /// Serves `models` (name, model) until SIGTERM or Ctrl-C, then stops accepting connections,
@@ -91,6 +94,7 @@ pub fn serve(
             config.batch,
             config.max_body,
             config.log,
+            config.strict,
             &pool,
         ));
         ready(listener.local_addr()?);

@@ -40,6 +40,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         },
         max_body: parse_size(&args.max_body)?,
         log: args.log == LogLevel::Info,
+        strict: args.strict,
     };
     let names: Vec<&str> = models.iter().map(|(n, _)| n.as_str()).collect();
     let names = names.join(", ");
