@@ -543,3 +543,67 @@ fn limited(names: &[String]) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{load, FitOptions, LoadOptions, Preprocessor};
+    use serde_json::json;
+
+    fn xor() -> Preprocessor {
+        let table = load("builtin:xor", &LoadOptions::training(None)).unwrap();
+        Preprocessor::fit(&table, &FitOptions::default()).unwrap().0
+    }
+
+    #[test]
+    fn every_shape_gives_the_inputs_a_csv_file_gives() {
+        let pre = xor();
+        let names: Vec<String> = pre.features.iter().map(|f| f.name.clone()).collect();
+        let (a, b) = (names[0].as_str(), names[1].as_str());
+        let csv_body = format!("{a},{b}\n0.25,1e2\n-3,\n");
+        let want = encode(&pre, &csv(csv_body.as_bytes(), &pre).unwrap(), false).unwrap();
+        let tables = [
+            records(&json!([{a: 0.25, b: 100.0}, {a: -3, b: null}]), "r", &pre),
+            split(
+                &json!({"columns": [a, b], "data": [[0.25, 1e2], [-3, null]]}),
+                "s",
+                &pre,
+            ),
+            instances(&json!([[0.25, 100], [-3.0, ""]]), "i", &pre),
+        ];
+        for table in &tables {
+            let x = encode(&pre, table.as_ref().unwrap(), false).unwrap();
+            assert_eq!(x, want);
+        }
+        let columnar = instances(&json!({a: [0.25, -3], b: [100, null]}), "c", &pre).unwrap();
+        assert_eq!(encode(&pre, &columnar, false).unwrap(), want);
+    }
+
+    #[test]
+    fn shapes_that_do_not_fit_name_the_field_and_row() {
+        let pre = xor();
+        let err = instances(&json!([[1, 2], [1, 2, 3]]), "instances", &pre).unwrap_err();
+        assert!(
+            err.to_string().starts_with("instances: row 2 has 3 values"),
+            "{err}"
+        );
+        let err = records(&json!([{"x0": {"deep": 1}}]), "dataframe_records", &pre).unwrap_err();
+        assert!(
+            err.to_string().contains("row 1, column \"x0\": an object"),
+            "{err}"
+        );
+        let err = instances(&json!({"x0": [1, 2], "x1": [3]}), "inputs", &pre).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("\"x1\" has 1 values, but \"x0\" has 2"),
+            "{err}"
+        );
+        let table = records(&json!([{"x0": 1, "x1": 2, "x9": 3}]), "r", &pre).unwrap();
+        let err = encode(&pre, &table, false).unwrap_err().to_string();
+        assert!(err.starts_with("unknown column(s) \"x9\""), "{err}");
+        let tensor =
+            json!([{"name": "input", "shape": [1, 3], "datatype": "FP32", "data": [1, 2, 3]}]);
+        let err = tensors(&tensor, &pre).unwrap_err().to_string();
+        assert!(err.contains("has 3 columns, but the model has 2"), "{err}");
+    }
+}
