@@ -22,15 +22,16 @@
 //! `request: record N` (or `request:N`, the line, for CSV).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use crate::encoding::Encoding;
 use crate::error::{Error, Result};
 use crate::notes::Note;
 use crate::preprocess::{EncodeOptions, Preprocessor};
-use crate::source::{text_columns, TargetSelect};
-use crate::table::{Table, TextCells};
+use crate::source::TargetSelect;
+use crate::table::{Column, Table, TextCells, Values};
 
 /// The name a request's table goes by in messages.
 pub const SOURCE: &str = "request";
@@ -60,21 +61,81 @@ pub fn cell(value: &Value) -> std::result::Result<Cow<'_, str>, &'static str> {
 }
 
 /// Columns gathered row by row.
-#[derive(Default)]
-struct Builder {
+struct Builder<'p> {
     names: Vec<String>,
     index: HashMap<String, usize>,
-    cells: Vec<TextCells>,
+    cells: Vec<Cells>,
     rows: usize,
+    /// The model's numeric feature columns.
+    numeric: HashSet<&'p str>,
 }
 
-impl Builder {
-    fn with_names(names: Vec<String>, field: &str) -> Result<Self> {
-        let mut builder = Builder::default();
+/// The cells of a column: numbers while every value is a JSON number and the model reads the
+/// column as numbers (the very numbers it would parse from their text), else text.
+enum Cells {
+    Numbers(Vec<f64>),
+    Text(TextCells),
+}
+
+impl Cells {
+    /// Appends the cell `value`, whose text `text()` gives.
+    fn push<'v>(
+        &mut self,
+        value: &'v Value,
+        text: impl FnOnce() -> Result<Cow<'v, str>>,
+    ) -> Result<()> {
+        if let (Cells::Numbers(numbers), Value::Number(n)) = (&mut *self, value) {
+            numbers.push(n.as_f64().unwrap_or(f64::NAN));
+            return Ok(());
+        }
+        let text = text()?;
+        self.push_text(&text);
+        Ok(())
+    }
+
+    fn push_text(&mut self, text: &str) {
+        if let Cells::Numbers(numbers) = self {
+            // Rust's shortest text of an f64 reads back as the same f64.
+            let mut cells = TextCells::default();
+            for x in numbers.iter() {
+                cells.push(&format!("{x}"));
+            }
+            *self = Cells::Text(cells);
+        }
+        if let Cells::Text(cells) = self {
+            cells.push(text);
+        }
+    }
+}
+
+impl<'p> Builder<'p> {
+    fn new(pre: &'p Preprocessor) -> Self {
+        Self {
+            names: Vec::new(),
+            index: HashMap::new(),
+            cells: Vec::new(),
+            rows: 0,
+            numeric: pre
+                .features
+                .iter()
+                .filter(|f| matches!(f.encoding, Encoding::Numeric { .. }))
+                .map(|f| f.name.as_str())
+                .collect(),
+        }
+    }
+
+    fn with_names(names: Vec<String>, field: &str, pre: &'p Preprocessor) -> Result<Self> {
+        let mut builder = Builder::new(pre);
         for name in names {
             builder.add_column(&name, field)?;
         }
         Ok(builder)
+    }
+
+    /// Appends `value` to column `column` as row `row`'s cell (`field` for messages).
+    fn push(&mut self, column: usize, value: &Value, field: &str, row: usize) -> Result<()> {
+        let name = &self.names[column];
+        self.cells[column].push(value, || cell_at(value, field, row, name))
     }
 
     /// Adds a column (empty cells for the rows so far), or an error if it exists.
@@ -89,7 +150,11 @@ impl Builder {
         self.index.insert(name.to_string(), self.names.len());
         self.names.push(name.to_string());
         self.cells
-            .push(std::iter::repeat_n("", self.rows).collect());
+            .push(if self.rows == 0 && self.numeric.contains(name) {
+                Cells::Numbers(Vec::new())
+            } else {
+                Cells::Text(std::iter::repeat_n("", self.rows).collect())
+            });
         Ok(self.names.len() - 1)
     }
 
@@ -98,7 +163,21 @@ impl Builder {
             return Err(error("the request has no rows"));
         }
         let target = self.names.iter().position(|n| n == target);
-        let columns = text_columns(self.names, self.cells, SOURCE);
+        let columns = self
+            .names
+            .into_iter()
+            .zip(self.cells)
+            .enumerate()
+            .map(|(i, (name, cells))| Column {
+                name,
+                number: i + 1,
+                file: SOURCE.to_string(),
+                values: match cells {
+                    Cells::Numbers(numbers) => Values::Numbers(numbers),
+                    Cells::Text(cells) => Values::Text(cells),
+                },
+            })
+            .collect();
         Ok(Table::from_records(
             SOURCE.to_string(),
             self.rows,
@@ -142,7 +221,7 @@ pub fn kind(value: &Value) -> &'static str {
 /// cell. `field` names the part of the body in messages (`dataframe_records`).
 pub fn records(value: &Value, field: &str, pre: &Preprocessor) -> Result<Table> {
     let rows = as_array(value, field, "an array of objects (one per row)")?;
-    let mut builder = Builder::default();
+    let mut builder = Builder::new(pre);
     let mut set: Vec<bool> = Vec::new();
     for (row, record) in rows.iter().enumerate() {
         let Value::Object(object) = record else {
@@ -160,13 +239,12 @@ pub fn records(value: &Value, field: &str, pre: &Preprocessor) -> Result<Table> 
                     builder.add_column(key, field)?
                 }
             };
-            let text = cell_at(value, field, row, key)?;
-            builder.cells[column].push(&text);
+            builder.push(column, value, field, row)?;
             set[column] = true;
         }
         for (cells, was_set) in builder.cells.iter_mut().zip(set.iter_mut()) {
             if !*was_set {
-                cells.push("");
+                cells.push_text("");
             }
             *was_set = false;
         }
@@ -227,7 +305,7 @@ fn rows_of(
     what: &str,
     pre: &Preprocessor,
 ) -> Result<Table> {
-    let mut builder = Builder::with_names(names, field)?;
+    let mut builder = Builder::with_names(names, field, pre)?;
     for (row, values) in rows.iter().enumerate() {
         let Value::Array(values) = values else {
             return Err(error(format!(
@@ -246,8 +324,7 @@ fn rows_of(
             )));
         }
         for (column, value) in values.iter().enumerate() {
-            let text = cell_at(value, field, row, &builder.names[column])?;
-            builder.cells[column].push(&text);
+            builder.push(column, value, field, row)?;
         }
         builder.rows += 1;
     }
@@ -266,7 +343,7 @@ pub fn columnar(value: &Value, field: &str, pre: &Preprocessor) -> Result<Table>
 }
 
 fn columns_of(object: &Map<String, Value>, field: &str, pre: &Preprocessor) -> Result<Table> {
-    let mut builder = Builder::default();
+    let mut builder = Builder::new(pre);
     let mut rows = None;
     for (name, values) in object {
         let values = match values {
@@ -285,8 +362,7 @@ fn columns_of(object: &Map<String, Value>, field: &str, pre: &Preprocessor) -> R
         }
         let column = builder.add_column(name, field)?;
         for (row, value) in values.iter().enumerate() {
-            let text = cell_at(value, field, row, name)?;
-            builder.cells[column].push(&text);
+            builder.push(column, value, field, row)?;
         }
     }
     builder.rows = rows.map_or(0, |(_, n)| n);
@@ -343,17 +419,17 @@ pub fn tensors(value: &Value, pre: &Preprocessor) -> Result<Table> {
                 )));
             }
             let names = pre.features.iter().map(|f| f.name.clone()).collect();
-            let mut builder = Builder::with_names(names, "inputs[0]")?;
+            let mut builder = Builder::with_names(names, "inputs[0]", pre)?;
             for (k, value) in one.data.iter().enumerate() {
                 let (row, column) = (k / features, k % features);
-                let text = one.cell(value, row, &builder.names[column])?;
-                builder.cells[column].push(&text);
+                one.check(value, row, &builder.names[column])?;
+                builder.push(column, value, "inputs[0]", row)?;
             }
             builder.rows = one.shape[0];
             return builder.into_table(pre.target.name());
         }
     }
-    let mut builder = Builder::default();
+    let mut builder = Builder::new(pre);
     let mut rows = None;
     for (i, tensor) in parsed.iter().enumerate() {
         let field = format!("inputs[{i}] (\"{}\")", tensor.name);
@@ -376,8 +452,8 @@ pub fn tensors(value: &Value, pre: &Preprocessor) -> Result<Table> {
         }
         let column = builder.add_column(&tensor.name, "inputs")?;
         for (row, value) in tensor.data.iter().enumerate() {
-            let text = tensor.cell(value, row, &tensor.name)?;
-            builder.cells[column].push(&text);
+            tensor.check(value, row, &tensor.name)?;
+            builder.push(column, value, &format!("inputs[{i}]"), row)?;
         }
     }
     builder.rows = rows.unwrap_or(0);
@@ -466,7 +542,7 @@ impl<'v> Tensor<'v> {
     }
 
     /// Checks the value against the datatype, then gives its text.
-    fn cell(&self, value: &'v Value, row: usize, column: &str) -> Result<Cow<'v, str>> {
+    fn check(&self, value: &Value, row: usize, column: &str) -> Result<()> {
         let fits = match value {
             Value::String(_) => self.datatype == "BYTES",
             Value::Bool(_) => self.datatype == "BOOL" || self.datatype == "BYTES",
@@ -485,7 +561,7 @@ impl<'v> Tensor<'v> {
                 self.datatype
             )));
         }
-        cell_at(value, &format!("inputs[{}]", self.index), row, column)
+        Ok(())
     }
 }
 
