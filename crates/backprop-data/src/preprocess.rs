@@ -493,15 +493,20 @@ impl Preprocessor {
             }
             offset += width;
         }
-        // A set of the known names: a table of MNIST has 784 columns.
-        let known = self.known_names();
-        let ignored: Vec<String> = table
-            .columns
-            .iter()
-            .map(|c| &c.name)
-            .filter(|name| !known.contains(name.as_str()))
-            .cloned()
-            .collect();
+        // A set of the known names: a table of MNIST has 784 columns (none to look up when
+        // the table has just the features, in order).
+        let ignored: Vec<String> = if self.features_in_order(table) {
+            Vec::new()
+        } else {
+            let known = self.known_names();
+            table
+                .columns
+                .iter()
+                .map(|c| &c.name)
+                .filter(|name| !known.contains(name.as_str()))
+                .cloned()
+                .collect()
+        };
         if !ignored.is_empty() {
             notes.push(Note::Ignored { columns: ignored });
         }
@@ -529,6 +534,17 @@ impl Preprocessor {
         self.target.classes()?.get(index).map(String::as_str)
     }
 
+    /// Whether the table's columns are the features, in training order, and nothing else (a
+    /// prediction request's rows often are).
+    fn features_in_order(&self, table: &Table) -> bool {
+        table.columns.len() == self.features.len()
+            && table
+                .columns
+                .iter()
+                .zip(&self.features)
+                .all(|(c, f)| c.name == f.name)
+    }
+
     /// The names of the columns the model uses or knows (a new file's other columns are
     /// ignored).
     fn known_names(&self) -> HashSet<&str> {
@@ -541,6 +557,9 @@ impl Preprocessor {
 
     /// The table's column for each feature, or an error naming those it lacks.
     fn match_columns<'t>(&self, table: &'t Table) -> Result<Vec<&'t Column>> {
+        if self.features_in_order(table) {
+            return Ok(table.columns.iter().collect());
+        }
         // By name through a map: features × columns string comparisons add up for wide data.
         let mut by_name: HashMap<&str, &Column> = HashMap::with_capacity(table.columns.len());
         for column in &table.columns {

@@ -66,8 +66,9 @@ struct Builder<'p> {
     index: HashMap<String, usize>,
     cells: Vec<Cells>,
     rows: usize,
-    /// The model's numeric feature columns.
-    numeric: HashSet<&'p str>,
+    pre: &'p Preprocessor,
+    /// The model's numeric feature columns (made when first needed).
+    numeric: Option<HashSet<&'p str>>,
 }
 
 /// The cells of a column: numbers while every value is a JSON number and the model reads the
@@ -115,12 +116,8 @@ impl<'p> Builder<'p> {
             index: HashMap::new(),
             cells: Vec::new(),
             rows: 0,
-            numeric: pre
-                .features
-                .iter()
-                .filter(|f| matches!(f.encoding, Encoding::Numeric { .. }))
-                .map(|f| f.name.as_str())
-                .collect(),
+            pre,
+            numeric: None,
         }
     }
 
@@ -130,6 +127,34 @@ impl<'p> Builder<'p> {
             builder.add_column(&name, field)?;
         }
         Ok(builder)
+    }
+
+    /// The model's feature columns, in training order (no names to look up: they are the
+    /// model's own).
+    fn features(pre: &'p Preprocessor) -> Self {
+        let mut builder = Builder::new(pre);
+        for feature in &pre.features {
+            builder.names.push(feature.name.clone());
+            builder.cells.push(match feature.encoding {
+                Encoding::Numeric { .. } => Cells::Numbers(Vec::new()),
+                _ => Cells::Text(TextCells::default()),
+            });
+        }
+        builder
+    }
+
+    /// Whether the model reads column `name` as numbers.
+    fn is_numeric(&mut self, name: &str) -> bool {
+        let pre = self.pre;
+        self.numeric
+            .get_or_insert_with(|| {
+                pre.features
+                    .iter()
+                    .filter(|f| matches!(f.encoding, Encoding::Numeric { .. }))
+                    .map(|f| f.name.as_str())
+                    .collect()
+            })
+            .contains(name)
     }
 
     /// Appends `value` to column `column` as row `row`'s cell (`field` for messages).
@@ -149,12 +174,12 @@ impl<'p> Builder<'p> {
         }
         self.index.insert(name.to_string(), self.names.len());
         self.names.push(name.to_string());
-        self.cells
-            .push(if self.rows == 0 && self.numeric.contains(name) {
-                Cells::Numbers(Vec::new())
-            } else {
-                Cells::Text(std::iter::repeat_n("", self.rows).collect())
-            });
+        let numbers = self.rows == 0 && self.is_numeric(name);
+        self.cells.push(if numbers {
+            Cells::Numbers(Vec::new())
+        } else {
+            Cells::Text(std::iter::repeat_n("", self.rows).collect())
+        });
         Ok(self.names.len() - 1)
     }
 
@@ -287,25 +312,30 @@ pub fn split(value: &Value, field: &str, pre: &Preprocessor) -> Result<Table> {
         .get("data")
         .ok_or_else(|| error(format!("{field}: \"data\" is missing")))?;
     let rows = as_array(data, &format!("{field}.data"), "an array of rows")?;
-    rows_of(rows, names, &format!("{field}.data"), "the columns", pre)
+    let builder = Builder::with_names(names, &format!("{field}.data"), pre)?;
+    rows_of(rows, builder, &format!("{field}.data"), "the columns", pre)
 }
 
 /// `[[v1, v2, ...], ...]`: each row holds one value per feature column of the model, in the
 /// order of training (see [`Preprocessor::features`]).
 pub fn positional(value: &Value, field: &str, pre: &Preprocessor) -> Result<Table> {
     let rows = as_array(value, field, "an array of rows")?;
-    let names = pre.features.iter().map(|f| f.name.clone()).collect();
-    rows_of(rows, names, field, "the model's feature columns", pre)
+    rows_of(
+        rows,
+        Builder::features(pre),
+        field,
+        "the model's feature columns",
+        pre,
+    )
 }
 
 fn rows_of(
     rows: &[Value],
-    names: Vec<String>,
+    mut builder: Builder<'_>,
     field: &str,
     what: &str,
     pre: &Preprocessor,
 ) -> Result<Table> {
-    let mut builder = Builder::with_names(names, field, pre)?;
     for (row, values) in rows.iter().enumerate() {
         let Value::Array(values) = values else {
             return Err(error(format!(
@@ -418,8 +448,7 @@ pub fn tensors(value: &Value, pre: &Preprocessor) -> Result<Table> {
                     )
                 )));
             }
-            let names = pre.features.iter().map(|f| f.name.clone()).collect();
-            let mut builder = Builder::with_names(names, "inputs[0]", pre)?;
+            let mut builder = Builder::features(pre);
             for (k, value) in one.data.iter().enumerate() {
                 let (row, column) = (k / features, k % features);
                 one.check(value, row, &builder.names[column])?;
