@@ -41,6 +41,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// Write a saved model's predictions as CSV.
     Predict(PredictArgs),
+    /// Serve saved models' predictions over HTTP (MLflow, TF Serving / KServe V1 and KServe V2
+    /// protocols), batching concurrent requests.
+    Serve(ServeArgs),
     /// Describe a saved model.
     Inspect(InspectArgs),
     /// Export a saved model to ONNX (with its preprocessing) or to a PyTorch state dict.
@@ -124,6 +127,48 @@ impl PredictArgs {
             },
         }
     }
+}
+
+/// `backprop serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Models saved by `backprop train`: PATH (named by its file stem) or NAME=PATH.
+    #[arg(required = true, value_name = "MODEL")]
+    pub models: Vec<String>,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// The port (0: any free port; the address is printed).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The most rows gathered from concurrent requests into one batch.
+    #[arg(long, value_name = "ROWS", default_value_t = 256)]
+    pub max_batch: usize,
+    /// The longest a batch waits for more requests, in microseconds.
+    #[arg(long, value_name = "US", default_value_t = 500)]
+    pub max_wait_us: u64,
+    /// Compute threads per model (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// The largest request body (413 above it): bytes, or with KiB, MiB, GiB, KB, MB, GB.
+    #[arg(long, value_name = "SIZE", default_value = "16MiB")]
+    pub max_body: String,
+    /// Refuse values the model never saw in training (categories, missing cells) instead of
+    /// encoding them as unknown (as `backprop predict --strict`).
+    #[arg(long)]
+    pub strict: bool,
+    /// `info`: one line per request on standard error.
+    #[arg(long, value_enum, default_value_t = LogLevel::Off)]
+    pub log: LogLevel,
+}
+
+/// `backprop serve --log`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogLevel {
+    /// No request log.
+    Off,
+    /// One line per request.
+    Info,
 }
 
 /// `backprop inspect`.

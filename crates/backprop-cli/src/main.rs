@@ -51,6 +51,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Gradcheck(args) => commands::gradcheck::run(&args),
         cli::Command::Eval(args) => commands::eval::run(&args),
         cli::Command::Predict(args) => commands::predict::run(&args),
+        cli::Command::Serve(args) => commands::serve::run(&args),
         cli::Command::Inspect(args) => commands::inspect::run(&args),
         cli::Command::Export(args) => commands::export::run(&args),
         cli::Command::Datasets => commands::datasets::run(),

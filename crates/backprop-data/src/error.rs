@@ -342,6 +342,13 @@ pub enum Error {
         /// What went wrong.
         cause: Box<Error>,
     },
+    /// A scoring request's body does not hold rows the model can read (the message names the
+    /// field of the body and the row, counted from 1).
+    #[error("{message}")]
+    Request {
+        /// What is wrong, and where.
+        message: String,
+    },
     /// A line of a JSON Lines file is not an object of plain values.
     #[error("{location}: {message}")]
     Json {

@@ -19,7 +19,9 @@
 //!   of a PyTorch `nn.Sequential` state dict; [`checkpoint`] saves and resumes training runs.
 //! - **Export** ([`onnx`], [`torch_export`]): a model as one ONNX graph with its
 //!   preprocessing, or as a PyTorch `nn.Sequential` state dict.
-//! - **Predictions** ([`predictions`]): a model's answers as CSV; [`records`] writes any table
+//! - **Predictions** ([`predictions`]): a model's answers as CSV; [`request`] reads the rows
+//!   of a prediction server's requests (JSON or CSV bodies) into a [`Table`]; [`records`]
+//!   writes any table
 //!   of text fields as CSV (the log of `backprop tune`).
 //! - **Errors** ([`Error`]): one type; every message names the file, the 1-based line, the
 //!   column and the value where that applies.
@@ -64,6 +66,7 @@ pub mod predictions;
 pub mod preprocess;
 pub mod pytorch;
 pub mod records;
+pub mod request;
 pub mod safetensors;
 mod source;
 pub mod table;

@@ -6,7 +6,46 @@
 
 use std::io::Write;
 
-use backprop::prediction::argmax;
+use backprop::prediction::{argmax, class_probabilities};
+
+use crate::model_file::Model;
+
+/// The model's answers for the encoded rows `x` (row-major, `model`'s inputs per row): for a
+/// classifier one probability per class and row (a single sigmoid output becomes two
+/// columns), for a regressor the outputs in the target's own units.
+///
+/// # Panics
+/// If `x` is not a whole number of rows.
+pub fn outputs(model: &Model, x: &[f32]) -> Vec<f32> {
+    let target = &model.metadata.preprocessing.target;
+    let mut outputs = model.network.predict(x);
+    match target.classes() {
+        Some(_) => class_probabilities(model.network.architecture(), outputs),
+        None => {
+            target.restore_outputs(&mut outputs);
+            outputs
+        }
+    }
+}
+
+/// The number of values [`outputs`] gives per row.
+pub fn width(model: &Model) -> usize {
+    match model.metadata.preprocessing.target.classes() {
+        Some(classes) => classes.len(),
+        None => model.network.architecture().outputs,
+    }
+}
+
+/// The most probable class of each row of `probabilities` (one value per class and row).
+///
+/// # Panics
+/// If `classes` is empty or `probabilities` is not a whole number of rows of them.
+pub fn labels<'c>(classes: &'c [String], probabilities: &[f32]) -> Vec<&'c str> {
+    probabilities
+        .chunks_exact(classes.len())
+        .map(|row| classes[argmax(row)].as_str())
+        .collect()
+}
 
 /// What to write besides the outputs.
 #[derive(Clone, Copy, Debug, Default)]

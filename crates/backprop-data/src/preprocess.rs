@@ -9,6 +9,7 @@
 //! prediction values training never saw are encoded as unknown ([`EncodeOptions::strict`]
 //! refuses them instead).
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -492,13 +493,20 @@ impl Preprocessor {
             }
             offset += width;
         }
-        let ignored: Vec<String> = table
-            .columns
-            .iter()
-            .map(|c| &c.name)
-            .filter(|name| self.is_ignored(name))
-            .cloned()
-            .collect();
+        // A set of the known names: a table of MNIST has 784 columns (none to look up when
+        // the table has just the features, in order).
+        let ignored: Vec<String> = if self.features_in_order(table) {
+            Vec::new()
+        } else {
+            let known = self.known_names();
+            table
+                .columns
+                .iter()
+                .map(|c| &c.name)
+                .filter(|name| !known.contains(name.as_str()))
+                .cloned()
+                .collect()
+        };
         if !ignored.is_empty() {
             notes.push(Note::Ignored { columns: ignored });
         }
@@ -526,20 +534,41 @@ impl Preprocessor {
         self.target.classes()?.get(index).map(String::as_str)
     }
 
-    /// Whether a column of a new file is one the model neither uses nor knows.
-    fn is_ignored(&self, name: &str) -> bool {
-        name != self.target.name()
-            && self.id.as_deref() != Some(name)
-            && !self.features.iter().any(|f| f.name == name)
-            && !self.left_out.iter().any(|l| l.name == name)
+    /// Whether the table's columns are the features, in training order, and nothing else (a
+    /// prediction request's rows often are).
+    fn features_in_order(&self, table: &Table) -> bool {
+        table.columns.len() == self.features.len()
+            && table
+                .columns
+                .iter()
+                .zip(&self.features)
+                .all(|(c, f)| c.name == f.name)
+    }
+
+    /// The names of the columns the model uses or knows (a new file's other columns are
+    /// ignored).
+    fn known_names(&self) -> HashSet<&str> {
+        let mut known: HashSet<&str> = self.features.iter().map(|f| f.name.as_str()).collect();
+        known.extend(self.left_out.iter().map(|l| l.name.as_str()));
+        known.insert(self.target.name());
+        known.extend(self.id.as_deref());
+        known
     }
 
     /// The table's column for each feature, or an error naming those it lacks.
     fn match_columns<'t>(&self, table: &'t Table) -> Result<Vec<&'t Column>> {
+        if self.features_in_order(table) {
+            return Ok(table.columns.iter().collect());
+        }
+        // By name through a map: features × columns string comparisons add up for wide data.
+        let mut by_name: HashMap<&str, &Column> = HashMap::with_capacity(table.columns.len());
+        for column in &table.columns {
+            by_name.entry(column.name.as_str()).or_insert(column);
+        }
         let missing: Vec<&str> = self
             .features
             .iter()
-            .filter(|f| table.column(&f.name).is_none())
+            .filter(|f| !by_name.contains_key(f.name.as_str()))
             .map(|f| f.name.as_str())
             .collect();
         if !missing.is_empty() {
@@ -552,7 +581,7 @@ impl Preprocessor {
         Ok(self
             .features
             .iter()
-            .filter_map(|f| table.column(&f.name))
+            .filter_map(|f| by_name.get(f.name.as_str()).copied())
             .collect())
     }
 }

@@ -4,6 +4,7 @@ use std::ops::Range;
 
 use crate::architecture::Architecture;
 use crate::compute::matmul::MatRef;
+use crate::compute::packed::{PackedCache, PackedMatrix, Rhs};
 use crate::error::{Error, Result};
 use crate::init::{initialize, Init};
 use crate::real::Real;
@@ -59,6 +60,9 @@ pub struct Network<T: Real> {
     arch: Architecture,
     params: Vec<T>,
     slots: Vec<LayerSlot>,
+    /// `Wˡᵀ` packed for inference, built by the first prediction, dropped by
+    /// [`Network::parameters_mut`].
+    packed: PackedCache<T>,
 }
 
 impl<T: Real> Network<T> {
@@ -88,6 +92,7 @@ impl<T: Real> Network<T> {
             arch,
             params,
             slots,
+            packed: PackedCache::default(),
         })
     }
 
@@ -162,6 +167,7 @@ impl<T: Real> Network<T> {
 
     /// All parameters, mutable (same layout as [`Network::parameters`]).
     pub fn parameters_mut(&mut self) -> &mut [T] {
+        self.packed.clear();
         &mut self.params
     }
 
@@ -189,6 +195,25 @@ impl<T: Real> Network<T> {
 
     pub(crate) fn slots(&self) -> &[LayerSlot] {
         &self.slots
+    }
+
+    /// Packs every `Wˡᵀ` for inference, unless it is packed already.
+    pub(crate) fn pack_weights(&self) {
+        self.packed.get_or_build(|| {
+            (0..self.layer_count())
+                .map(|l| PackedMatrix::new(self.weight(l).t()))
+                .collect()
+        });
+    }
+
+    /// `Wˡᵀ` as the right operand of the forward product: packed when
+    /// [`Network::pack_weights`] has packed it since the parameters last changed (the same
+    /// bits either way).
+    pub(crate) fn weight_t(&self, l: usize) -> Rhs<'_, T> {
+        match self.packed.get() {
+            Some(packed) => Rhs::Packed(packed[l].view()),
+            None => Rhs::Plain(self.weight(l).t()),
+        }
     }
 
     /// The parameters as named tensors, `layers.{i}.weight` `[out, in]` and
@@ -251,6 +276,7 @@ impl<T: Real> Network<T> {
                 .map(|p| U::from_f64(p.as_f64()))
                 .collect(),
             slots: self.slots.clone(),
+            packed: PackedCache::default(),
         }
     }
 }

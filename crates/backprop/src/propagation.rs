@@ -17,7 +17,8 @@ impl<T: Real> Network<T> {
     ///
     /// `zˡ = Wˡ aˡ⁻¹ + bˡ`,  `aˡ = σ(zˡ)`  (and `aˡ ← aˡ ⊙ maskˡ` when `dropout` is true).
     ///
-    /// The output layer's `z` (the logits) is left in [`Workspace::logits`].
+    /// The output layer's `z` (the logits) is left in [`Workspace::logits`]. Without dropout,
+    /// a row's values do not depend on the other rows of the batch or on the thread count.
     ///
     /// # Panics
     /// If `rows` exceeds the workspace's capacity, `x` is not `rows × inputs`, or `dropout`
@@ -58,7 +59,7 @@ impl<T: Real> Network<T> {
                 &mut ws.z[l],
                 a.map(Vec::as_mut_slice),
                 MatRef::row_major(input, rows, fan_in),
-                self.weight(l).t(),
+                self.weight_t(l),
                 |mut tile| {
                     let bias = &bias[tile.columns()];
                     for r in 0..tile.rows() {
@@ -140,7 +141,7 @@ impl<T: Real> Network<T> {
                 weight_grad,
                 None,
                 delta.t(),
-                input,
+                input.into(),
                 |_| {},
             );
 
@@ -159,7 +160,7 @@ impl<T: Real> Network<T> {
                 &mut lower[l - 1],
                 None,
                 delta,
-                self.weight(l),
+                self.weight(l).into(),
                 |mut block| {
                     for r in 0..block.rows() {
                         let span = block.span(r);
@@ -192,7 +193,12 @@ impl<T: Real> Network<T> {
     }
 
     /// Predictions for `rows` rows of `x` into `out` (`rows × outputs`): raw values for
-    /// regression, probabilities for classification (softmax rows sum to 1). Allocation-free.
+    /// regression, probabilities for classification (softmax rows sum to 1). Allocation-free
+    /// after the first call, which packs the weights for inference (until they change).
+    ///
+    /// Each row's outputs are the same to the bit whatever the batch it is in and whatever
+    /// the number of threads: every element is summed in one order that depends only on the
+    /// layer's shape (and on the kernel path the CPU selects).
     ///
     /// # Panics
     /// If `rows` exceeds the workspace's capacity or a slice has the wrong length.
@@ -204,6 +210,7 @@ impl<T: Real> Network<T> {
             rows * outputs,
             "predict: out must be {rows} × {outputs}"
         );
+        self.pack_weights();
         self.forward(x, rows, ws, false);
         out.copy_from_slice(ws.logits(rows));
         let output = self.architecture().output;

@@ -7,5 +7,6 @@ pub mod export;
 pub mod gradcheck;
 pub mod inspect;
 pub mod predict;
+pub mod serve;
 pub mod train;
 pub mod tune;

@@ -4,7 +4,6 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use backprop::prediction::class_probabilities;
 use backprop_data::predictions::{self, Format};
 use backprop_data::{load_encoded, write_atomic, Model};
 
@@ -26,14 +25,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
     encode.ignore_target = true;
     let data = load_encoded(&args.data, preprocessor, &load, &encode)?;
     print_notes(&data.notes);
-    let mut outputs = model.network.predict(&data.x);
-    let outputs = match classes {
-        Some(_) => class_probabilities(model.network.architecture(), outputs),
-        None => {
-            preprocessor.target.restore_outputs(&mut outputs);
-            outputs
-        }
-    };
+    let outputs = predictions::outputs(&model, &data.x);
     let mut csv = Vec::new();
     let ids = match (&preprocessor.id, &data.ids) {
         (Some(name), Some(ids)) => Some((name.as_str(), ids.as_slice())),

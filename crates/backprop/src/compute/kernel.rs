@@ -14,11 +14,17 @@
 //! it reads rows of `A` that are contiguous in `k` in place instead of packing them, and
 //! transposed `f32` weights are packed by 8 × 8 register transposes.
 //!
-//! Matrix-vector products (`m` below [`MR`] with contiguous columns of `B`, as in
-//! single-sample inference `x·Wᵀ`) skip packing and use dot products instead.
+//! Products of fewer than [`MR`] rows (single-sample inference `x·Wᵀ`) run the few-rows
+//! kernel of `few_rows` on the same packed panels of `B`: it broadcasts `A[i][p]` and
+//! multiply-adds rows of a panel, so each element is summed in exactly the micro-kernel's
+//! order, and a row's result does not depend on the batch it is computed in. `B` may come
+//! already packed ([`RhsParts::Packed`], a network's cached `Wᵀ`, see `packed`): then it is not
+//! packed again, and a batch-1 product reads each weight once.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::few_rows::{self, FewRows};
 use super::real::Real;
 
 /// Rows of `A` per micro-panel (and of the register tile).
@@ -73,23 +79,66 @@ pub(crate) struct Output<T> {
     pub accumulate: bool,
 }
 
+/// The right operand `B` of a product: a strided view, or panels packed beforehand.
+#[derive(Clone, Copy)]
+pub(crate) enum RhsParts<T> {
+    /// Packed block by block by the product itself.
+    Strided(Operand<T>),
+    /// Already packed over the whole depth (see [`pack_panels`]).
+    Packed(Panels<T>),
+}
+
+/// `B` (`depth × n`) packed into panels of [`panel_width`] columns over the whole depth:
+/// value `(p, j)` at `ptr[(j / NR)·depth·NR + p·NR + j % NR]`, the last panel zero-padded.
+#[derive(Clone, Copy)]
+pub(crate) struct Panels<T> {
+    pub ptr: *const T,
+    pub depth: usize,
+}
+
+/// Columns per packed panel of `B` for `T` (the width of the register tile).
+pub(crate) const fn panel_width<T>() -> usize {
+    if std::mem::size_of::<T>() == 4 {
+        16
+    } else {
+        8
+    }
+}
+
+/// Values [`pack_panels`] writes for a `k × n` matrix: whole panels.
+pub(crate) const fn packed_len<T>(k: usize, n: usize) -> usize {
+    n.div_ceil(panel_width::<T>()) * panel_width::<T>() * k
+}
+
+/// Packs all of `B` (`k × n`) into panels as [`Panels`] describes.
+///
+/// # Safety
+/// `dst` must be valid for writes of [`packed_len`]`(k, n)` values, `b` for reads of its
+/// `k × n` view, and `k`, `n` must be at least 1.
+pub(crate) unsafe fn pack_panels<T: Real>(dst: *mut T, b: Operand<T>, k: usize, n: usize) {
+    if panel_width::<T>() == 16 {
+        // SAFETY: the caller's contract: `dst` holds `k × n` rounded up to 16-wide panels.
+        unsafe { pack_b::<T, 16>(dst, b, 0, k, 0, n) }
+    } else {
+        // SAFETY: as above, 8-wide panels.
+        unsafe { pack_b::<T, 8>(dst, b, 0, k, 0, n) }
+    }
+}
+
 /// `C (m×n) = A (m×k) · B (k×n)` (or `+=` when `c.accumulate`).
 ///
 /// # Safety
 /// Every view must be valid for its shape and strides (`c` for writes, `a` and `b` for
-/// reads), `c` must not overlap `a` or `b`, and `m`, `n`, `k` must be at least 1.
+/// reads; packed panels for `k` rows and `n` columns rounded up to whole panels), `c` must
+/// not overlap `a` or `b`, and `m`, `n`, `k` must be at least 1.
 pub(crate) unsafe fn gemm<T: Real>(
     m: usize,
     n: usize,
     k: usize,
     c: Output<T>,
     a: Operand<T>,
-    b: Operand<T>,
+    b: RhsParts<T>,
 ) {
-    if m < MR && b.row_stride == 1 && a.col_stride == 1 {
-        // SAFETY: the caller's contract is `gemv_dots`'s, whose stride conditions hold.
-        return unsafe { gemv_dots(m, n, k, c, a, b) };
-    }
     if std::mem::size_of::<T>() == 4 {
         // SAFETY: the caller's contract is `blocked`'s.
         unsafe { blocked::<T, 16>(m, n, k, c, a, b) }
@@ -109,8 +158,9 @@ unsafe fn blocked<T: Real, const NR: usize>(
     k: usize,
     c: Output<T>,
     a: Operand<T>,
-    b: Operand<T>,
+    b: RhsParts<T>,
 ) {
+    debug_assert_eq!(NR, panel_width::<T>());
     let Output {
         ptr: c,
         row_stride: c_rs,
@@ -128,8 +178,12 @@ unsafe fn blocked<T: Real, const NR: usize>(
     let kc_max = KC.min(k);
     let nc_max = NC.min(n).next_multiple_of(NR);
     let mc_max = MC.min(m).next_multiple_of(MR);
-    let b_len = kc_max * nc_max;
-    let a_len = kc_max * mc_max;
+    let b_len = if matches!(b, RhsParts::Packed(_)) {
+        0
+    } else {
+        kc_max * nc_max
+    };
+    let a_len = if m < MR { 0 } else { kc_max * mc_max };
     let words = (b_len + a_len) * std::mem::size_of::<T>() / 8 + 2 + ALIGN_WORDS;
     PACK.with(|pack| {
         let mut pack = pack.borrow_mut();
@@ -149,9 +203,42 @@ unsafe fn blocked<T: Real, const NR: usize>(
             for pc in (0..k).step_by(KC) {
                 let kc = KC.min(k - pc);
                 let first = pc == 0 && !accumulate;
-                // SAFETY: `b_pack` has room for `kc_max × nc_max ≥ kc × nc` values rounded up
-                // to whole panels, and rows `pc..pc + kc`, columns `jc..jc + nc` lie in `B`.
-                unsafe { pack_b::<T, NR>(b_pack, b, pc, kc, jc, nc) };
+                // The block's panels: `panel_stride` values apart, row `p` of each at `p·NR`.
+                let (b_block, panel_stride) = match b {
+                    RhsParts::Strided(b) => {
+                        // SAFETY: `b_pack` has room for `kc_max × nc_max ≥ kc × nc` values
+                        // rounded up to whole panels, and rows `pc..pc + kc`, columns
+                        // `jc..jc + nc` lie in `B`.
+                        unsafe { pack_b::<T, NR>(b_pack, b, pc, kc, jc, nc) };
+                        (b_pack as *const T, kc * NR)
+                    }
+                    // SAFETY: row `pc` of panel `jc / NR` (`NC` is a multiple of `NR`), inside
+                    // the packed panels of the caller's contract.
+                    RhsParts::Packed(p) => unsafe {
+                        (p.ptr.add(jc * p.depth + pc * NR), p.depth * NR)
+                    },
+                };
+                if m < MR {
+                    let block = FewRows {
+                        m,
+                        nc,
+                        kc,
+                        a: Operand {
+                            // SAFETY: element `(0, pc)` of `A`.
+                            ptr: unsafe { a.ptr.add(pc * a.col_stride) },
+                            ..a
+                        },
+                        // SAFETY: element `(0, jc)` of `C`.
+                        c: unsafe { c.add(jc * c_cs) },
+                        c_rs,
+                        c_cs,
+                        first,
+                    };
+                    // SAFETY: `m × kc` values of `A` and `m × nc` of `C` inside their views,
+                    // `nc` columns of `kc`-deep panels `panel_stride` apart; `fma` checked.
+                    unsafe { few_rows::product::<T, NR>(block, b_block, panel_stride, fma) };
+                    continue;
+                }
                 for ic in (0..m).step_by(MC) {
                     let mc = MC.min(m - ic);
                     let full = if direct_a { mc - mc % MR } else { 0 };
@@ -160,8 +247,8 @@ unsafe fn blocked<T: Real, const NR: usize>(
                     unsafe { pack_a(a_pack.add(full * kc), a, ic + full, mc - full, pc, kc) };
                     for jr in (0..nc).step_by(NR) {
                         let cols = NR.min(nc - jr);
-                        // SAFETY: panel `jr / NR` of the packed block of `B`, inside `b_pack`.
-                        let bp = unsafe { b_pack.add(jr * kc) };
+                        // SAFETY: panel `jr / NR` of the block of `B`.
+                        let bp = unsafe { b_block.add(jr / NR * panel_stride) };
                         for ir in (0..mc).step_by(MR) {
                             let rows = MR.min(mc - ir);
                             // SAFETY: panel `ir / MR` of the packed block of `A` (used only
@@ -662,10 +749,34 @@ pub(crate) fn force_portable(portable: bool) {
     FORCE_PORTABLE.with(|f| f.set(portable));
 }
 
+/// Set by [`use_portable_kernels`]: every thread's products take the portable paths.
+static PORTABLE_EVERYWHERE: AtomicBool = AtomicBool::new(false);
+
+/// Makes every product of the process, on every thread, take the portable kernel path
+/// (`true`) or the one the CPU supports best (`false`, the default): for tests and
+/// benchmarks of the paths a CPU does not select by itself. Results differ between paths in
+/// the last bits (the portable path does not fuse its multiply-adds); within one path they
+/// depend on the shapes only.
+pub fn use_portable_kernels(portable: bool) {
+    PORTABLE_EVERYWHERE.store(portable, Ordering::Relaxed);
+}
+
+/// The name of the kernel path products take now: `"avx2+fma"` or `"portable"`.
+pub fn kernel_path() -> &'static str {
+    if has_fma() {
+        "avx2+fma"
+    } else {
+        "portable"
+    }
+}
+
 /// Whether the CPU runs the fused (AVX2 + FMA) micro-kernel; detected once.
-fn has_fma() -> bool {
+pub(crate) fn has_fma() -> bool {
     #[cfg(test)]
     if FORCE_PORTABLE.with(|f| f.get()) {
+        return false;
+    }
+    if PORTABLE_EVERYWHERE.load(Ordering::Relaxed) {
         return false;
     }
     #[cfg(target_arch = "x86_64")]
@@ -681,90 +792,4 @@ fn has_fma() -> bool {
     {
         false
     }
-}
-
-/// `C = A·B` for a few rows of `A` when the columns of `B` are contiguous: one dot product
-/// per element, in a fixed order (16 interleaved partial sums, then added pairwise).
-///
-/// # Safety
-/// As [`gemm`], with `a.col_stride == 1` and `b.row_stride == 1`.
-unsafe fn gemv_dots<T: Real>(
-    m: usize,
-    n: usize,
-    k: usize,
-    c: Output<T>,
-    a: Operand<T>,
-    b: Operand<T>,
-) {
-    let fma = has_fma();
-    for i in 0..m {
-        // SAFETY: row `i` of `A`, `k` contiguous values.
-        let x = unsafe { std::slice::from_raw_parts(a.ptr.add(i * a.row_stride), k) };
-        for j in 0..n {
-            // SAFETY: column `j` of `B`, `k` contiguous values.
-            let y = unsafe { std::slice::from_raw_parts(b.ptr.add(j * b.col_stride), k) };
-            let dot = if fma {
-                // SAFETY: `has_fma` checked the CPU.
-                unsafe { dot_fma(x, y) }
-            } else {
-                dot_plain(x, y)
-            };
-            // SAFETY: element `(i, j)` of `C`, which overlaps neither operand.
-            unsafe {
-                let slot = c.ptr.add(i * c.row_stride + j * c.col_stride);
-                *slot = if c.accumulate { *slot + dot } else { dot };
-            }
-        }
-    }
-}
-
-#[inline(always)]
-fn dot_body<T: Real, const FUSED: bool>(x: &[T], y: &[T]) -> T {
-    const LANES: usize = 16;
-    let mut acc = [T::zero(); LANES];
-    let mut xs = x.chunks_exact(LANES);
-    let mut ys = y.chunks_exact(LANES);
-    for (xc, yc) in (&mut xs).zip(&mut ys) {
-        for l in 0..LANES {
-            acc[l] = if FUSED {
-                xc[l].mul_add(yc[l], acc[l])
-            } else {
-                acc[l] + xc[l] * yc[l]
-            };
-        }
-    }
-    for (l, (&xv, &yv)) in xs.remainder().iter().zip(ys.remainder()).enumerate() {
-        acc[l] += xv * yv;
-    }
-    let mut width = LANES;
-    while width > 1 {
-        width /= 2;
-        for l in 0..width {
-            acc[l] += acc[l + width];
-        }
-    }
-    acc[0]
-}
-
-/// [`dot_body`] with fused multiply-adds.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dot_fma<T: Real>(x: &[T], y: &[T]) -> T {
-    dot_body::<T, true>(x, y)
-}
-
-/// [`dot_body`] without fused multiply-adds, where there is no AVX2 to select.
-///
-/// # Safety
-/// None needed.
-#[cfg(not(target_arch = "x86_64"))]
-unsafe fn dot_fma<T: Real>(x: &[T], y: &[T]) -> T {
-    dot_body::<T, false>(x, y)
-}
-
-fn dot_plain<T: Real>(x: &[T], y: &[T]) -> T {
-    dot_body::<T, false>(x, y)
 }

@@ -9,7 +9,8 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{self, Operand, Output};
+use super::kernel::{self, Operand, Output, RhsParts};
+use super::packed::PackedRef;
 use super::real::Real;
 
 /// A read-only view of a matrix stored in a slice with explicit strides.
@@ -139,6 +140,15 @@ impl<'a, T> MatRef<'a, T> {
         self.cols
     }
 
+    /// The view as raw parts for the kernel.
+    pub(crate) fn operand(&self) -> Operand<T> {
+        Operand {
+            ptr: self.data.as_ptr(),
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
+        }
+    }
+
     /// Element `(i, j)`.
     ///
     /// # Panics
@@ -261,24 +271,72 @@ impl<'a, T> MatMut<'a, T> {
 ///
 /// The engine parallelizes *around* this call (over blocks of output columns), never inside
 /// it. Each output element is summed over `k` in an order that depends only on `k` (and on
-/// whether `lhs` has fewer than six rows, which selects dot products), not on `n` or on which
-/// columns a call is given, so a result never depends on the number of threads.
+/// the kernel path the CPU selects), not on `m`, on `n` or on which rows and columns a call
+/// is given, so a result depends neither on the number of threads nor on the batch a row is
+/// computed in.
 ///
 /// # Panics
 /// If the shapes do not agree: `lhs` is `m × k`, `rhs` is `k × n`, `dst` is `m × n`.
 #[track_caller]
 pub fn matmul<T: Real>(dst: MatMut<'_, T>, accum: Accum, lhs: MatRef<'_, T>, rhs: MatRef<'_, T>) {
-    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
+    check_shapes(&dst, &lhs, rhs.rows, rhs.cols);
+    product(
+        dst,
+        accum,
+        lhs,
+        RhsParts::Strided(rhs.operand()),
+        rhs.rows,
+        rhs.cols,
+    );
+}
+
+/// [`matmul`] with a right operand packed beforehand: the same bits, without packing it again.
+///
+/// # Panics
+/// As [`matmul`].
+#[track_caller]
+pub(crate) fn matmul_packed<T: Real>(
+    dst: MatMut<'_, T>,
+    accum: Accum,
+    lhs: MatRef<'_, T>,
+    rhs: PackedRef<'_, T>,
+) {
+    check_shapes(&dst, &lhs, rhs.rows(), rhs.cols());
+    product(
+        dst,
+        accum,
+        lhs,
+        RhsParts::Packed(rhs.panels()),
+        rhs.rows(),
+        rhs.cols(),
+    );
+}
+
+/// Checks that `lhs` (`m × k`), a `rhs_rows × rhs_cols` right operand and `dst` agree.
+#[track_caller]
+fn check_shapes<T>(dst: &MatMut<'_, T>, lhs: &MatRef<'_, T>, rhs_rows: usize, rhs_cols: usize) {
+    let (m, k, n) = (lhs.rows, lhs.cols, rhs_cols);
     assert_eq!(
-        rhs.rows, k,
-        "matmul: lhs is {m}x{k} but rhs has {} rows",
-        rhs.rows
+        rhs_rows, k,
+        "matmul: lhs is {m}x{k} but rhs has {rhs_rows} rows"
     );
     assert_eq!(
         (dst.rows, dst.cols),
         (m, n),
         "matmul: destination must be {m}x{n}"
     );
+}
+
+/// The product of checked shapes: the kernel, or zeros when `k` is 0.
+fn product<T: Real>(
+    dst: MatMut<'_, T>,
+    accum: Accum,
+    lhs: MatRef<'_, T>,
+    rhs: RhsParts<T>,
+    k: usize,
+    n: usize,
+) {
+    let m = lhs.rows;
     if m == 0 || n == 0 {
         return;
     }
@@ -294,8 +352,9 @@ pub fn matmul<T: Real>(dst: MatMut<'_, T>, accum: Accum, lhs: MatRef<'_, T>, rhs
         return;
     }
     // SAFETY: the constructors checked that every view stays inside its slice (or, for
-    // `dst`, was built from valid raw parts), `dst` is an exclusive view so it cannot alias
-    // `lhs` or `rhs`, and the shapes were checked above, with `m`, `n`, `k` at least 1.
+    // `dst`, was built from valid raw parts; a packed operand holds whole panels for its rows
+    // and columns), `dst` is an exclusive view so it cannot alias `lhs` or `rhs`, and the
+    // shapes were checked by the caller, with `m`, `n`, `k` at least 1.
     unsafe {
         kernel::gemm(
             m,
@@ -307,16 +366,8 @@ pub fn matmul<T: Real>(dst: MatMut<'_, T>, accum: Accum, lhs: MatRef<'_, T>, rhs
                 col_stride: dst.col_stride,
                 accumulate: accum == Accum::Add,
             },
-            Operand {
-                ptr: lhs.data.as_ptr(),
-                row_stride: lhs.row_stride,
-                col_stride: lhs.col_stride,
-            },
-            Operand {
-                ptr: rhs.data.as_ptr(),
-                row_stride: rhs.row_stride,
-                col_stride: rhs.col_stride,
-            },
+            lhs.operand(),
+            rhs,
         );
     }
 }

@@ -3,7 +3,10 @@
 //!
 //! - [`matmul`]: the one matrix product of the engine, behind strided views ([`matmul::MatRef`],
 //!   [`matmul::MatMut`]), with a slow reference twin for the tests;
-//! - `kernel`: the packed, cache-blocked GEMM behind it, with its AVX2 + FMA micro-kernels;
+//! - `kernel`: the packed, cache-blocked GEMM behind it, with its AVX2 + FMA micro-kernels,
+//!   and `few_rows`, its kernel for products of a few rows (single-sample inference), which
+//!   sums in the same order;
+//! - `packed`: a right operand packed once for many products (a network's cached `Wᵀ`);
 //! - `parallel`: products cut into blocks of output computed on the rayon pool, each block
 //!   handed to a caller's epilogue (bias, activation, dropout, `σ'`) while it is in cache, so
 //!   that the result is the same to the bit for any thread count;
@@ -21,9 +24,12 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub(crate) mod fastmath;
+mod few_rows;
 mod kernel;
 pub mod matmul;
+pub(crate) mod packed;
 pub(crate) mod parallel;
 pub mod real;
 
+pub use kernel::{kernel_path, use_portable_kernels};
 pub use parallel::parallel_task_count;

@@ -20,7 +20,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use super::matmul::{matmul, Accum, MatMut, MatRef};
+use super::matmul::{matmul, matmul_packed, Accum, MatMut, MatRef};
+use super::packed::Rhs;
 use super::real::Real;
 
 /// Narrowest column block worth handing to another thread: below this, packing the other
@@ -95,6 +96,9 @@ impl<T> Block<'_, T> {
 /// in parallel on the current rayon pool when the product is large enough, with
 /// `epilogue(block)` run on each block right after its product, while it is in cache.
 ///
+/// `rhs` is a plain view or a packed matrix (see `packed`); the blocks' first columns fall
+/// on its panel boundaries (multiples of 16 columns).
+///
 /// `extra`, when given, is a second row-major `m × n` output cut into the same blocks and
 /// handed to the epilogue with them (the activations beside the pre-activations).
 ///
@@ -106,7 +110,7 @@ pub(crate) fn matmul_in_blocks<T: Real, F>(
     out: &mut [T],
     extra: Option<&mut [T]>,
     lhs: MatRef<'_, T>,
-    rhs: MatRef<'_, T>,
+    rhs: Rhs<'_, T>,
     epilogue: F,
 ) where
     F: Fn(Block<'_, T>) + Sync,
@@ -125,12 +129,11 @@ pub(crate) fn matmul_in_blocks<T: Real, F>(
         // SAFETY: `for_each_tile` and `for_each_column_block` hand every element of the
         // output to exactly one call, so no two live blocks share an element.
         let mut block = unsafe { Block::new(&out, extra.as_ref(), top, height, first, width) };
-        matmul(
-            block.product.reborrow(),
-            Accum::Replace,
-            lhs.submatrix(top, height, 0, k),
-            rhs.submatrix(0, k, first, width),
-        );
+        let (dst, lhs) = (block.product.reborrow(), lhs.submatrix(top, height, 0, k));
+        match rhs.columns(first, width) {
+            Rhs::Plain(rhs) => matmul(dst, Accum::Replace, lhs, rhs),
+            Rhs::Packed(rhs) => matmul_packed(dst, Accum::Replace, lhs, rhs),
+        }
         epilogue(block);
     };
     match split {
@@ -389,17 +392,24 @@ mod tests {
             for threads in [1, 2, 3] {
                 let (mut out, mut seen) = (vec![0.0f32; m * n], vec![0.0f32; m * n]);
                 pool(threads).install(|| {
-                    matmul_in_blocks(split, &mut out, Some(&mut seen), lhs, rhs, |mut block| {
-                        for r in 0..block.rows() {
-                            let span = block.span(r);
-                            let (product, seen) = block.row_and_extra(r);
-                            let seen = seen.unwrap();
-                            for (s, i) in seen.iter_mut().zip(span) {
-                                *s += i as f32 + 1.0;
+                    matmul_in_blocks(
+                        split,
+                        &mut out,
+                        Some(&mut seen),
+                        lhs,
+                        rhs.into(),
+                        |mut block| {
+                            for r in 0..block.rows() {
+                                let span = block.span(r);
+                                let (product, seen) = block.row_and_extra(r);
+                                let seen = seen.unwrap();
+                                for (s, i) in seen.iter_mut().zip(span) {
+                                    *s += i as f32 + 1.0;
+                                }
+                                product.iter_mut().for_each(|v| *v *= 2.0);
                             }
-                            product.iter_mut().for_each(|v| *v *= 2.0);
-                        }
-                    })
+                        },
+                    )
                 });
                 let expected = (0..m * n).map(|i| i as f32 + 1.0);
                 assert!(

@@ -1,0 +1,178 @@
+//! Dynamic batching: the rows of concurrent requests for one model are gathered into one
+//! batch (up to `max_batch` rows, waiting at most `max_wait` for more) and run on a pool of
+//! compute threads, never on the async reactor.
+//!
+//! Each model has `threads` workers sharing one bounded queue. A worker takes the queue's lock,
+//! gathers a batch, lets the lock go and computes, so one worker gathers while the others
+//! compute. It waits for more rows only while requests are on their way (more predict
+//! requests in the server than jobs gathered and being computed), so a lone request is not
+//! held back by `max_wait`. A panic in the computation becomes an error answer for the
+//! batch's requests; the worker carries on.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use backprop_data::{predictions, Model};
+use tokio::sync::oneshot;
+
+use crate::metrics::Metrics;
+
+/// Jobs a model's queue holds before new requests are refused with 503.
+const QUEUE_JOBS: usize = 4096;
+
+/// The answer to one job: the model's outputs for its rows, or what went wrong.
+pub type Answer = Result<Vec<f32>, String>;
+
+/// One request's rows waiting for the network.
+struct Job {
+    x: Vec<f32>,
+    rows: usize,
+    reply: oneshot::Sender<Answer>,
+}
+
+/// How batches are formed.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchConfig {
+    /// The most rows gathered into one batch (a larger request runs alone).
+    pub max_batch: usize,
+    /// The longest a batch waits for more rows once it has its first.
+    pub max_wait: Duration,
+    /// Compute threads per model.
+    pub threads: usize,
+}
+
+/// The queue of one model.
+pub struct Batcher {
+    queue: SyncSender<Job>,
+    inputs: usize,
+}
+
+/// What a worker shares with the others of its model.
+struct Shared {
+    queue: Mutex<Queue>,
+    model: Arc<Model>,
+    config: BatchConfig,
+    metrics: Arc<Metrics>,
+    /// Jobs gathered by a worker and not yet answered.
+    taken: AtomicUsize,
+}
+
+struct Queue {
+    jobs: Receiver<Job>,
+    /// A job received that did not fit the previous batch.
+    held: Option<Job>,
+}
+
+/// Refusals of [`Batcher::submit`].
+#[derive(Debug)]
+pub enum SubmitError {
+    /// The queue is full.
+    Busy,
+    /// The workers are gone (the server is stopping).
+    Closed,
+}
+
+impl Batcher {
+    /// Starts the workers of `model` on `pool`.
+    pub fn start(
+        model: Arc<Model>,
+        config: BatchConfig,
+        metrics: Arc<Metrics>,
+        pool: &rayon::ThreadPool,
+    ) -> Self {
+        let (queue, jobs) = sync_channel(QUEUE_JOBS);
+        let inputs = model.network.architecture().inputs;
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue { jobs, held: None }),
+            model,
+            config,
+            metrics,
+            taken: AtomicUsize::new(0),
+        });
+        for _ in 0..config.threads.max(1) {
+            let shared = Arc::clone(&shared);
+            pool.spawn(move || work(&shared));
+        }
+        Self { queue, inputs }
+    }
+
+    /// Queues `x` (whole rows of the model's inputs); the answer comes on the receiver.
+    pub fn submit(&self, x: Vec<f32>) -> Result<oneshot::Receiver<Answer>, SubmitError> {
+        let rows = x.len() / self.inputs.max(1);
+        let (reply, answer) = oneshot::channel();
+        match self.queue.try_send(Job { x, rows, reply }) {
+            Ok(()) => Ok(answer),
+            Err(TrySendError::Full(_)) => Err(SubmitError::Busy),
+            Err(TrySendError::Disconnected(_)) => Err(SubmitError::Closed),
+        }
+    }
+}
+
+/// A worker: gather, compute, answer, until the queue closes.
+fn work(shared: &Shared) {
+    while let Some(jobs) = gather(shared) {
+        let rows: usize = jobs.iter().map(|j| j.rows).sum();
+        shared.metrics.batch(rows);
+        let mut x = Vec::with_capacity(jobs.iter().map(|j| j.x.len()).sum());
+        for job in &jobs {
+            x.extend_from_slice(&job.x);
+        }
+        let model = &shared.model;
+        let outputs = catch_unwind(AssertUnwindSafe(|| predictions::outputs(model, &x)));
+        let width = predictions::width(model);
+        let mut start = 0;
+        for job in jobs {
+            let answer = match &outputs {
+                Ok(outputs) => Ok(outputs[start * width..(start + job.rows) * width].to_vec()),
+                Err(_) => Err("the computation failed (a bug: please report it)".to_string()),
+            };
+            start += job.rows;
+            // The client may have gone; its answer is then dropped.
+            let _ = job.reply.send(answer);
+            shared.taken.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// The next batch, or `None` once the queue is closed and empty.
+fn gather(shared: &Shared) -> Option<Vec<Job>> {
+    let mut queue = shared.queue.lock().unwrap_or_else(|e| e.into_inner());
+    let first = match queue.held.take() {
+        Some(job) => job,
+        None => queue.jobs.recv().ok()?,
+    };
+    shared.taken.fetch_add(1, Ordering::SeqCst);
+    let max = shared.config.max_batch;
+    let mut rows = first.rows;
+    let mut jobs = vec![first];
+    let deadline = Instant::now() + shared.config.max_wait;
+    while rows < max {
+        let job = match queue.jobs.try_recv() {
+            Ok(job) => job,
+            Err(_) => {
+                // Wait only while requests are on their way to the queue.
+                let coming = shared.metrics.predicting() > shared.taken.load(Ordering::SeqCst);
+                let left = deadline.saturating_duration_since(Instant::now());
+                if !coming || left.is_zero() {
+                    break;
+                }
+                match queue.jobs.recv_timeout(left.min(Duration::from_micros(50))) {
+                    Ok(job) => job,
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        };
+        if rows + job.rows > max {
+            queue.held = Some(job);
+            break;
+        }
+        shared.taken.fetch_add(1, Ordering::SeqCst);
+        rows += job.rows;
+        jobs.push(job);
+    }
+    Some(jobs)
+}
