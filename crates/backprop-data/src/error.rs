@@ -403,3 +403,19 @@ pub(crate) fn join_limited<S: AsRef<str>>(names: &[S], limit: usize) -> String {
     }
     out
 }
+
+/// The most characters of a cell or name that a message quotes.
+pub(crate) const QUOTE_LIMIT: usize = 40;
+
+/// `text` quoted for a message (`"abc"`), cut after [`QUOTE_LIMIT`] characters with its full
+/// length (`"abcd..." (104857600 characters)`), so that a 100 MB cell makes a short error.
+pub(crate) fn quote_short(text: &str) -> String {
+    match text.char_indices().nth(QUOTE_LIMIT) {
+        None => format!("{text:?}"),
+        Some((end, _)) => format!(
+            "{:?}... ({} characters)",
+            &text[..end],
+            text.chars().count()
+        ),
+    }
+}

@@ -29,7 +29,7 @@ use backprop::{Architecture, Loss, Network, OutputActivation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{join_limited, Error, Result};
 use crate::preprocess::Preprocessor;
 use crate::pytorch::{network_from_tensors, normalize_tensor_names};
 use crate::safetensors::{self, LoadedTensor, TensorFile};
@@ -149,6 +149,7 @@ impl ModelMetadata {
                 self.preprocessing.target.task()
             )));
         }
+        self.preprocessing.validate()?;
         if self.preprocessing.inputs != arch.inputs {
             return Err(Error::model(format!(
                 "the preprocessing makes {} inputs, but the network takes {}",
@@ -168,7 +169,20 @@ impl ModelMetadata {
                 )));
             }
         }
-        if let Some(classes) = &self.classes {
+        let target_classes = self.preprocessing.target.classes();
+        if let (Some(classes), Some(target)) = (&self.classes, target_classes) {
+            if classes.as_slice() != target {
+                return Err(Error::model(format!(
+                    "the class names ({}) are not the preprocessing's target classes ({})",
+                    join_limited(classes, 10),
+                    join_limited(target, 10)
+                )));
+            }
+        }
+        for classes in [self.classes.as_deref(), target_classes]
+            .into_iter()
+            .flatten()
+        {
             // A single sigmoid output is a binary classifier with two class names.
             let fits = classes.len() == arch.outputs
                 || (arch.output == OutputActivation::Sigmoid
@@ -435,7 +449,21 @@ mod tests {
         let task = with_metadata(&model, |v| v["task"] = json!("cluster"));
         assert!(load_error(&task).contains("cluster"));
         let classes = with_metadata(&model, |v| v["classes"] = json!(["a", "b"]));
+        assert!(load_error(&classes).contains("are not the preprocessing's target classes"));
+        let classes = with_metadata(&model, |v| {
+            v["classes"] = json!(["a", "b"]);
+            v["preprocessing"]["target"]["classes"] = json!(["a", "b"]);
+        });
         assert!(load_error(&classes).contains("2 class names"));
+        let unsorted = with_metadata(&model, |v| {
+            v["classes"] = json!(["b", "a", "c"]);
+            v["preprocessing"]["target"]["classes"] = json!(["b", "a", "c"]);
+        });
+        assert!(load_error(&unsorted).contains("must be sorted"));
+        let extra_input = with_metadata(&model, |v| {
+            v["preprocessing"]["features"][1]["indicator"] = json!(true);
+        });
+        assert!(load_error(&extra_input).contains("encode 5 inputs, but it says 4"));
         let missing_field = with_metadata(&model, |v| {
             v.as_object_mut().unwrap().remove("loss");
         });
