@@ -12,6 +12,7 @@ mod cli;
 mod commands;
 mod defaults;
 mod fitting;
+mod interrupt;
 mod plot;
 mod progress;
 mod reading;

@@ -25,6 +25,7 @@ use backprop_data::{
 use serde_json::{json, Map, Value};
 
 use crate::fitting::Prepared;
+use crate::interrupt;
 use crate::plot;
 use crate::progress::{number, Progress};
 use crate::scoring::{score, Metrics, Scores};
@@ -108,9 +109,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
             None => None,
         },
         failure: None,
+        interrupted: false,
     };
     let start = Instant::now();
     let config = &plan.config;
+    interrupt::install()?;
     let result = prepared.train(
         &mut net,
         config,
@@ -121,8 +124,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     if let Some(failure) = observer.failure {
         return Err(failure.into());
     }
-    let report = result?;
+    let mut report = result?;
     let seconds = start.elapsed().as_secs_f64();
+    let interrupted = observer.interrupted;
 
     let test_metrics = match (&test, &plan.test) {
         (Some(data), Some(spec)) => Some(test_scores(&net, &loss, &metadata, data, spec)?),
@@ -141,6 +145,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     }
     let mut metadata = metadata;
     metadata.training = summary(&plan, &report, test_metrics.as_ref(), seconds);
+    if interrupted {
+        metadata.training["stop_reason"] = "interrupted".into();
+        // The epochs ran, not the ones asked for: the run did not converge, it was cut.
+        report.converged = true;
+    }
     Model::new(metadata.clone(), net)?.save(&plan.save)?;
     let warning = (!report.converged).then(|| not_converged(&report));
     if plan.json {
@@ -151,12 +160,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         if let Some(warning) = &warning {
             progress.println(&format!("warning    {warning}"));
         }
-        progress.println(&format!(
-            "{}saved      {} ({:.1}s)",
-            stop_line(&report),
-            plan.save.display(),
-            seconds
-        ));
+        if interrupted {
+            progress.println(&interrupted_line(&report, &plan.save));
+        } else {
+            progress.println(&format!(
+                "{}saved      {} ({:.1}s)",
+                stop_line(&report),
+                plan.save.display(),
+                seconds
+            ));
+        }
     }
     if let Some(path) = &plan.plot {
         plot::draw(path, &report.history)?;
@@ -166,8 +179,24 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     }
     if plan.json {
         progress.println(&summary_line(&metadata.training, &plan).to_string());
+        if interrupted {
+            eprintln!("{}", interrupted_line(&report, &plan.save));
+        }
+    }
+    if interrupted {
+        return Ok(ExitCode::from(interrupt::EXIT_STATUS));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `interrupted at epoch N: saved the best weights (epoch K) to PATH`.
+fn interrupted_line(report: &TrainReport, save: &Path) -> String {
+    format!(
+        "interrupted at epoch {}: saved the best weights (epoch {}) to {}",
+        report.history.len(),
+        report.kept_epoch().unwrap_or(0),
+        save.display()
+    )
 }
 
 /// Fails early when the model's folder does not exist, rather than after training.
@@ -428,6 +457,8 @@ struct RunObserver<'p> {
     progress: &'p Progress,
     checkpoints: Option<CheckpointWriter>,
     failure: Option<backprop_data::Error>,
+    /// Whether a first Ctrl-C or SIGTERM stopped training after an epoch.
+    interrupted: bool,
 }
 
 impl Observer<f32> for RunObserver<'_> {
@@ -443,6 +474,11 @@ impl Observer<f32> for RunObserver<'_> {
                 self.failure = Some(e);
                 return Control::Stop;
             }
+        }
+        // Checked after the checkpoint, so an interrupted run leaves one of its last epoch.
+        if interrupt::requested() {
+            self.interrupted = true;
+            return Control::Stop;
         }
         Control::Continue
     }
