@@ -17,6 +17,7 @@ mod plot;
 mod progress;
 mod reading;
 mod report;
+mod resume;
 mod scoring;
 mod train_args;
 mod tune_args;

@@ -26,7 +26,8 @@ const EPOCH_KEY: &str = "checkpoint_epoch";
 /// Writes a checkpoint after every epoch into one folder.
 pub struct CheckpointWriter {
     dir: PathBuf,
-    /// The run's metadata; its `training` value is replaced by the checkpoint's epoch.
+    /// The run's metadata; the checkpoint's epoch is added to its `training` object (which
+    /// is replaced when it is not an object).
     metadata: ModelMetadata,
 }
 
@@ -46,7 +47,14 @@ impl CheckpointWriter {
     /// Saves `network` and `state` (taken after the same epoch).
     pub fn write(&self, network: &backprop::Network<f32>, state: &TrainState) -> Result<()> {
         let mut metadata = self.metadata.clone();
-        metadata.training = json!({ EPOCH_KEY: state.next_epoch - 1 });
+        // The run's settings (the caller's `training` object) with the epoch added.
+        let epoch = json!(state.next_epoch - 1);
+        match &mut metadata.training {
+            serde_json::Value::Object(map) => {
+                map.insert(EPOCH_KEY.to_string(), epoch);
+            }
+            other => *other = json!({ EPOCH_KEY: epoch }),
+        }
         let model = Model::new(metadata, network.clone())?;
         model.save(&self.dir.join(WEIGHTS_FILE))?;
         let text =

@@ -28,6 +28,7 @@ use crate::fitting::Prepared;
 use crate::interrupt;
 use crate::plot;
 use crate::progress::{number, Progress};
+use crate::resume;
 use crate::scoring::{score, Metrics, Scores};
 use crate::train_args::{TrainArgs, TrainPlan};
 
@@ -58,13 +59,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     };
 
     let arch = prepared.architecture();
-    let resume = match &plan.resume {
+    let mut resume = match &plan.resume {
         Some(dir) => Some(checkpoint::read(dir)?),
         None => None,
     };
     let mut net = match (&resume, &plan.init) {
         (Some((model, _)), _) => {
-            same_architecture(&model.network, arch, "the checkpoint")?;
             if &model.metadata.preprocessing != pre {
                 bail!(
                     "the checkpoint in {} was made with other data or preprocessing (columns, \
@@ -85,6 +85,21 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         }
         (None, None) => prepared.fresh_network(&plan.config)?,
     };
+    // After the data check above, so that other data is named before the flags.
+    let resume_line = match &mut resume {
+        Some((model, state)) => Some(resume::apply(
+            &mut plan,
+            arch,
+            &prepared.metadata.loss,
+            model,
+            state,
+        )?),
+        None => None,
+    };
+    if resume.is_some() {
+        // What the flags above did not name (the inputs and outputs the data makes).
+        same_architecture(&net, arch, "the checkpoint")?;
+    }
 
     let metadata = prepared.metadata.clone();
     let loss = metadata.loss.clone();
@@ -101,11 +116,19 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
             reading.as_deref(),
             &notes,
         );
+        if let Some(line) = &resume_line {
+            progress.println(line);
+        }
     }
     let mut observer = RunObserver {
         progress: &progress,
         checkpoints: match &plan.checkpoint {
-            Some(dir) => Some(CheckpointWriter::new(dir, metadata.clone())?),
+            Some(dir) => {
+                // The run's optimizer settings, for the rules of a later --resume.
+                let mut metadata = metadata.clone();
+                metadata.training = json!({ resume::OPTIMIZER_KEY: plan.config.optimizer });
+                Some(CheckpointWriter::new(dir, metadata)?)
+            }
             None => None,
         },
         failure: None,
