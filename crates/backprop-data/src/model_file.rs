@@ -243,7 +243,8 @@ impl Model {
         Self::from_tensor_file(safetensors::from_bytes(bytes)?)
     }
 
-    fn from_tensor_file(file: TensorFile) -> Result<Self> {
+    /// A model from a parsed safetensors file (see [`Model::from_bytes`]).
+    pub(crate) fn from_tensor_file(file: TensorFile) -> Result<Self> {
         let Some(json) = file.metadata.get(METADATA_KEY) else {
             return Err(Error::model(format!(
                 "it has no {METADATA_KEY:?} metadata, so it is a bare weights file rather than \

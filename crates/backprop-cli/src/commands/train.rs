@@ -131,7 +131,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
             }
             None => None,
         },
-        failure: None,
+        checkpoint_warned: false,
         interrupted: false,
     };
     let start = Instant::now();
@@ -144,9 +144,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         &mut observer,
     );
     progress.finish();
-    if let Some(failure) = observer.failure {
-        return Err(failure.into());
-    }
     let mut report = result?;
     let seconds = start.elapsed().as_secs_f64();
     let interrupted = observer.interrupted;
@@ -475,11 +472,12 @@ fn not_converged(report: &TrainReport) -> String {
 }
 
 /// Prints epochs, draws the bar and writes checkpoints; a checkpoint that cannot be written
-/// stops training (its error is reported after the run).
+/// is warned about once and training goes on.
 struct RunObserver<'p> {
     progress: &'p Progress,
     checkpoints: Option<CheckpointWriter>,
-    failure: Option<backprop_data::Error>,
+    /// Whether a failed checkpoint write has been warned about (once per run).
+    checkpoint_warned: bool,
     /// Whether a first Ctrl-C or SIGTERM stopped training after an epoch.
     interrupted: bool,
 }
@@ -493,9 +491,13 @@ impl Observer<f32> for RunObserver<'_> {
         self.progress.epoch(info);
         if let Some(writer) = &self.checkpoints {
             let state: TrainState = checkpoint.state();
+            // A checkpoint that cannot be written (a full disk) is a warning, not the end of
+            // the run: the final --save may still succeed, and the previous checkpoint stays.
             if let Err(e) = writer.write(checkpoint.network(), &state) {
-                self.failure = Some(e);
-                return Control::Stop;
+                if !self.checkpoint_warned {
+                    eprintln!("warning: {e} (training goes on without this checkpoint)");
+                    self.checkpoint_warned = true;
+                }
             }
         }
         // Checked after the checkpoint, so an interrupted run leaves one of its last epoch.
