@@ -368,3 +368,25 @@ fn a_model_whose_preprocessing_disagrees_with_its_network_is_refused_at_load() {
         }
     }
 }
+
+#[test]
+fn inspect_summarises_huge_metadata() {
+    let t = trained_classifier();
+    // 50 MB of training notes and 5000 left-out columns with long names.
+    edited_model(&t.model, &t.dir.path("huge.safetensors"), |v| {
+        v["training"]["notes"] = Value::String("x".repeat(50 << 20));
+        v["preprocessing"]["left_out"] = (0..5000)
+            .map(|i| serde_json::json!({"name": format!("{i}{}", "n".repeat(1000)), "why": "--drop"}))
+            .collect();
+    });
+    let out = t.dir.ok(&["inspect", "huge.safetensors"]);
+    assert!(out.len() < 20_000, "{} bytes of output", out.len());
+    assert!(
+        out.contains("… and 4950 more left-out columns (--json lists them)"),
+        "{out:.2000}"
+    );
+    assert!(
+        out.contains(&format!("({} characters)", 50 << 20)),
+        "{out:.2000}"
+    );
+}

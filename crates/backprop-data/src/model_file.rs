@@ -91,12 +91,19 @@ impl ModelMetadata {
     /// Parses the JSON of the `backprop` metadata key, checking the format version first so
     /// that a file from a newer backprop gets a clear message rather than a parse error.
     pub fn from_json(text: &str) -> Result<Self> {
-        let value: Value = serde_json::from_str(text).map_err(|e| {
+        // Only the two version fields are kept from this first pass (the rest is skipped, not
+        // built as a tree: 50 MB of metadata must not cost gigabytes).
+        #[derive(Deserialize)]
+        struct Versions {
+            format_version: Option<Value>,
+            library_version: Option<Value>,
+        }
+        let value: Versions = serde_json::from_str(text).map_err(|e| {
             Error::model(format!(
                 "the {METADATA_KEY:?} metadata is not valid JSON: {e}"
             ))
         })?;
-        let version = value.get("format_version").ok_or_else(|| {
+        let version = value.format_version.as_ref().ok_or_else(|| {
             Error::model(format!(
                 "the {METADATA_KEY:?} metadata has no format_version"
             ))
@@ -108,7 +115,8 @@ impl ModelMetadata {
         })?;
         if version > u64::from(FORMAT_VERSION) {
             let writer = value
-                .get("library_version")
+                .library_version
+                .as_ref()
                 .and_then(Value::as_str)
                 .unwrap_or("an unknown version");
             return Err(Error::model(format!(
@@ -117,7 +125,7 @@ impl ModelMetadata {
                 env!("CARGO_PKG_VERSION")
             )));
         }
-        let metadata: Self = serde_json::from_value(value)
+        let metadata: Self = serde_json::from_str(text)
             .map_err(|e| Error::model(format!("the {METADATA_KEY:?} metadata is invalid: {e}")))?;
         metadata.validate()?;
         Ok(metadata)
