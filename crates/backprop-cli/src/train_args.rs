@@ -307,6 +307,9 @@ pub struct TrainPlan {
     pub checkpoint: Option<PathBuf>,
     /// `--resume`.
     pub resume: Option<PathBuf>,
+    /// Whether `--lr` (or `lr` in the config file) was given: a resumed run then continues
+    /// at that rate rather than the checkpoint's.
+    pub lr_given: bool,
     /// JSON lines on stdout.
     pub json: bool,
     /// `--plot`.
@@ -486,6 +489,7 @@ impl TrainArgs {
             save: self.save.unwrap_or_else(|| PathBuf::from(DEFAULT_SAVE)),
             checkpoint: self.checkpoint.or_else(|| self.resume.clone()),
             resume: self.resume,
+            lr_given: self.lr.is_some(),
             json: self.json,
             plot: self.plot,
             data,

@@ -310,3 +310,83 @@ fn default_training_on_mnist10k_reaches_95_percent() {
     assert!(accuracy >= 0.95, "test accuracy {accuracy}");
     assert!(dir.path("model.safetensors").exists());
 }
+
+/// The model file with its metadata document changed by `edit`, same weights.
+fn edited_model(from: &Path, to: &Path, edit: impl FnOnce(&mut Value)) {
+    let (mut metadata, network) = read_model(from);
+    edit(&mut metadata);
+    let map = std::collections::BTreeMap::from([("backprop".to_string(), metadata.to_string())]);
+    std::fs::write(to, backprop_data::safetensors::to_bytes(&network, &map)).unwrap();
+}
+
+#[test]
+fn a_model_whose_preprocessing_disagrees_with_its_network_is_refused_at_load() {
+    let t = trained_classifier();
+    let colour = |v: &mut Value| -> usize {
+        let features = v["preprocessing"]["features"].as_array().unwrap();
+        features.iter().position(|f| f["name"] == "colour").unwrap()
+    };
+    // The reproducer: one extra category panicked predict and eval (index out of
+    // bounds) while inspect accepted the file.
+    edited_model(&t.model, &t.dir.path("extra.safetensors"), |v| {
+        let i = colour(v);
+        v["preprocessing"]["features"][i]["categories"]
+            .as_array_mut()
+            .unwrap()
+            .push("zzz".into());
+    });
+    // A category twice keeps the width but breaks the encoder's search.
+    edited_model(&t.model, &t.dir.path("twice.safetensors"), |v| {
+        let i = colour(v);
+        v["preprocessing"]["features"][i]["categories"] = serde_json::json!(["red", "red"]);
+    });
+    // A scale of zero would divide every value by it.
+    edited_model(&t.model, &t.dir.path("zero.safetensors"), |v| {
+        v["preprocessing"]["features"][0]["scale"] = serde_json::json!(0.0);
+    });
+    // Four class names in the target for three softmax outputs.
+    edited_model(&t.model, &t.dir.path("classes.safetensors"), |v| {
+        v["preprocessing"]["target"]["classes"] =
+            serde_json::json!(["setosa", "versicolor", "virginica", "x"]);
+        v["classes"] = v["preprocessing"]["target"]["classes"].clone();
+    });
+    let expected = [
+        ("extra.safetensors", "encode 5 inputs, but it says 4"),
+        ("twice.safetensors", "\"red\" appears twice"),
+        ("zero.safetensors", "scale 0"),
+        ("classes.safetensors", "4 class names for a network with 3"),
+    ];
+    for (file, says) in expected {
+        for command in ["predict", "eval", "inspect"] {
+            let mut args = vec![command, file];
+            if command != "inspect" {
+                args.push("test.csv");
+            }
+            let err = t.dir.fails(&args);
+            assert!(err.contains(file), "{command} {file}: {err}");
+            assert!(err.contains(says), "{command} {file}: {err}");
+        }
+    }
+}
+
+#[test]
+fn inspect_summarises_huge_metadata() {
+    let t = trained_classifier();
+    // 50 MB of training notes and 5000 left-out columns with long names.
+    edited_model(&t.model, &t.dir.path("huge.safetensors"), |v| {
+        v["training"]["notes"] = Value::String("x".repeat(50 << 20));
+        v["preprocessing"]["left_out"] = (0..5000)
+            .map(|i| serde_json::json!({"name": format!("{i}{}", "n".repeat(1000)), "why": "--drop"}))
+            .collect();
+    });
+    let out = t.dir.ok(&["inspect", "huge.safetensors"]);
+    assert!(out.len() < 20_000, "{} bytes of output", out.len());
+    assert!(
+        out.contains("… and 4950 more left-out columns (--json lists them)"),
+        "{out:.2000}"
+    );
+    assert!(
+        out.contains(&format!("({} characters)", 50 << 20)),
+        "{out:.2000}"
+    );
+}

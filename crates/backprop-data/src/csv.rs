@@ -30,7 +30,10 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Table> {
     let gz = lower.ends_with(".gz");
     let tsv = lower.trim_end_matches(".gz").ends_with(".tsv");
     let raw: Box<dyn Read> = if gz {
-        Box::new(MultiGzDecoder::new(file))
+        Box::new(crate::source::Limited::new(
+            MultiGzDecoder::new(file),
+            options.decompression_limit(),
+        ))
     } else {
         Box::new(file)
     };
@@ -253,6 +256,10 @@ impl<R: Read> Read for NewlineIndex<R> {
 }
 
 pub(crate) fn check_names(names: &[String], file: &str) -> Result<()> {
+    // A hash map, not a scan of the names before: a header of a million columns is checked
+    // in well under a second rather than in quadratic time.
+    let mut seen: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
         if name.is_empty() {
             return Err(Error::EmptyColumnName {
@@ -260,7 +267,7 @@ pub(crate) fn check_names(names: &[String], file: &str) -> Result<()> {
                 number: i + 1,
             });
         }
-        if let Some(first) = names[..i].iter().position(|n| n == name) {
+        if let Some(&first) = seen.get(name.as_str()) {
             return Err(Error::DuplicateColumn {
                 file: file.to_string(),
                 name: name.clone(),
@@ -268,6 +275,7 @@ pub(crate) fn check_names(names: &[String], file: &str) -> Result<()> {
                 second: i + 1,
             });
         }
+        seen.insert(name, i);
     }
     Ok(())
 }

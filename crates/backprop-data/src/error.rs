@@ -76,7 +76,7 @@ pub enum Error {
         number: usize,
     },
     /// Two columns share a name.
-    #[error("{file}:1: column \"{name}\" appears twice (columns {first} and {second})")]
+    #[error("{file}:1: column {} appears twice (columns {first} and {second})", crate::error::quote_short(.name))]
     DuplicateColumn {
         /// The file.
         file: String,
@@ -99,7 +99,7 @@ pub enum Error {
     },
     /// A cell holds a missing value where none may be: with `--missing error`, or in a column
     /// the model has no fill value for.
-    #[error("{location}: column \"{column}\" ({number}) has no value (\"{value}\"); {why}")]
+    #[error("{location}: column {} ({number}) has no value ({}); {why}", crate::error::quote_short(.column), crate::error::quote_short(.value))]
     MissingValue {
         /// Where.
         location: Location,
@@ -113,7 +113,7 @@ pub enum Error {
         why: String,
     },
     /// A cell of a numeric column is not a number.
-    #[error("{location}: column \"{column}\" ({number}): \"{value}\" is not a number")]
+    #[error("{location}: column {} ({number}): {} is not a number", crate::error::quote_short(.column), crate::error::quote_short(.value))]
     NotANumber {
         /// Where.
         location: Location,
@@ -125,7 +125,7 @@ pub enum Error {
         value: String,
     },
     /// A cell of a boolean or date column is neither of its kind nor missing.
-    #[error("{location}: column \"{column}\" ({number}): \"{value}\" is not {expected}")]
+    #[error("{location}: column {} ({number}): {} is not {expected}", crate::error::quote_short(.column), crate::error::quote_short(.value))]
     NotOfKind {
         /// Where.
         location: Location,
@@ -139,7 +139,7 @@ pub enum Error {
         expected: String,
     },
     /// A cell holds NaN or an infinity.
-    #[error("{location}: column \"{column}\" ({number}): \"{value}\" is not a finite number")]
+    #[error("{location}: column {} ({number}): {} is not a finite number", crate::error::quote_short(.column), crate::error::quote_short(.value))]
     NotFinite {
         /// Where.
         location: Location,
@@ -152,8 +152,10 @@ pub enum Error {
     },
     /// A column of the training data mixes numbers with text.
     #[error(
-        "{location}: column \"{column}\" ({number}): \"{value}\" is {}, but {others} other \
+        "{location}: column {} ({number}): {} is {}, but {others} other \
          cells of the column are {}; a column must be all numbers or all text{}",
+        crate::error::quote_short(.column),
+        crate::error::quote_short(.value),
         if *.stray_number { "a number" } else { "not a number" },
         if *.stray_number { "text" } else { "numbers" },
         if *.stray_number { "" } else { " (if it marks a missing value, add it to --na-values)" }
@@ -206,7 +208,7 @@ pub enum Error {
         file: String,
     },
     /// The data has no target column where one is needed.
-    #[error("{file}: the target column \"{column}\" is missing")]
+    #[error("{file}: the target column {} is missing", crate::error::quote_short(.column))]
     MissingTarget {
         /// The file.
         file: String,
@@ -222,7 +224,7 @@ pub enum Error {
         target: String,
     },
     /// A classification target holds a single class.
-    #[error("{file}: the target \"{column}\" has only one class (\"{class}\"); nothing to learn")]
+    #[error("{file}: the target {} has only one class ({}); nothing to learn", crate::error::quote_short(.column), crate::error::quote_short(.class))]
     SingleClass {
         /// The file.
         file: String,
@@ -245,8 +247,10 @@ pub enum Error {
     },
     /// A categorical cell holds a category not seen in training.
     #[error(
-        "{location}: column \"{column}\" ({number}): \"{value}\" is a category the model has not \
-         seen (known: {known})"
+        "{location}: column {} ({number}): {} is a category the model has not \
+         seen (known: {known})",
+        crate::error::quote_short(.column),
+        crate::error::quote_short(.value)
     )]
     UnseenCategory {
         /// Where.
@@ -262,8 +266,10 @@ pub enum Error {
     },
     /// A target cell holds a class not seen in training.
     #[error(
-        "{location}: column \"{column}\" ({number}): class \"{value}\" was not among the \
-         training classes ({known})"
+        "{location}: column {} ({number}): class {} was not among the \
+         training classes ({known})",
+        crate::error::quote_short(.column),
+        crate::error::quote_short(.value)
     )]
     UnseenClass {
         /// Where.
@@ -417,4 +423,20 @@ pub(crate) fn join_limited<S: AsRef<str>>(names: &[S], limit: usize) -> String {
         out.push_str(&format!(", ... ({} in all)", names.len()));
     }
     out
+}
+
+/// The most characters of a cell or name that a message quotes.
+pub(crate) const QUOTE_LIMIT: usize = 40;
+
+/// `text` quoted for a message (`"abc"`), cut after [`QUOTE_LIMIT`] characters with its full
+/// length (`"abcd..." (104857600 characters)`), so that a 100 MB cell makes a short error.
+pub(crate) fn quote_short(text: &str) -> String {
+    match text.char_indices().nth(QUOTE_LIMIT) {
+        None => format!("\"{text}\""),
+        Some((end, _)) => format!(
+            "\"{}...\" ({} characters)",
+            &text[..end],
+            text.chars().count()
+        ),
+    }
 }

@@ -55,8 +55,29 @@ pub fn from_bytes(
 ) -> Result<Table> {
     let images = gunzip(images, images_name)?.into_owned();
     let dims = header(&images, images_name, IMAGES_MAGIC, 3)?;
-    let (n, width) = (dims[0], dims[1] * dims[2]);
-    body(&images, images_name, 16, n * width)?;
+    // The dimensions are the file's claim: checked against its size (without wrapping)
+    // before a column is made.
+    let format_error = |message: String| Error::Format {
+        file: images_name.to_string(),
+        message,
+    };
+    let (n, width) = (dims[0], dims[1].saturating_mul(dims[2]));
+    if n == 0 || width == 0 {
+        return Err(format_error(format!(
+            "holds {n} images of {}×{} pixels: nothing to read",
+            dims[1], dims[2]
+        )));
+    }
+    let pixels = n
+        .checked_mul(width)
+        .filter(|p| p.checked_add(16).is_some())
+        .ok_or_else(|| {
+            format_error(format!(
+                "claims {n} images of {}×{} pixels, more bytes than any file holds",
+                dims[1], dims[2]
+            ))
+        })?;
+    body(&images, images_name, 16, pixels)?;
     // Pixels stay bytes in the decompressed file (value byte / 255), each column a strided
     // view of it: a table of f64 would take 8 times the memory.
     let images = std::sync::Arc::new(images);
@@ -107,17 +128,22 @@ pub(crate) fn gunzip<'a>(bytes: &'a [u8], name: &str) -> Result<std::borrow::Cow
         return Ok(bytes.into());
     }
     // A gzip member ends with its uncompressed size mod 2³²: reserve that much at once rather
-    // than doubling (a hint only; a wrong or multi-member size just means more growing).
+    // than doubling. A hint only, and one the file may lie about: never more than deflate's
+    // best ratio (1032:1) allows for these bytes (a wrong or multi-member size just means
+    // more growing).
     let size_hint = bytes
         .last_chunk::<4>()
         .map_or(0, |size| u32::from_le_bytes(*size) as usize);
-    let mut out = Vec::with_capacity(size_hint.min(1 << 30));
-    MultiGzDecoder::new(bytes)
-        .read_to_end(&mut out)
-        .map_err(|e| Error::Format {
-            file: name.to_string(),
-            message: format!("cannot decompress the gzip data: {e}"),
-        })?;
+    let mut out = Vec::with_capacity(size_hint.min(bytes.len().saturating_mul(1032)).min(1 << 30));
+    crate::source::Limited::new(
+        MultiGzDecoder::new(bytes),
+        crate::source::DEFAULT_MAX_DECOMPRESSED,
+    )
+    .read_to_end(&mut out)
+    .map_err(|e| Error::Format {
+        file: name.to_string(),
+        message: format!("cannot decompress the gzip data: {e}"),
+    })?;
     Ok(out.into())
 }
 

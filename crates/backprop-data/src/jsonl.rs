@@ -32,7 +32,10 @@ use std::path::Path;
 
 /// Reads a JSON Lines file (`.gz` allowed) and picks its target column.
 pub fn load(path: &Path, target: &TargetSelect) -> Result<Table> {
-    let input = BufReader::with_capacity(1 << 16, open_maybe_gz(path)?);
+    let input = BufReader::with_capacity(
+        1 << 16,
+        open_maybe_gz(path, crate::source::DEFAULT_MAX_DECOMPRESSED)?,
+    );
     read(input, &path.display().to_string(), target)
 }
 

@@ -80,7 +80,7 @@ pub use error::{Error, Location, Position, Result};
 pub use model_file::{Model, ModelMetadata};
 pub use notes::Note;
 pub use preprocess::{EncodeOptions, Encoded, Feature, FitOptions, Missing, Preprocessor, Scaler};
-pub use source::{load, load_encoded, LoadOptions, TargetSelect};
+pub use source::{load, load_encoded, LoadOptions, TargetSelect, DEFAULT_MAX_DECOMPRESSED};
 pub use table::{Column, Table, Values};
 pub use target::{EncodedTargets, TargetScale, TargetScaler, TargetSchema, Task};
 pub use write::write_atomic;

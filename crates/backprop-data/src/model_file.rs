@@ -29,7 +29,7 @@ use backprop::{Architecture, Loss, Network, OutputActivation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{join_limited, Error, Result};
 use crate::preprocess::Preprocessor;
 use crate::pytorch::{network_from_tensors, normalize_tensor_names};
 use crate::safetensors::{self, LoadedTensor, TensorFile};
@@ -91,12 +91,19 @@ impl ModelMetadata {
     /// Parses the JSON of the `backprop` metadata key, checking the format version first so
     /// that a file from a newer backprop gets a clear message rather than a parse error.
     pub fn from_json(text: &str) -> Result<Self> {
-        let value: Value = serde_json::from_str(text).map_err(|e| {
+        // Only the two version fields are kept from this first pass (the rest is skipped, not
+        // built as a tree: 50 MB of metadata must not cost gigabytes).
+        #[derive(Deserialize)]
+        struct Versions {
+            format_version: Option<Value>,
+            library_version: Option<Value>,
+        }
+        let value: Versions = serde_json::from_str(text).map_err(|e| {
             Error::model(format!(
                 "the {METADATA_KEY:?} metadata is not valid JSON: {e}"
             ))
         })?;
-        let version = value.get("format_version").ok_or_else(|| {
+        let version = value.format_version.as_ref().ok_or_else(|| {
             Error::model(format!(
                 "the {METADATA_KEY:?} metadata has no format_version"
             ))
@@ -108,7 +115,8 @@ impl ModelMetadata {
         })?;
         if version > u64::from(FORMAT_VERSION) {
             let writer = value
-                .get("library_version")
+                .library_version
+                .as_ref()
                 .and_then(Value::as_str)
                 .unwrap_or("an unknown version");
             return Err(Error::model(format!(
@@ -117,7 +125,7 @@ impl ModelMetadata {
                 env!("CARGO_PKG_VERSION")
             )));
         }
-        let metadata: Self = serde_json::from_value(value)
+        let metadata: Self = serde_json::from_str(text)
             .map_err(|e| Error::model(format!("the {METADATA_KEY:?} metadata is invalid: {e}")))?;
         metadata.validate()?;
         Ok(metadata)
@@ -149,6 +157,7 @@ impl ModelMetadata {
                 self.preprocessing.target.task()
             )));
         }
+        self.preprocessing.validate()?;
         if self.preprocessing.inputs != arch.inputs {
             return Err(Error::model(format!(
                 "the preprocessing makes {} inputs, but the network takes {}",
@@ -168,7 +177,20 @@ impl ModelMetadata {
                 )));
             }
         }
-        if let Some(classes) = &self.classes {
+        let target_classes = self.preprocessing.target.classes();
+        if let (Some(classes), Some(target)) = (&self.classes, target_classes) {
+            if classes.as_slice() != target {
+                return Err(Error::model(format!(
+                    "the class names ({}) are not the preprocessing's target classes ({})",
+                    join_limited(classes, 10),
+                    join_limited(target, 10)
+                )));
+            }
+        }
+        for classes in [self.classes.as_deref(), target_classes]
+            .into_iter()
+            .flatten()
+        {
             // A single sigmoid output is a binary classifier with two class names.
             let fits = classes.len() == arch.outputs
                 || (arch.output == OutputActivation::Sigmoid
@@ -229,7 +251,8 @@ impl Model {
         Self::from_tensor_file(safetensors::from_bytes(bytes)?)
     }
 
-    fn from_tensor_file(file: TensorFile) -> Result<Self> {
+    /// A model from a parsed safetensors file (see [`Model::from_bytes`]).
+    pub(crate) fn from_tensor_file(file: TensorFile) -> Result<Self> {
         let Some(json) = file.metadata.get(METADATA_KEY) else {
             return Err(Error::model(format!(
                 "it has no {METADATA_KEY:?} metadata, so it is a bare weights file rather than \
@@ -435,7 +458,21 @@ mod tests {
         let task = with_metadata(&model, |v| v["task"] = json!("cluster"));
         assert!(load_error(&task).contains("cluster"));
         let classes = with_metadata(&model, |v| v["classes"] = json!(["a", "b"]));
+        assert!(load_error(&classes).contains("are not the preprocessing's target classes"));
+        let classes = with_metadata(&model, |v| {
+            v["classes"] = json!(["a", "b"]);
+            v["preprocessing"]["target"]["classes"] = json!(["a", "b"]);
+        });
         assert!(load_error(&classes).contains("2 class names"));
+        let unsorted = with_metadata(&model, |v| {
+            v["classes"] = json!(["b", "a", "c"]);
+            v["preprocessing"]["target"]["classes"] = json!(["b", "a", "c"]);
+        });
+        assert!(load_error(&unsorted).contains("must be sorted"));
+        let extra_input = with_metadata(&model, |v| {
+            v["preprocessing"]["features"][1]["indicator"] = json!(true);
+        });
+        assert!(load_error(&extra_input).contains("encode 5 inputs, but it says 4"));
         let missing_field = with_metadata(&model, |v| {
             v.as_object_mut().unwrap().remove("loss");
         });

@@ -6,7 +6,7 @@
 //! Features are named `x0, x1, …`; the target column is named `y`. Without a `y` file the
 //! table has no target (enough for `predict`).
 
-use crate::error::{Error, Location, Position, Result};
+use crate::error::{quote_short, Error, Location, Position, Result};
 use crate::table::{Column, Table, Values};
 use std::path::{Path, PathBuf};
 
@@ -25,6 +25,13 @@ pub fn load(features: &Path) -> Result<Table> {
         targets_path(features).ok_or_else(|| Error::UnknownFormat { path: name.clone() })?;
     let x = Array::parse(&read(features)?, &name)?;
     let (rows, cols) = match x.shape[..] {
+        // No values: a claim of 2³² columns must not make 2³² empty columns.
+        [rows, cols] if rows == 0 || cols == 0 => {
+            return Err(Error::Format {
+                file: name,
+                message: format!("the array of shape ({rows}, {cols}) holds no values"),
+            })
+        }
         [rows, cols] => (rows, cols),
         _ => {
             return Err(Error::Format {
@@ -141,15 +148,20 @@ impl Array {
         let header =
             std::str::from_utf8(header).map_err(|_| error("the header is not text".into()))?;
         let descr = dict_value(header, "descr")
-            .ok_or_else(|| error(format!("no 'descr' in header {header}")))?;
+            .ok_or_else(|| error(format!("no 'descr' in header {}", quote_short(header))))?;
         let descr = descr.trim_matches(|c| c == '\'' || c == '"');
         let fortran_order = match dict_value(header, "fortran_order") {
             Some("True") => true,
             Some("False") => false,
-            _ => return Err(error(format!("no 'fortran_order' in header {header}"))),
+            _ => {
+                return Err(error(format!(
+                    "no 'fortran_order' in header {}",
+                    quote_short(header)
+                )))
+            }
         };
         let shape_text = dict_value(header, "shape")
-            .ok_or_else(|| error(format!("no 'shape' in header {header}")))?;
+            .ok_or_else(|| error(format!("no 'shape' in header {}", quote_short(header))))?;
         let shape = shape_text
             .trim_start_matches('(')
             .trim_end_matches(')')
@@ -158,21 +170,31 @@ impl Array {
             .filter(|s| !s.is_empty())
             .map(|s| s.trim_end_matches('L').parse::<usize>())
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|_| error(format!("cannot read the shape {shape_text}")))?;
-        let count: usize = shape.iter().product();
+            .map_err(|_| error(format!("cannot read the shape {}", quote_short(shape_text))))?;
         let (kind, size, big_endian) = dtype(descr).ok_or_else(|| {
             error(format!(
-                "unsupported dtype '{descr}'; expected float32/64, (u)int8-64 or bool"
+                "unsupported dtype {}; expected float32/64, (u)int8-64 or bool",
+                quote_short(descr)
             ))
         })?;
         let data = &bytes[start + header_len..];
-        if data.len() != count * size {
+        // The shape is the file's claim: its byte count, computed without wrapping, must be
+        // the data's before anything is allocated.
+        let needed = shape
+            .iter()
+            .try_fold(size, |bytes, &d| bytes.checked_mul(d))
+            .ok_or_else(|| {
+                error(format!(
+                    "shape {shape:?} of '{descr}' needs more bytes than any file holds"
+                ))
+            })?;
+        if data.len() != needed {
             return Err(error(format!(
-                "the data is {} bytes, but shape {shape:?} of '{descr}' needs {}",
+                "the data is {} bytes, but shape {shape:?} of '{descr}' needs {needed}",
                 data.len(),
-                count * size
             )));
         }
+        let count = needed / size;
         let mut values = Vec::with_capacity(count);
         for chunk in data.chunks_exact(size) {
             let mut b = [0u8; 8];
@@ -372,7 +394,7 @@ mod tests {
                 "dtypeX.npy",
                 npy("<c8", "(1, 1)", false, &[0; 8]),
                 None,
-                "unsupported dtype '<c8'",
+                "unsupported dtype \"<c8\"",
             ),
             (
                 "shapeX.npy",

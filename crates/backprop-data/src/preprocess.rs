@@ -608,5 +608,7 @@ fn check_named_columns(table: &Table, options: &FitOptions) -> Result<()> {
     Ok(())
 }
 
+mod validate;
+
 #[cfg(test)]
 mod tests;

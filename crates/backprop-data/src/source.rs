@@ -35,6 +35,64 @@ pub struct LoadOptions {
     pub delimiter: Option<u8>,
     /// The decimal mark of its numbers (`None`: detected).
     pub decimal: Option<Decimal>,
+    /// The most bytes gzip data may inflate to (`None`: [`DEFAULT_MAX_DECOMPRESSED`]); more
+    /// is an error naming the file, so a small `.gz` bomb cannot fill the memory.
+    pub max_decompressed: Option<u64>,
+}
+
+/// The most bytes a gzip file may decompress to unless [`LoadOptions::max_decompressed`] says
+/// otherwise: 16 GiB.
+pub const DEFAULT_MAX_DECOMPRESSED: u64 = 16 << 30;
+
+impl LoadOptions {
+    /// The decompression limit in force.
+    pub fn decompression_limit(&self) -> u64 {
+        self.max_decompressed.unwrap_or(DEFAULT_MAX_DECOMPRESSED)
+    }
+}
+
+/// A reader that passes on at most `limit` bytes of decompressed data and fails, rather than
+/// ending, when there is more.
+pub(crate) struct Limited<R> {
+    inner: R,
+    left: u64,
+    limit: u64,
+}
+
+impl<R: Read> Limited<R> {
+    /// `inner`, cut off with an error after `limit` bytes.
+    pub(crate) fn new(inner: R, limit: u64) -> Self {
+        Self {
+            inner,
+            left: limit,
+            limit,
+        }
+    }
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(std::io::Error::other(format!(
+                    "the gzip data decompresses to more than {} bytes (the limit; \
+                     --max-decompressed raises it)",
+                    self.limit
+                ))),
+            };
+        }
+        let room = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..room])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 impl LoadOptions {
@@ -109,11 +167,12 @@ pub(crate) fn open(path: &Path) -> Result<File> {
 }
 
 /// Opens a data file, decompressing it as it is read when its name ends in `.gz`.
-pub(crate) fn open_maybe_gz(path: &Path) -> Result<Box<dyn Read>> {
+/// Its decompressed bytes stop with an error after `limit`.
+pub(crate) fn open_maybe_gz(path: &Path, limit: u64) -> Result<Box<dyn Read>> {
     let file = open(path)?;
     let gz = path.to_string_lossy().to_ascii_lowercase().ends_with(".gz");
     Ok(if gz {
-        Box::new(MultiGzDecoder::new(file))
+        Box::new(Limited::new(MultiGzDecoder::new(file), limit))
     } else {
         Box::new(file)
     })

@@ -44,7 +44,42 @@ fn write_atomic_with(
     temp.persist(path).map_err(|e| e.error)?;
     #[cfg(unix)]
     File::open(dir)?.sync_all()?;
+    remove_stale_temporaries(dir, &prefix);
     Ok(())
+}
+
+/// A temporary file of ours older than this was left by a killed save, not one in progress.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes the temporary files a killed save of the same target left beside it: names
+/// `.{name}.XXXXXX.tmp` (six random characters, as `tempfile` makes them) last modified more
+/// than [`STALE_AFTER`] ago, so that a save running now in another process keeps its own.
+/// Best effort: a file that cannot be removed stays.
+fn remove_stale_temporaries(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let ours = name
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .is_some_and(|random| {
+                random.len() == 6 && random.bytes().all(|b| b.is_ascii_alphanumeric())
+            });
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|modified| {
+                now.duration_since(modified)
+                    .is_ok_and(|age| age > STALE_AFTER)
+            });
+        if ours && stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Files in `dir`, sorted (for tests that check no temporary file is left behind).
@@ -61,6 +96,40 @@ pub(crate) fn entries(dir: &Path) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_save_removes_the_stale_temporaries_of_killed_saves() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.safetensors");
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let stale = dir.path().join(".m.safetensors.aB3xYz.tmp");
+        let fresh = dir.path().join(".m.safetensors.Qw9rT2.tmp");
+        let other = dir.path().join(".other.safetensors.aB3xYz.tmp");
+        let mine = dir.path().join(".m.safetensors.notes.tmp");
+        for file in [&stale, &fresh, &other, &mine] {
+            std::fs::write(file, b"partial").unwrap();
+        }
+        for file in [&stale, &other, &mine] {
+            File::options()
+                .write(true)
+                .open(file)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        write_atomic(&path, b"model").unwrap();
+        // The old temporary of this target goes; one that may be a save in progress, another
+        // target's and a name not of our pattern stay.
+        assert_eq!(
+            entries(dir.path()),
+            [
+                ".m.safetensors.Qw9rT2.tmp",
+                ".m.safetensors.notes.tmp",
+                ".other.safetensors.aB3xYz.tmp",
+                "m.safetensors"
+            ]
+        );
+    }
 
     #[test]
     fn atomic_write_replaces_the_file() {

@@ -33,10 +33,13 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     writeln!(out, "loss           {}", loss_text(&meta.loss))?;
     let target = match &pre.target {
         TargetSchema::Classify { name, classes, .. } => {
+            let shown: Vec<String> = classes.iter().take(SHOWN).map(|c| short(c)).collect();
+            let more = if classes.len() > SHOWN { ", …" } else { "" };
             format!(
-                "{name:?}, {} classes: {}",
+                "{:?}, {} classes: {}{more}",
+                short(name),
                 classes.len(),
-                classes.join(", ")
+                shown.join(", ")
             )
         }
         TargetSchema::Regress { name, scale } => match scale {
@@ -61,34 +64,87 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     let width = pre
         .features
         .iter()
-        .map(|f| f.name.chars().count())
-        .chain(pre.left_out.iter().map(|l| l.name.chars().count()))
+        .take(SHOWN)
+        .map(|f| short(&f.name).chars().count())
+        .chain(
+            pre.left_out
+                .iter()
+                .take(SHOWN)
+                .map(|l| short(&l.name).chars().count()),
+        )
         .max()
         .unwrap_or(0)
         .max(12);
-    for feature in &pre.features {
+    for feature in pre.features.iter().take(SHOWN) {
         writeln!(
             out,
             "  {:<width$} {}",
-            feature.name,
+            short(&feature.name),
             encoding_text(&feature.encoding)
         )?;
     }
-    for left in &pre.left_out {
-        writeln!(out, "  {:<width$} not a feature: {}", left.name, left.why)?;
+    more_line(&mut out, pre.features.len(), "feature columns")?;
+    for left in pre.left_out.iter().take(SHOWN) {
+        writeln!(
+            out,
+            "  {:<width$} not a feature: {}",
+            short(&left.name),
+            short_text(&left.why, 200)
+        )?;
     }
+    more_line(&mut out, pre.left_out.len(), "left-out columns")?;
     if let Some(id) = &pre.id {
         writeln!(out, "identifier     {id:?} (predict writes it first)")?;
     }
     if let Value::Object(summary) = &meta.training {
         writeln!(out, "training")?;
-        let width = summary.keys().map(String::len).max().unwrap_or(0);
-        for (key, value) in summary {
-            writeln!(out, "  {key:<width$} {}", value_text(value))?;
+        let width = summary
+            .keys()
+            .take(SHOWN)
+            .map(|k| short(k).chars().count())
+            .max()
+            .unwrap_or(0);
+        for (key, value) in summary.iter().take(SHOWN) {
+            writeln!(
+                out,
+                "  {:<width$} {}",
+                short(key),
+                short_text(&value_text(value), 200)
+            )?;
         }
+        more_line(&mut out, summary.len(), "training entries")?;
     }
     print!("{out}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// At most this many classes, columns or training entries are listed; `--json` has them all.
+const SHOWN: usize = 50;
+
+/// A name cut to 60 characters (`abc… (70000 characters)`), so that huge metadata prints
+/// small.
+fn short(name: &str) -> String {
+    short_text(name, 60)
+}
+
+/// `text` cut after `limit` characters, with its length.
+fn short_text(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}… ({} characters)", &text[..end], text.chars().count()),
+    }
+}
+
+/// `  … and 950 more feature columns (--json lists them)` when `count` is over [`SHOWN`].
+fn more_line(out: &mut String, count: usize, what: &str) -> std::fmt::Result {
+    if count > SHOWN {
+        writeln!(
+            out,
+            "  … and {} more {what} (--json lists them)",
+            count - SHOWN
+        )?;
+    }
+    Ok(())
 }
 
 /// `cross-entropy (label smoothing 0.1, class weights 1, 2)`, `mean squared error`, ...
@@ -150,7 +206,7 @@ fn encoding_text(encoding: &Encoding) -> String {
             other,
             missing,
         } => {
-            let shown: Vec<&str> = categories.iter().take(8).map(String::as_str).collect();
+            let shown: Vec<String> = categories.iter().take(8).map(|c| short(c)).collect();
             let more = if categories.len() > 8 { ", …" } else { "" };
             let mut text = format!(
                 "text, {} categories ({}{more})",

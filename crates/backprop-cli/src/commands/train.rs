@@ -25,8 +25,10 @@ use backprop_data::{
 use serde_json::{json, Map, Value};
 
 use crate::fitting::Prepared;
+use crate::interrupt;
 use crate::plot;
 use crate::progress::{number, Progress};
+use crate::resume;
 use crate::scoring::{score, Metrics, Scores};
 use crate::train_args::{TrainArgs, TrainPlan};
 
@@ -57,13 +59,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     };
 
     let arch = prepared.architecture();
-    let resume = match &plan.resume {
+    let mut resume = match &plan.resume {
         Some(dir) => Some(checkpoint::read(dir)?),
         None => None,
     };
     let mut net = match (&resume, &plan.init) {
         (Some((model, _)), _) => {
-            same_architecture(&model.network, arch, "the checkpoint")?;
             if &model.metadata.preprocessing != pre {
                 bail!(
                     "the checkpoint in {} was made with other data or preprocessing (columns, \
@@ -84,6 +85,21 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         }
         (None, None) => prepared.fresh_network(&plan.config)?,
     };
+    // After the data check above, so that other data is named before the flags.
+    let resume_line = match &mut resume {
+        Some((model, state)) => Some(resume::apply(
+            &mut plan,
+            arch,
+            &prepared.metadata.loss,
+            model,
+            state,
+        )?),
+        None => None,
+    };
+    if resume.is_some() {
+        // What the flags above did not name (the inputs and outputs the data makes).
+        same_architecture(&net, arch, "the checkpoint")?;
+    }
 
     let metadata = prepared.metadata.clone();
     let loss = metadata.loss.clone();
@@ -100,17 +116,27 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
             reading.as_deref(),
             &notes,
         );
+        if let Some(line) = &resume_line {
+            progress.println(line);
+        }
     }
     let mut observer = RunObserver {
         progress: &progress,
         checkpoints: match &plan.checkpoint {
-            Some(dir) => Some(CheckpointWriter::new(dir, metadata.clone())?),
+            Some(dir) => {
+                // The run's optimizer settings, for the rules of a later --resume.
+                let mut metadata = metadata.clone();
+                metadata.training = json!({ resume::OPTIMIZER_KEY: plan.config.optimizer });
+                Some(CheckpointWriter::new(dir, metadata)?)
+            }
             None => None,
         },
-        failure: None,
+        checkpoint_warned: false,
+        interrupted: false,
     };
     let start = Instant::now();
     let config = &plan.config;
+    interrupt::install()?;
     let result = prepared.train(
         &mut net,
         config,
@@ -118,11 +144,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         &mut observer,
     );
     progress.finish();
-    if let Some(failure) = observer.failure {
-        return Err(failure.into());
-    }
-    let report = result?;
+    let mut report = result?;
     let seconds = start.elapsed().as_secs_f64();
+    let interrupted = observer.interrupted;
 
     let test_metrics = match (&test, &plan.test) {
         (Some(data), Some(spec)) => Some(test_scores(&net, &loss, &metadata, data, spec)?),
@@ -141,6 +165,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     }
     let mut metadata = metadata;
     metadata.training = summary(&plan, &report, test_metrics.as_ref(), seconds);
+    if interrupted {
+        metadata.training["stop_reason"] = "interrupted".into();
+        // The epochs ran, not the ones asked for: the run did not converge, it was cut.
+        report.converged = true;
+    }
     Model::new(metadata.clone(), net)?.save(&plan.save)?;
     let warning = (!report.converged).then(|| not_converged(&report));
     if plan.json {
@@ -151,12 +180,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         if let Some(warning) = &warning {
             progress.println(&format!("warning    {warning}"));
         }
-        progress.println(&format!(
-            "{}saved      {} ({:.1}s)",
-            stop_line(&report),
-            plan.save.display(),
-            seconds
-        ));
+        if interrupted {
+            progress.println(&interrupted_line(&report, &plan.save));
+        } else {
+            progress.println(&format!(
+                "{}saved      {} ({:.1}s)",
+                stop_line(&report),
+                plan.save.display(),
+                seconds
+            ));
+        }
     }
     if let Some(path) = &plan.plot {
         plot::draw(path, &report.history)?;
@@ -166,8 +199,24 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     }
     if plan.json {
         progress.println(&summary_line(&metadata.training, &plan).to_string());
+        if interrupted {
+            eprintln!("{}", interrupted_line(&report, &plan.save));
+        }
+    }
+    if interrupted {
+        return Ok(ExitCode::from(interrupt::EXIT_STATUS));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `interrupted at epoch N: saved the best weights (epoch K) to PATH`.
+fn interrupted_line(report: &TrainReport, save: &Path) -> String {
+    format!(
+        "interrupted at epoch {}: saved the best weights (epoch {}) to {}",
+        report.history.len(),
+        report.kept_epoch().unwrap_or(0),
+        save.display()
+    )
 }
 
 /// Fails early when the model's folder does not exist, rather than after training.
@@ -423,11 +472,14 @@ fn not_converged(report: &TrainReport) -> String {
 }
 
 /// Prints epochs, draws the bar and writes checkpoints; a checkpoint that cannot be written
-/// stops training (its error is reported after the run).
+/// is warned about once and training goes on.
 struct RunObserver<'p> {
     progress: &'p Progress,
     checkpoints: Option<CheckpointWriter>,
-    failure: Option<backprop_data::Error>,
+    /// Whether a failed checkpoint write has been warned about (once per run).
+    checkpoint_warned: bool,
+    /// Whether a first Ctrl-C or SIGTERM stopped training after an epoch.
+    interrupted: bool,
 }
 
 impl Observer<f32> for RunObserver<'_> {
@@ -439,10 +491,19 @@ impl Observer<f32> for RunObserver<'_> {
         self.progress.epoch(info);
         if let Some(writer) = &self.checkpoints {
             let state: TrainState = checkpoint.state();
+            // A checkpoint that cannot be written (a full disk) is a warning, not the end of
+            // the run: the final --save may still succeed, and the previous checkpoint stays.
             if let Err(e) = writer.write(checkpoint.network(), &state) {
-                self.failure = Some(e);
-                return Control::Stop;
+                if !self.checkpoint_warned {
+                    eprintln!("warning: {e} (training goes on without this checkpoint)");
+                    self.checkpoint_warned = true;
+                }
             }
+        }
+        // Checked after the checkpoint, so an interrupted run leaves one of its last epoch.
+        if interrupt::requested() {
+            self.interrupted = true;
+            return Control::Stop;
         }
         Control::Continue
     }

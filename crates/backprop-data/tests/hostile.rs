@@ -1,0 +1,160 @@
+//! Hostile inputs are bounded: a file's header claims are checked against its size before
+//! anything is allocated, gzip data stops at the decompression limit, and messages stay small.
+//! Each case is a reproducer from issue 14.
+
+use std::io::Write;
+use std::time::Instant;
+
+use backprop_data::csv;
+use backprop_data::DEFAULT_MAX_DECOMPRESSED;
+use backprop_data::{idx, load, FitOptions, LoadOptions, Preprocessor, TargetSelect};
+
+fn idx_images(n: u32, rows: u32, cols: u32, pixels: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for word in [0x0000_0803, n, rows, cols] {
+        bytes.extend_from_slice(&word.to_be_bytes());
+    }
+    bytes.extend_from_slice(pixels);
+    bytes
+}
+
+fn idx_error(bytes: &[u8]) -> String {
+    idx::from_bytes(bytes, "images-idx3-ubyte", None)
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn idx_dimensions_are_checked_before_allocating() {
+    // 16 bytes: 0 images of 65535×65535 allocated one column per pixel (446 GB).
+    let message = idx_error(&idx_images(0, 0xFFFF, 0xFFFF, &[]));
+    assert!(
+        message.contains("holds 0 images of 65535×65535"),
+        "{message}"
+    );
+    // n·rows·cols wraps past 2⁶⁴.
+    let message = idx_error(&idx_images(u32::MAX, u32::MAX, u32::MAX, &[]));
+    assert!(
+        message.contains("more bytes than any file holds"),
+        "{message}"
+    );
+    // One image claimed 65535×65535 with 4 bytes of pixels: the size check comes first.
+    let message = idx_error(&idx_images(1, 0xFFFF, 0xFFFF, &[0; 4]));
+    assert!(message.contains("truncated"), "{message}");
+    // A good file still reads.
+    let table = idx::from_bytes(&idx_images(2, 1, 2, &[0, 255, 255, 0]), "x", None).unwrap();
+    assert_eq!((table.rows, table.columns.len()), (2, 2));
+}
+
+fn npy(shape: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+fn npy_error(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hostileX.npy");
+    std::fs::write(&path, bytes).unwrap();
+    let spec = path.display().to_string();
+    load(&spec, &LoadOptions::default())
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn npy_shapes_are_checked_before_allocating() {
+    // `shape.product() * size` wrapped: "capacity overflow".
+    let message = npy_error(&npy("(2305843009213693952, 1)", &[]));
+    assert!(
+        message.contains("more bytes than any file holds"),
+        "{message}"
+    );
+    // 0 rows of 2³² columns aborted making the empty columns.
+    let message = npy_error(&npy("(0, 4294967296)", &[]));
+    assert!(message.contains("holds no values"), "{message}");
+    let message = npy_error(&npy("(3, 1)", &[0; 16]));
+    assert!(message.contains("the data is 16 bytes"), "{message}");
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn gzip_data_stops_at_the_decompression_limit() {
+    assert_eq!(DEFAULT_MAX_DECOMPRESSED, 16 << 30);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.csv.gz");
+    let mut text = b"a,b\n".to_vec();
+    text.extend(b"0,1\n".repeat(1 << 20));
+    std::fs::write(&path, gzip(&text)).unwrap();
+    let spec = path.display().to_string();
+    let limited = LoadOptions {
+        max_decompressed: Some(1 << 20),
+        ..LoadOptions::default()
+    };
+    let message = load(&spec, &limited).unwrap_err().to_string();
+    assert!(message.contains("bomb.csv.gz"), "{message}");
+    assert!(
+        message.contains("decompresses to more than 1048576 bytes"),
+        "{message}"
+    );
+    // Within the limit (the same file, 4 MiB) it reads.
+    let table = load(
+        &spec,
+        &LoadOptions {
+            max_decompressed: Some(text.len() as u64),
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(table.rows, 1 << 20);
+}
+
+#[test]
+fn a_million_column_header_is_checked_in_well_under_a_second() {
+    let mut header: Vec<String> = (0..1_000_000).map(|i| format!("c{i}")).collect();
+    header.push("c17".to_string());
+    let text = format!("{}\n", header.join(","));
+    let start = Instant::now();
+    let error = csv::read(text.as_bytes(), b',', "wide.csv", &TargetSelect::None).unwrap_err();
+    let seconds = start.elapsed().as_secs_f64();
+    let message = error.to_string();
+    assert!(
+        message.contains("\"c17\" appears twice (columns 18 and 1000001)"),
+        "{message}"
+    );
+    // The quadratic check took about 15 minutes; the hash set takes a fraction of a second
+    // (with slack for a loaded machine).
+    assert!(seconds < 3.0, "{seconds} s");
+}
+
+#[test]
+fn a_100_mb_cell_is_quoted_short_with_its_length() {
+    let cell = "x".repeat(100 << 20);
+    let text = format!("a,y\n1,0\n2,1\n{cell},0\n3,1\n");
+    let table = csv::read(text.as_bytes(), b',', "big.csv", &TargetSelect::Last).unwrap();
+    let message = Preprocessor::fit(&table, &FitOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(message.starts_with("big.csv:4: "), "{message}");
+    assert!(
+        message.contains(&format!("...\" ({} characters)", 100 << 20)),
+        "{message}"
+    );
+    assert!(
+        message.len() < 400,
+        "{} bytes: {message:.400}",
+        message.len()
+    );
+}
