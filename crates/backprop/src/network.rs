@@ -234,7 +234,7 @@ impl<T: Real> Network<T> {
             let weights = &self.params[slot.weight.clone()];
             let grads = &mut grads[slot.weight.clone()];
             // Wider registers, the same operations: the same bits (see `compute::simd`).
-            squares += crate::compute::simd::widest(|| {
+            squares += crate::compute::simd::widest(weights.len(), || {
                 grads
                     .iter_mut()
                     .zip(weights)

@@ -19,7 +19,7 @@ use super::simd;
 /// If the slices differ in length.
 pub(crate) fn tanh_f32(z: &[f32], out: &mut [f32]) {
     assert_eq!(z.len(), out.len(), "tanh: slice lengths differ");
-    simd::widest(|| tanh_body(z, out))
+    simd::widest(z.len(), || tanh_body(z, out))
 }
 
 /// `out[i] = 1 / (1 + e^{-z[i]})`.
@@ -28,7 +28,7 @@ pub(crate) fn tanh_f32(z: &[f32], out: &mut [f32]) {
 /// If the slices differ in length.
 pub(crate) fn sigmoid_f32(z: &[f32], out: &mut [f32]) {
     assert_eq!(z.len(), out.len(), "sigmoid: slice lengths differ");
-    simd::widest(|| sigmoid_body(z, out))
+    simd::widest(z.len(), || sigmoid_body(z, out))
 }
 
 #[inline(always)]

@@ -38,12 +38,24 @@ pub(crate) fn detected() -> Width {
     Width::Baseline
 }
 
-/// Runs `body` compiled for the widest unit of this CPU. `body` should be a loop over
-/// slices marked `#[inline(always)]` or a closure, so that it is compiled inside the
-/// feature-enabled function.
+/// Below this many elements a loop runs with AVX2 at most: on short slices 512-bit code
+/// measured slower in one run (the `tiny` benchmark of the `throughput` example, 12%).
+const WIDE_MIN: usize = 4096;
+
+/// The unit for a loop over `len` elements: the widest, but AVX2 for short loops.
+fn for_len(len: usize) -> Width {
+    match detected() {
+        Width::Avx512 if len < WIDE_MIN => Width::Avx2,
+        width => width,
+    }
+}
+
+/// Runs `body`, a loop over `len` elements, compiled for the widest unit of this CPU (AVX2
+/// for short loops). `body` should be a small closure, so that it is compiled inside the
+/// feature-enabled function (else see [`widest_loop`]).
 #[inline(always)]
-pub(crate) fn widest<R>(body: impl FnOnce() -> R) -> R {
-    at(detected(), body)
+pub(crate) fn widest<R>(len: usize, body: impl FnOnce() -> R) -> R {
+    at(for_len(len), body)
 }
 
 /// Runs `body` compiled for `width`, which must not be wider than [`detected`] (a wider one
@@ -76,10 +88,11 @@ pub(crate) trait Loop {
     fn run(self) -> Self::Output;
 }
 
-/// [`Loop::run`] compiled for the widest unit of this CPU.
-pub(crate) fn widest_loop<L: Loop>(body: L) -> L::Output {
+/// [`Loop::run`], a loop over `len` elements, compiled for the widest unit of this CPU (AVX2
+/// for short loops).
+pub(crate) fn widest_loop<L: Loop>(len: usize, body: L) -> L::Output {
     #[cfg(target_arch = "x86_64")]
-    match detected() {
+    match for_len(len) {
         // SAFETY: the CPU supports AVX-512F (detected).
         Width::Avx512 => return unsafe { loop_avx512(body) },
         // SAFETY: the CPU supports AVX2 (detected).

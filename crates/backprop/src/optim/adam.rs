@@ -308,16 +308,19 @@ impl<T: Real> Coefficients<T> {
         (exp_avg, exp_avg_sq, max): (&mut [T], &mut [T], &mut [T]),
         backup: &mut [T],
     ) -> bool {
-        simd::widest_loop(Pass {
-            c: *self,
-            decay,
-            params,
-            grads,
-            exp_avg,
-            exp_avg_sq,
-            max,
-            backup,
-        })
+        simd::widest_loop(
+            params.len(),
+            Pass {
+                c: *self,
+                decay,
+                params,
+                grads,
+                exp_avg,
+                exp_avg_sq,
+                max,
+                backup,
+            },
+        )
     }
 
     /// The update of every parameter, shared among the threads of the current pool when

@@ -189,7 +189,7 @@ struct Momentum<T> {
 impl<T: Real> Momentum<T> {
     /// The update of one piece, compiled for the widest vector unit.
     fn update(self, params: &mut [T], grads: &[T], buffer: &mut [T]) {
-        simd::widest(move || {
+        simd::widest(params.len(), move || {
             let k = self;
             for ((p, &g), b) in params.iter_mut().zip(grads).zip(buffer) {
                 *b = *b * k.momentum + k.keep * g;
@@ -207,7 +207,7 @@ impl<T: Real> Momentum<T> {
         buffer: &mut [T],
         backup: &mut [T],
     ) -> bool {
-        simd::widest(move || {
+        simd::widest(params.len(), move || {
             let k = self;
             let mut ok = true;
             let slices = params
