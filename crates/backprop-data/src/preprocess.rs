@@ -341,7 +341,9 @@ impl Preprocessor {
     /// need the table), [`Error::Engine`] with a shape mismatch when `x` is not
     /// `rows × features`, [`Error::InvalidData`](backprop::Error::InvalidData) for a NaN in a
     /// column without a fill value.
-    pub fn transform_numeric(&self, x: &[f64], rows: usize) -> Result<Vec<f32>> {
+    ///
+    /// The values may be `f64` or `f32` (widened one at a time: no `f64` copy of the matrix).
+    pub fn transform_numeric<V: Copy + Into<f64>>(&self, x: &[V], rows: usize) -> Result<Vec<f32>> {
         let width = self.features.len();
         if x.len() != rows * width {
             return Err(backprop::Error::ShapeMismatch {
@@ -355,6 +357,7 @@ impl Preprocessor {
         let mut out = Vec::with_capacity(rows * self.inputs);
         for (r, row) in x.chunks_exact(width.max(1)).enumerate() {
             for (c, (&v, feature)) in row.iter().zip(&self.features).enumerate() {
+                let v: f64 = v.into();
                 let Encoding::Numeric {
                     offset,
                     scale,

@@ -70,10 +70,7 @@ impl Features<'_> {
 fn transform(pre: &Preprocessor, raw: Raw<'_>, rows: usize) -> PyResult<Vec<f32>> {
     let scaled = match raw {
         Raw::F64(x) => pre.transform_numeric(x, rows),
-        Raw::F32(x) => {
-            let wide: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
-            pre.transform_numeric(&wide, rows)
-        }
+        Raw::F32(x) => pre.transform_numeric(x, rows),
     };
     scaled.map_err(data_error)
 }

@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::compute::simd;
 use crate::real::{r, sigmoid, Real};
 
 /// A hidden layer's activation function.
@@ -78,7 +79,9 @@ impl Activation {
             Activation::Identity => a.copy_from_slice(z),
             Activation::Sigmoid => T::sigmoid_slice(z, a),
             Activation::Tanh => T::tanh_slice(z, a),
-            Activation::Relu => pairs.for_each(|(&z, a)| *a = z.max(T::zero())),
+            Activation::Relu => {
+                simd::widest(z.len(), || pairs.for_each(|(&z, a)| *a = z.max(T::zero())))
+            }
             Activation::LeakyRelu { slope } => {
                 let slope = r::<T>(slope);
                 pairs.for_each(|(&z, a)| *a = if z > T::zero() { z } else { z * slope })
@@ -125,9 +128,9 @@ impl Activation {
                 with_each_chunk(z, g, T::tanh_slice, |_, t, g| *g *= T::one() - t * t)
             }
             // A select rather than a branch, so it vectorizes.
-            Activation::Relu => {
+            Activation::Relu => simd::widest(z.len(), || {
                 pairs.for_each(|(&z, g)| *g = if z > T::zero() { *g } else { T::zero() })
-            }
+            }),
             Activation::LeakyRelu { slope } => {
                 let slope = r::<T>(slope);
                 pairs.for_each(|(&z, g)| {

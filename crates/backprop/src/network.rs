@@ -257,11 +257,15 @@ impl<T: Real> Network<T> {
         let mut squares = 0.0;
         for slot in &self.slots {
             let weights = &self.params[slot.weight.clone()];
-            grads[slot.weight.clone()]
-                .iter_mut()
-                .zip(weights)
-                .for_each(|(g, &w)| *g += factor * w);
-            squares += sum_of_squares(weights);
+            let grads = &mut grads[slot.weight.clone()];
+            // Wider registers, the same operations: the same bits (see `compute::simd`).
+            squares += crate::compute::simd::widest(weights.len(), || {
+                grads
+                    .iter_mut()
+                    .zip(weights)
+                    .for_each(|(g, &w)| *g += factor * w);
+                sum_of_squares(weights)
+            });
         }
         0.5 * strength * squares
     }
@@ -283,6 +287,7 @@ impl<T: Real> Network<T> {
 
 /// `Σ v²` in f64, accumulated in eight lanes (one dependent addition per eight values, so it
 /// vectorizes) that are added up in a fixed order: the same bits on every run.
+#[inline(always)]
 fn sum_of_squares<T: Real>(values: &[T]) -> f64 {
     const LANES: usize = 8;
     let mut lanes = [0.0f64; LANES];

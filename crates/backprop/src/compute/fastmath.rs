@@ -7,8 +7,11 @@
 //! The `f64` result is within about `1e-12` relative of the true value, so the `f32` answer is
 //! the correctly rounded one except in rare near-ties (then one unit in the last place off).
 //!
-//! The same code is compiled twice: for the baseline target and with AVX2 (selected at run
-//! time). Neither fuses multiply-adds, so both give the same bits.
+//! The same code is compiled for the baseline target, with AVX2 and with AVX-512 (the widest
+//! the CPU has is selected at run time, see `super::simd`). None fuses multiply-adds, so all
+//! give the same bits.
+
+use super::simd;
 
 /// `out[i] = tanh(z[i])`.
 ///
@@ -16,12 +19,7 @@
 /// If the slices differ in length.
 pub(crate) fn tanh_f32(z: &[f32], out: &mut [f32]) {
     assert_eq!(z.len(), out.len(), "tanh: slice lengths differ");
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        return unsafe { tanh_avx2(z, out) };
-    }
-    tanh_body(z, out)
+    simd::widest(z.len(), || tanh_body(z, out))
 }
 
 /// `out[i] = 1 / (1 + e^{-z[i]})`.
@@ -30,39 +28,7 @@ pub(crate) fn tanh_f32(z: &[f32], out: &mut [f32]) {
 /// If the slices differ in length.
 pub(crate) fn sigmoid_f32(z: &[f32], out: &mut [f32]) {
     assert_eq!(z.len(), out.len(), "sigmoid: slice lengths differ");
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        return unsafe { sigmoid_avx2(z, out) };
-    }
-    sigmoid_body(z, out)
-}
-
-/// The portable loop, compiled with AVX2.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn tanh_avx2(z: &[f32], out: &mut [f32]) {
-    tanh_body(z, out)
-}
-
-/// The portable loop, compiled with AVX2.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn sigmoid_avx2(z: &[f32], out: &mut [f32]) {
-    sigmoid_body(z, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
-    use std::sync::OnceLock;
-    static AVX2: OnceLock<bool> = OnceLock::new();
-    *AVX2.get_or_init(|| std::arch::is_x86_feature_detected!("avx2"))
+    simd::widest(z.len(), || sigmoid_body(z, out))
 }
 
 #[inline(always)]
@@ -199,14 +165,24 @@ mod tests {
     }
 
     #[test]
-    fn avx2_and_baseline_agree_to_the_bit() {
+    fn every_vector_width_and_baseline_agree_to_the_bit() {
         let z = inputs();
         let (mut a, mut b) = (vec![0.0; z.len()], vec![0.0; z.len()]);
-        tanh_f32(&z, &mut a);
         tanh_body(&z, &mut b);
-        assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
-        sigmoid_f32(&z, &mut a);
+        for width in simd::supported() {
+            simd::at(width, || tanh_body(&z, &mut a));
+            assert!(
+                a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{width:?}"
+            );
+        }
         sigmoid_body(&z, &mut b);
-        assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+        for width in simd::supported() {
+            simd::at(width, || sigmoid_body(&z, &mut a));
+            assert!(
+                a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{width:?}"
+            );
+        }
     }
 }

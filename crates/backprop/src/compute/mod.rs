@@ -11,6 +11,8 @@
 //!   handed to a caller's epilogue (bias, activation, dropout, `σ'`) while it is in cache, so
 //!   that the result is the same to the bit for any thread count;
 //! - `fastmath`: `tanh` and the logistic sigmoid over slices of `f32`, vectorized;
+//! - `simd`: element-wise loops compiled for the widest vector unit (AVX-512, AVX2), chosen at
+//!   run time;
 //! - [`real`]: the element type [`Real`](real::Real) (`f32` or `f64`) that the whole engine
 //!   is generic over, re-exported as `backprop::real`.
 //!
@@ -30,6 +32,7 @@ pub mod matmul;
 pub(crate) mod packed;
 pub(crate) mod parallel;
 pub mod real;
+pub(crate) mod simd;
 
 pub use kernel::{kernel_path, use_portable_kernels};
 pub use parallel::parallel_task_count;

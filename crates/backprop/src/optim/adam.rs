@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{update_in_parallel, Buffers, Check, Optimizer, UPDATE_CHUNK};
+use crate::compute::simd;
 use crate::error::Result;
 use crate::real::Real;
 
@@ -134,6 +135,64 @@ pub struct Adam<T: Real> {
     buffers: Buffers<T>,
 }
 
+/// [`Coefficients::pass`] as a [`simd::Loop`], so that it is compiled for the widest unit.
+struct Pass<'a, T, D> {
+    c: Coefficients<T>,
+    decay: D,
+    params: &'a mut [T],
+    grads: &'a [T],
+    exp_avg: &'a mut [T],
+    exp_avg_sq: &'a mut [T],
+    max: &'a mut [T],
+    backup: &'a mut [T],
+}
+
+impl<T: Real, D: Fn(&mut T, T) -> T + Copy> simd::Loop for Pass<'_, T, D> {
+    type Output = bool;
+
+    #[inline(always)]
+    fn run(self) -> bool {
+        // Held in registers, not read through a reference that the stores might alias.
+        let c = self.c;
+        let slices = self
+            .params
+            .iter_mut()
+            .zip(self.grads)
+            .zip(self.exp_avg.iter_mut().zip(self.exp_avg_sq.iter_mut()));
+        let mut ok = true;
+        match (self.max.is_empty(), self.backup.is_empty()) {
+            (true, true) => {
+                for ((p, &g), (m, v)) in slices {
+                    c.element(self.decay, p, g, m, v, None);
+                }
+            }
+            (false, true) => {
+                for (((p, &g), (m, v)), max) in slices.zip(self.max) {
+                    c.element(self.decay, p, g, m, v, Some(max));
+                }
+            }
+            // A non-finite gradient makes the updated parameter non-finite (∞/∞ is NaN).
+            (true, false) => {
+                for (((p, &g), (m, v)), old) in slices.zip(self.backup) {
+                    *old = *p;
+                    c.element(self.decay, p, g, m, v, None);
+                    ok &= p.is_finite();
+                }
+            }
+            (false, false) => {
+                for (((p, &g), (m, v)), (max, old)) in
+                    slices.zip(self.max.iter_mut().zip(self.backup))
+                {
+                    *old = *p;
+                    c.element(self.decay, p, g, m, v, Some(max));
+                    ok &= p.is_finite();
+                }
+            }
+        }
+        ok
+    }
+}
+
 impl<T: Real> Adam<T> {
     /// Adam for `n` parameters (settings not validated here: use
     /// [`super::OptimizerConfig::build`]).
@@ -237,7 +296,9 @@ impl<T: Real> Coefficients<T> {
         *p += self.neg_step_size * new_m / denom;
     }
 
-    /// One pass over a piece of the slices (`max` empty without AMSGrad).
+    /// One pass over a piece of the slices (`max` empty without AMSGrad), compiled for the
+    /// widest vector unit. With a `backup` (empty for none) each parameter is first saved
+    /// there, and the result tells whether every updated one is finite; without, it is `true`.
     #[inline(always)]
     fn pass(
         &self,
@@ -245,54 +306,69 @@ impl<T: Real> Coefficients<T> {
         params: &mut [T],
         grads: &[T],
         (exp_avg, exp_avg_sq, max): (&mut [T], &mut [T], &mut [T]),
-    ) {
-        // Held in registers, not read through a reference that the stores might alias.
-        let c = *self;
-        let slices = params
-            .iter_mut()
-            .zip(grads)
-            .zip(exp_avg.iter_mut().zip(exp_avg_sq.iter_mut()));
-        if max.is_empty() {
-            for ((p, &g), (m, v)) in slices {
-                c.element(decay, p, g, m, v, None);
-            }
-        } else {
-            for (((p, &g), (m, v)), max) in slices.zip(max) {
-                c.element(decay, p, g, m, v, Some(max));
-            }
-        }
+        backup: &mut [T],
+    ) -> bool {
+        simd::widest_loop(
+            params.len(),
+            Pass {
+                c: *self,
+                decay,
+                params,
+                grads,
+                exp_avg,
+                exp_avg_sq,
+                max,
+                backup,
+            },
+        )
     }
 
     /// The update of every parameter, shared among the threads of the current pool when
-    /// large enough.
+    /// large enough; `backup` as in [`Coefficients::pass`] (empty or as long as `params`).
     fn update(
         &self,
         decay: impl Fn(&mut T, T) -> T + Copy + Sync,
         params: &mut [T],
         grads: &[T],
         [exp_avg, exp_avg_sq, max]: &mut [Vec<T>; 3],
-    ) {
+        backup: &mut [T],
+    ) -> bool {
         if !update_in_parallel(params.len()) {
-            return self.pass(decay, params, grads, (exp_avg, exp_avg_sq, max));
+            return self.pass(decay, params, grads, (exp_avg, exp_avg_sq, max), backup);
         }
         crate::compute::parallel::count_parallel_tasks(params.len().div_ceil(UPDATE_CHUNK));
-        let pieces = params
+        // Empty buffers (no AMSGrad, no backup) are handed out as empty pieces.
+        let n = params.len();
+        params
             .par_chunks_mut(UPDATE_CHUNK)
             .zip(grads.par_chunks(UPDATE_CHUNK))
             .zip(exp_avg.par_chunks_mut(UPDATE_CHUNK))
-            .zip(exp_avg_sq.par_chunks_mut(UPDATE_CHUNK));
-        if max.is_empty() {
-            pieces.for_each(|(((p, g), m), v)| self.pass(decay, p, g, (m, v, &mut [])));
-        } else {
-            pieces
-                .zip(max.par_chunks_mut(UPDATE_CHUNK))
-                .for_each(|((((p, g), m), v), max)| self.pass(decay, p, g, (m, v, max)));
-        }
+            .zip(exp_avg_sq.par_chunks_mut(UPDATE_CHUNK))
+            .zip(optional_pieces(max, n))
+            .zip(optional_pieces(backup, n))
+            .map(|(((((p, g), m), v), max), old)| self.pass(decay, p, g, (m, v, max), old))
+            .reduce(|| true, |a, b| a & b)
     }
 }
 
-impl<T: Real> Optimizer<T> for Adam<T> {
-    fn step(&mut self, params: &mut [T], grads: &[T], lr: f64) {
+/// `values` in pieces of [`UPDATE_CHUNK`], or, when it is empty, as many empty pieces as
+/// `n` values make, so that an absent buffer zips with the others.
+fn optional_pieces<T: Real>(
+    values: &mut [T],
+    n: usize,
+) -> impl IndexedParallelIterator<Item = &mut [T]> {
+    let pieces = n.div_ceil(UPDATE_CHUNK);
+    let empty = values.is_empty();
+    let size = if empty { 1 } else { UPDATE_CHUNK };
+    let filler = rayon::iter::repeat_n((), if empty { pieces } else { 0 });
+    values
+        .par_chunks_mut(size)
+        .chain(filler.map(|()| Default::default()))
+}
+
+impl<T: Real> Adam<T> {
+    /// One step; `backup` as in [`Coefficients::pass`] (empty for none).
+    fn update(&mut self, params: &mut [T], grads: &[T], lr: f64, backup: &mut [T]) -> bool {
         assert_eq!(
             params.len(),
             grads.len(),
@@ -305,23 +381,30 @@ impl<T: Real> Optimizer<T> for Adam<T> {
         let weight_decay = self.config.weight_decay;
         // The decay is chosen once per step, so that each variant's loop is branch-free.
         if weight_decay == 0.0 {
-            c.update(|_, g| g, params, grads, buffers);
+            c.update(|_, g| g, params, grads, buffers, backup)
         } else if self.decoupled {
             let decay = T::from_f64(1.0 - lr * weight_decay);
             let shrink = move |p: &mut T, g: T| {
                 *p *= decay;
                 g
             };
-            c.update(shrink, params, grads, buffers);
+            c.update(shrink, params, grads, buffers, backup)
         } else {
             let weight_decay = T::from_f64(weight_decay);
-            c.update(
-                |p: &mut T, g: T| g + weight_decay * *p,
-                params,
-                grads,
-                buffers,
-            );
+            let coupled = move |p: &mut T, g: T| g + weight_decay * *p;
+            c.update(coupled, params, grads, buffers, backup)
         }
+    }
+}
+
+impl<T: Real> Optimizer<T> for Adam<T> {
+    fn step(&mut self, params: &mut [T], grads: &[T], lr: f64) {
+        self.update(params, grads, lr, &mut []);
+    }
+
+    fn step_checked(&mut self, params: &mut [T], grads: &[T], lr: f64, backup: &mut [T]) -> bool {
+        assert_eq!(params.len(), backup.len(), "adam: backup length");
+        self.update(params, grads, lr, backup)
     }
 
     fn buffers(&self) -> &Buffers<T> {

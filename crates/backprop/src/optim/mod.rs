@@ -37,6 +37,32 @@ pub(crate) fn update_in_parallel(len: usize) -> bool {
     len >= 4 * UPDATE_CHUNK && rayon::current_num_threads() > 1
 }
 
+/// [`Optimizer::step_checked`] for any optimizer: a copy, a check of the gradient, the step
+/// and a check of the result.
+pub(crate) fn checked_by_copy<T: Real, O: Optimizer<T> + ?Sized>(
+    optimizer: &mut O,
+    params: &mut [T],
+    grads: &[T],
+    lr: f64,
+    backup: &mut [T],
+) -> bool {
+    backup.copy_from_slice(params);
+    if !all_finite(grads) {
+        return false;
+    }
+    optimizer.step(params, grads, lr);
+    all_finite(params)
+}
+
+/// Whether every value is finite. Within each chunk an and-reduction of `is_finite`, which the
+/// compiler vectorizes (a sum would be a chain of dependent additions it may not reorder);
+/// the scan stops at the first chunk with a bad value.
+pub(crate) fn all_finite<T: Real>(values: &[T]) -> bool {
+    values
+        .chunks(1024)
+        .all(|chunk| chunk.iter().fold(true, |ok, v| ok & v.is_finite()))
+}
+
 /// The settings of an optimizer, with PyTorch's defaults (see [`OptimizerConfig::sgd`],
 /// [`OptimizerConfig::adam`], ...). Serializable into configs and model files, as the
 /// optimizer's settings tagged by `kind`: `{"kind": "adam", "lr": 0.001, ...}`; settings
@@ -72,6 +98,23 @@ pub trait Optimizer<T: Real>: Send {
     /// # Panics
     /// If the slices differ in length from each other or from the optimizer's buffers.
     fn step(&mut self, params: &mut [T], grads: &[T], lr: f64);
+
+    /// [`Optimizer::step`] for a training loop that watches for divergence: `backup` (as
+    /// long as `params`) receives the parameters from before the step, and the result says
+    /// whether the step was sound, every gradient and every updated parameter finite. When it
+    /// is `false`, the caller restores `params` from `backup` (the optimizer's own buffers
+    /// are then spoiled: stop using it). The updated parameters are the same bits as
+    /// [`Optimizer::step`]'s.
+    ///
+    /// The default copies, checks the gradient, steps and checks the result (three extra
+    /// passes over the parameters); SGD with momentum and Adam do it within their update
+    /// pass, where a non-finite gradient always makes the updated parameter non-finite.
+    ///
+    /// # Panics
+    /// As [`Optimizer::step`], and if `backup` differs in length from `params`.
+    fn step_checked(&mut self, params: &mut [T], grads: &[T], lr: f64, backup: &mut [T]) -> bool {
+        checked_by_copy(self, params, grads, lr, backup)
+    }
 
     /// The steps taken and the named buffers carried between steps.
     fn buffers(&self) -> &Buffers<T>;
@@ -374,6 +417,72 @@ fn lerp<T: Real>(a: T, b: T, w: T) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checked_steps_match_plain_steps_and_catch_non_finite_values() {
+        // Large enough to be split on 2 threads (see `update_in_parallel`), and not a multiple
+        // of a piece; a small one stays on one thread.
+        let momentum = OptimizerConfig::sgd(0.1).with_momentum(0.9).unwrap();
+        let amsgrad = OptimizerConfig::Adam(AdamConfig {
+            amsgrad: true,
+            weight_decay: 0.01,
+            ..AdamConfig::default()
+        });
+        let configs = [
+            momentum,
+            OptimizerConfig::adam(),
+            amsgrad,
+            OptimizerConfig::adamw(),
+            OptimizerConfig::rmsprop(),
+        ];
+        for len in [4 * UPDATE_CHUNK + 17, 1000] {
+            let grads: Vec<f32> = (0..len)
+                .map(|i| ((i * 37 % 101) as f32 - 50.0) / 64.0)
+                .collect();
+            let start: Vec<f32> = (0..len).map(|i| (i % 13) as f32 / 13.0).collect();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .unwrap();
+            for config in &configs {
+                let build = || match config.build::<f32>(len) {
+                    Ok(Solver::FirstOrder(optimizer)) => optimizer,
+                    _ => unreachable!(),
+                };
+                let name = config.name();
+                pool.install(|| {
+                    let (mut plain, mut checked) = (build(), build());
+                    let (mut a, mut b) = (start.clone(), start.clone());
+                    let mut backup = vec![0.0f32; len];
+                    for _ in 0..3 {
+                        let before = b.clone();
+                        plain.step(&mut a, &grads, config.lr());
+                        assert!(checked.step_checked(&mut b, &grads, config.lr(), &mut backup));
+                        let same = |x: &[f32], y: &[f32]| {
+                            x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits())
+                        };
+                        assert!(same(&a, &b), "{name}: checked step differs");
+                        assert!(same(&backup, &before), "{name}: backup");
+                    }
+                    // A NaN or an infinite gradient, or an update that overflows, fails.
+                    for (bad, lr) in [(f32::NAN, 1.0), (f32::INFINITY, 1.0), (1.0, 1e39)] {
+                        let mut optimizer = build();
+                        let mut params = start.clone();
+                        assert!(optimizer.step_checked(&mut params, &grads, 1e-3, &mut backup));
+                        let mut spoiled = grads.clone();
+                        spoiled[len - 3] = bad;
+                        if bad == 1.0 {
+                            spoiled[len - 3] = 3e38;
+                        }
+                        let before = params.clone();
+                        let ok = optimizer.step_checked(&mut params, &spoiled, lr, &mut backup);
+                        assert!(!ok, "{name}: {bad} gradient, lr {lr}");
+                        assert_eq!(backup, before, "{name}: backup");
+                    }
+                });
+            }
+        }
+    }
 
     #[test]
     fn updates_shared_among_threads_give_the_same_bits() {

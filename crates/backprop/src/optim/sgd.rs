@@ -6,7 +6,8 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{update_in_parallel, Buffers, Check, Optimizer, UPDATE_CHUNK};
+use super::{checked_by_copy, update_in_parallel, Buffers, Check, Optimizer, UPDATE_CHUNK};
+use crate::compute::simd;
 use crate::error::{Error, Result};
 use crate::real::Real;
 
@@ -103,11 +104,10 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
         if c.momentum != 0.0 && c.weight_decay == 0.0 && !c.nesterov && !first {
             // The common case, branch-free so it vectorizes: the same operations in the same
             // order as the general loop below.
-            let update = |params: &mut [T], grads: &[T], buffer: &mut [T]| {
-                for ((p, &g), b) in params.iter_mut().zip(grads).zip(buffer) {
-                    *b = *b * momentum + keep * g;
-                    *p += neg_lr * *b;
-                }
+            let k = Momentum {
+                momentum,
+                keep,
+                neg_lr,
             };
             if update_in_parallel(params.len()) {
                 crate::compute::parallel::count_parallel_tasks(params.len().div_ceil(UPDATE_CHUNK));
@@ -115,9 +115,9 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
                     .par_chunks_mut(UPDATE_CHUNK)
                     .zip(grads.par_chunks(UPDATE_CHUNK))
                     .zip(buffer.par_chunks_mut(UPDATE_CHUNK))
-                    .for_each(|((p, g), b)| update(p, g, b));
+                    .for_each(|((p, g), b)| k.update(p, g, b));
             } else {
-                update(params, grads, buffer);
+                k.update(params, grads, buffer);
             }
             return;
         }
@@ -135,11 +135,92 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
         }
     }
 
+    fn step_checked(&mut self, params: &mut [T], grads: &[T], lr: f64, backup: &mut [T]) -> bool {
+        let c = self.config;
+        let common = c.momentum != 0.0 && c.weight_decay == 0.0 && !c.nesterov;
+        if !common || self.buffers.steps() == 0 {
+            return checked_by_copy(self, params, grads, lr, backup);
+        }
+        assert_eq!(
+            params.len(),
+            grads.len(),
+            "sgd: parameter and gradient lengths"
+        );
+        assert_eq!(params.len(), backup.len(), "sgd: backup length");
+        let k = Momentum {
+            momentum: T::from_f64(c.momentum),
+            keep: T::from_f64(1.0 - c.dampening),
+            neg_lr: T::from_f64(-lr),
+        };
+        let (steps, [buffer]) = self.buffers.split_mut();
+        assert_eq!(params.len(), buffer.len(), "sgd: buffer length");
+        *steps += 1;
+        if !update_in_parallel(params.len()) {
+            return k.update_checked(params, grads, buffer, backup);
+        }
+        crate::compute::parallel::count_parallel_tasks(params.len().div_ceil(UPDATE_CHUNK));
+        params
+            .par_chunks_mut(UPDATE_CHUNK)
+            .zip(grads.par_chunks(UPDATE_CHUNK))
+            .zip(buffer.par_chunks_mut(UPDATE_CHUNK))
+            .zip(backup.par_chunks_mut(UPDATE_CHUNK))
+            .map(|(((p, g), b), old)| k.update_checked(p, g, b, old))
+            .reduce(|| true, |a, b| a & b)
+    }
+
     fn buffers(&self) -> &Buffers<T> {
         &self.buffers
     }
 
     fn buffers_mut(&mut self) -> &mut Buffers<T> {
         &mut self.buffers
+    }
+}
+
+/// The coefficients of the common momentum update (no weight decay, no Nesterov, after the
+/// first step): `b ← μ·b + (1 − τ)·g`, `θ ← θ − η·b`.
+#[derive(Clone, Copy)]
+struct Momentum<T> {
+    momentum: T,
+    keep: T,
+    neg_lr: T,
+}
+
+impl<T: Real> Momentum<T> {
+    /// The update of one piece, compiled for the widest vector unit.
+    fn update(self, params: &mut [T], grads: &[T], buffer: &mut [T]) {
+        simd::widest(params.len(), move || {
+            let k = self;
+            for ((p, &g), b) in params.iter_mut().zip(grads).zip(buffer) {
+                *b = *b * k.momentum + k.keep * g;
+                *p += k.neg_lr * *b;
+            }
+        })
+    }
+
+    /// [`Momentum::update`] that first saves each parameter in `backup` and tells whether
+    /// every updated one is finite (a non-finite gradient makes it non-finite: `0·∞` is NaN).
+    fn update_checked(
+        self,
+        params: &mut [T],
+        grads: &[T],
+        buffer: &mut [T],
+        backup: &mut [T],
+    ) -> bool {
+        simd::widest(params.len(), move || {
+            let k = self;
+            let mut ok = true;
+            let slices = params
+                .iter_mut()
+                .zip(grads)
+                .zip(buffer.iter_mut().zip(backup));
+            for ((p, &g), (b, old)) in slices {
+                *old = *p;
+                *b = *b * k.momentum + k.keep * g;
+                *p += k.neg_lr * *b;
+                ok &= p.is_finite();
+            }
+            ok
+        })
     }
 }

@@ -10,7 +10,7 @@ use crate::clip::clip_grad_norm;
 use crate::error::{Error, Result};
 use crate::loss::Loss;
 use crate::network::Network;
-use crate::optim::Solver;
+use crate::optim::{all_finite, Solver};
 use crate::real::Real;
 use crate::rng::Rng;
 use crate::schedule::Scheduler;
@@ -483,8 +483,7 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
         for (s, indices) in self.order.chunks(self.batch_size).enumerate() {
             let step = s + 1;
             let rows = indices.len();
-            self.batch.gather(&self.train, indices);
-            let batch = self.batch.view();
+            let batch = self.batch.rows_of(&self.train, indices);
             if dropout {
                 self.ws.sample_dropout(p, rows, &mut self.dropout_rng);
             }
@@ -500,9 +499,10 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
             if !loss.is_finite() {
                 return Err(Error::Diverged { epoch, step, loss });
             }
+            // Without clipping, the optimizer's checked step sees a non-finite gradient.
             let gradient_finite = match self.config.clip_norm {
                 Some(max_norm) => clip_grad_norm(self.ws.gradients_mut(), max_norm).is_finite(),
-                None => all_finite(self.ws.gradients()),
+                None => true,
             };
             if !gradient_finite {
                 return Err(Error::Diverged {
@@ -522,10 +522,10 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
                     output,
                 ))
                 .map(|(a, b)| a + b);
-            self.backup.copy_from_slice(self.net.parameters());
-            optimizer.step(self.net.parameters_mut(), self.ws.gradients(), lr);
-            if !all_finite(self.net.parameters()) {
-                self.net.parameters_mut().copy_from_slice(&self.backup);
+            // One pass saves the weights, steps and checks the gradient and the result.
+            let params = self.net.parameters_mut();
+            if !optimizer.step_checked(params, self.ws.gradients(), lr, &mut self.backup) {
+                params.copy_from_slice(&self.backup);
                 return Err(Error::Diverged {
                     epoch,
                     step,
@@ -591,13 +591,4 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
         });
         Ok((loss, None))
     }
-}
-
-/// Whether every value is finite. Within each chunk an and-reduction of `is_finite`, which the
-/// compiler vectorizes (a sum would be a chain of dependent additions it may not reorder);
-/// the scan stops at the first chunk with a bad value.
-fn all_finite<T: Real>(values: &[T]) -> bool {
-    values
-        .chunks(1024)
-        .all(|chunk| chunk.iter().fold(true, |ok, v| ok & v.is_finite()))
 }
