@@ -211,7 +211,7 @@ impl<T: Real> Network<T> {
     /// bits either way).
     pub(crate) fn weight_t(&self, l: usize) -> Rhs<'_, T> {
         match self.packed.get() {
-            Some(packed) => Rhs::Packed(packed[l].view()),
+            Some(packed) => Rhs::Packed(packed[l].view(self.weight(l).t())),
             None => Rhs::Plain(self.weight(l).t()),
         }
     }

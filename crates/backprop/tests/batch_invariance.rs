@@ -8,7 +8,7 @@
 
 mod common;
 
-use backprop::compute::{kernel_path, use_portable_kernels};
+use backprop::compute::{force_kernel_path, kernel_path, supported_kernel_paths};
 use backprop::{Activation, Architecture, Init, Network, OutputActivation, Real, Workspace};
 use common::{assert_same_bits, one_at_a_time, random_inputs, with_task_count};
 use proptest::prelude::*;
@@ -101,14 +101,15 @@ fn check_invariance<T: Real>(rows: usize, cuts: &[usize], seed: u64) {
     );
 }
 
-/// Runs `check` on the detected kernel path and on the portable one.
+/// Runs `check` on every kernel path this CPU runs (the portable one, AVX2, AVX-512).
 fn on_every_path(check: impl Fn()) {
     let _serial = one_at_a_time();
     let detected = kernel_path();
-    for portable in [false, true] {
-        use_portable_kernels(portable);
+    for path in supported_kernel_paths() {
+        assert!(force_kernel_path(Some(path)));
+        assert_eq!(kernel_path(), path.name());
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&check));
-        use_portable_kernels(false);
+        force_kernel_path(None);
         if let Err(panic) = result {
             std::panic::resume_unwind(panic);
         }
@@ -116,12 +117,22 @@ fn on_every_path(check: impl Fn()) {
     assert_eq!(kernel_path(), detected, "the detected path is restored");
 }
 
+/// A network packed for one path and predicted on another: the bits of that other path.
 #[test]
-fn the_portable_switch_changes_the_path() {
+fn weights_packed_on_one_path_predict_right_on_every_path() {
     let _serial = one_at_a_time();
-    use_portable_kernels(true);
-    assert_eq!(kernel_path(), "portable");
-    use_portable_kernels(false);
+    let net = network::<f32>();
+    let x: Vec<f32> = random_inputs(9, net.architecture().inputs, 5);
+    let mut ws = Workspace::for_inference(net.architecture(), 9);
+    let mut out = vec![0.0f32; 9 * net.architecture().outputs];
+    net.predict_into(&x, 9, &mut ws, &mut out);
+    for path in supported_kernel_paths() {
+        assert!(force_kernel_path(Some(path)));
+        net.predict_into(&x, 9, &mut ws, &mut out);
+        let fresh = network::<f32>().predict(&x);
+        force_kernel_path(None);
+        assert_same_bits(&fresh, &out, path.name());
+    }
 }
 
 #[test]

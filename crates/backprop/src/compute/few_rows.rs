@@ -9,6 +9,8 @@
 //! multiplied by a row of each panel, [`GROUP`] panels at a time so that the independent
 //! accumulators hide the latency of the multiply-adds.
 
+#[cfg(target_arch = "x86_64")]
+use super::avx512;
 use super::kernel::Operand;
 use super::real::Real;
 
@@ -41,13 +43,19 @@ pub(crate) struct FewRows<T> {
 /// # Safety
 /// `block.a` must be valid for reads of `m × kc` values, `block.c` for writes (and reads
 /// unless `first`) of `m × nc`, the panels for reads of `kc` rows of `NR` each, and `fma` only
-/// set when the CPU supports AVX2 and FMA.
+/// set when the CPU supports AVX2 and FMA (and AVX-512F when `NR` is 32).
 pub(crate) unsafe fn product<T: Real, const NR: usize>(
     block: FewRows<T>,
     panels: *const T,
     panel_stride: usize,
     fma: bool,
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if fma && NR == 32 {
+        // SAFETY: this function's contract; 32-wide panels are the AVX-512 path's, selected
+        // only on a CPU that has AVX-512F.
+        return unsafe { product_avx512::<T, NR>(block, panels, panel_stride) };
+    }
     #[cfg(target_arch = "x86_64")]
     if fma {
         // SAFETY: this function's contract, and the CPU has AVX2 and FMA.
@@ -65,6 +73,21 @@ pub(crate) unsafe fn product<T: Real, const NR: usize>(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn product_fma<T: Real, const NR: usize>(
+    block: FewRows<T>,
+    panels: *const T,
+    panel_stride: usize,
+) {
+    // SAFETY: this function's contract.
+    unsafe { product_body::<T, NR, true>(block, panels, panel_stride) }
+}
+
+/// [`product_body`] compiled with AVX-512 (fused multiply-adds in 512-bit registers).
+///
+/// # Safety
+/// As [`product`], and the CPU must support AVX-512F, AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn product_avx512<T: Real, const NR: usize>(
     block: FewRows<T>,
     panels: *const T,
     panel_stride: usize,
@@ -116,21 +139,32 @@ unsafe fn panel_group<T: Real, const NR: usize, const G: usize, const FUSED: boo
     let starts: [*const T; G] =
         std::array::from_fn(|g| unsafe { panels.add((q + g) * panel_stride) });
     let mut acc = [[T::zero(); NR]; G];
-    for p in 0..kc {
-        // SAFETY: value `(i, p)` of the block of `A`, `p < kc`.
-        let x = unsafe { *row.add(p * a.col_stride) };
-        for (acc, start) in acc.iter_mut().zip(&starts) {
-            // SAFETY: row `p < kc` of a panel, `NR` values.
-            let b = unsafe { std::ptr::read_unaligned(start.add(p * NR) as *const [T; NR]) };
-            for (acc, &b) in acc.iter_mut().zip(&b) {
-                *acc = if FUSED {
-                    x.mul_add(b, *acc)
-                } else {
-                    *acc + x * b
-                };
+    #[cfg(target_arch = "x86_64")]
+    if FUSED && NR == 32 && std::mem::size_of::<T>() == 4 {
+        // SAFETY: `T` is `f32`, 32-wide panels are the AVX-512 path's (the CPU has AVX-512F),
+        // row `i` of `A` has `kc` values `a.col_stride` apart, each panel `kc` rows of 32.
+        let sums = unsafe {
+            avx512::row_on_panels::<G>(
+                kc,
+                row as *const f32,
+                a.col_stride,
+                starts.map(|s| s as *const f32),
+            )
+        };
+        for (acc, sums) in acc.iter_mut().zip(&sums) {
+            for (acc, &v) in acc.iter_mut().zip(sums) {
+                *acc = T::from_f64(f64::from(v));
             }
         }
+    } else {
+        // SAFETY: row `i` of `A` and the panels, as this function's contract.
+        unsafe { sum_rows::<T, NR, G, FUSED>(kc, row, a.col_stride, &starts, &mut acc) };
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    // SAFETY: row `i` of `A` and the panels, as this function's contract.
+    unsafe {
+        sum_rows::<T, NR, G, FUSED>(kc, row, a.col_stride, &starts, &mut acc)
+    };
     for (g, acc) in acc.iter().enumerate() {
         let first_col = (q + g) * NR;
         let cols = NR.min(block.nc - first_col);
@@ -139,6 +173,36 @@ unsafe fn panel_group<T: Real, const NR: usize, const G: usize, const FUSED: boo
             unsafe {
                 let slot = c.add(i * block.c_rs + (first_col + j) * block.c_cs);
                 *slot = if block.first { v } else { *slot + v };
+            }
+        }
+    }
+}
+
+/// `acc[g][j] += Σₚ x[p·x_step]·panel_g[p·NR + j]`, sequential in `p`: the portable (or
+/// compiler-vectorised) sums of [`panel_group`].
+///
+/// # Safety
+/// As [`panel_group`]: `x` valid at `p·x_step` and each panel for `kc` rows of `NR`.
+#[inline(always)]
+unsafe fn sum_rows<T: Real, const NR: usize, const G: usize, const FUSED: bool>(
+    kc: usize,
+    x: *const T,
+    x_step: usize,
+    starts: &[*const T; G],
+    acc: &mut [[T; NR]; G],
+) {
+    for p in 0..kc {
+        // SAFETY: value `p < kc` of the row of `A`.
+        let x = unsafe { *x.add(p * x_step) };
+        for (acc, start) in acc.iter_mut().zip(starts) {
+            // SAFETY: row `p < kc` of a panel, `NR` values.
+            let b = unsafe { std::ptr::read_unaligned(start.add(p * NR) as *const [T; NR]) };
+            for (acc, &b) in acc.iter_mut().zip(&b) {
+                *acc = if FUSED {
+                    x.mul_add(b, *acc)
+                } else {
+                    *acc + x * b
+                };
             }
         }
     }

@@ -22,9 +22,10 @@
 //! packed again, and a batch-1 product reads each weight once.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::avx512;
 use super::few_rows::{self, FewRows};
+use super::path::{self, KernelPath};
 use super::real::Real;
 
 /// Rows of `A` per micro-panel (and of the register tile).
@@ -96,32 +97,41 @@ pub(crate) struct Panels<T> {
     pub depth: usize,
 }
 
-/// Columns per packed panel of `B` for `T` (the width of the register tile).
-pub(crate) const fn panel_width<T>() -> usize {
-    if std::mem::size_of::<T>() == 4 {
-        16
-    } else {
+/// Columns per packed panel of `B` for `T` on the current path (the width of the register
+/// tile): 32 `f32` with AVX-512, 16 otherwise, 8 `f64`.
+pub(crate) fn panel_width<T>() -> usize {
+    if std::mem::size_of::<T>() != 4 {
         8
+    } else if path::current() == KernelPath::Avx512 {
+        32
+    } else {
+        16
     }
 }
 
-/// Values [`pack_panels`] writes for a `k × n` matrix: whole panels.
-pub(crate) const fn packed_len<T>(k: usize, n: usize) -> usize {
-    n.div_ceil(panel_width::<T>()) * panel_width::<T>() * k
+/// Values [`pack_panels`] writes for a `k × n` matrix in panels of `nr`: whole panels.
+pub(crate) const fn packed_len(k: usize, n: usize, nr: usize) -> usize {
+    n.div_ceil(nr) * nr * k
 }
 
-/// Packs all of `B` (`k × n`) into panels as [`Panels`] describes.
+/// Packs all of `B` (`k × n`) into panels of `nr` (8, 16 or 32) columns as [`Panels`]
+/// describes.
 ///
 /// # Safety
-/// `dst` must be valid for writes of [`packed_len`]`(k, n)` values, `b` for reads of its
+/// `dst` must be valid for writes of [`packed_len`]`(k, n, nr)` values, `b` for reads of its
 /// `k × n` view, and `k`, `n` must be at least 1.
-pub(crate) unsafe fn pack_panels<T: Real>(dst: *mut T, b: Operand<T>, k: usize, n: usize) {
-    if panel_width::<T>() == 16 {
-        // SAFETY: the caller's contract: `dst` holds `k × n` rounded up to 16-wide panels.
-        unsafe { pack_b::<T, 16>(dst, b, 0, k, 0, n) }
-    } else {
-        // SAFETY: as above, 8-wide panels.
-        unsafe { pack_b::<T, 8>(dst, b, 0, k, 0, n) }
+pub(crate) unsafe fn pack_panels<T: Real>(
+    dst: *mut T,
+    b: Operand<T>,
+    k: usize,
+    n: usize,
+    nr: usize,
+) {
+    // SAFETY (all three): the caller's contract: `dst` holds `k × n` rounded up to panels.
+    match nr {
+        32 => unsafe { pack_b::<T, 32>(dst, b, 0, k, 0, n) },
+        16 => unsafe { pack_b::<T, 16>(dst, b, 0, k, 0, n) },
+        _ => unsafe { pack_b::<T, 8>(dst, b, 0, k, 0, n) },
     }
 }
 
@@ -139,8 +149,11 @@ pub(crate) unsafe fn gemm<T: Real>(
     a: Operand<T>,
     b: RhsParts<T>,
 ) {
-    if std::mem::size_of::<T>() == 4 {
+    if std::mem::size_of::<T>() == 4 && path::current() == KernelPath::Avx512 {
         // SAFETY: the caller's contract is `blocked`'s.
+        unsafe { blocked::<T, 32>(m, n, k, c, a, b) }
+    } else if std::mem::size_of::<T>() == 4 {
+        // SAFETY: as above.
         unsafe { blocked::<T, 16>(m, n, k, c, a, b) }
     } else {
         // SAFETY: as above.
@@ -173,7 +186,7 @@ unsafe fn blocked<T: Real, const NR: usize>(
     let direct_a = cfg!(target_arch = "x86_64")
         && fma
         && std::mem::size_of::<T>() == 4
-        && NR == 16
+        && (NR == 16 || NR == 32)
         && a.col_stride == 1;
     let kc_max = KC.min(k);
     let nc_max = NC.min(n).next_multiple_of(NR);
@@ -269,7 +282,11 @@ unsafe fn blocked<T: Real, const NR: usize>(
                                 // are contiguous in `k` (`direct_a`); the CPU has AVX2 and FMA.
                                 unsafe {
                                     let rows = a.ptr.add((ic + ir) * a.row_stride + pc);
-                                    micro_f32_avx2_rows(kc, rows, a.row_stride, bp, tile)
+                                    if NR == 32 {
+                                        avx512::micro_rows(kc, rows, a.row_stride, bp, tile)
+                                    } else {
+                                        micro_f32_avx2_rows(kc, rows, a.row_stride, bp, tile)
+                                    }
                                 }
                             } else if fma {
                                 // SAFETY: packed `kc`-deep panels of `A` and `B` and a tile
@@ -347,11 +364,12 @@ unsafe fn pack_b<T: Real, const NR: usize>(
         // B column-major (a transposed weight, Wᵀ): gather one value from each of the `NR`
         // columns, each read as a contiguous stream; 8 × 8 blocks at a time with AVX2 for f32.
         #[cfg(target_arch = "x86_64")]
-        if cols == NR && NR == 16 && size_of::<T>() == 4 && b.row_stride == 1 && has_fma() {
+        if cols == NR && NR >= 16 && size_of::<T>() == 4 && b.row_stride == 1 && has_fma() {
             let (panel, origin) = (panel as *mut f32, origin as *const f32);
-            // SAFETY: a full panel of 16 columns of `kc` contiguous values each, from a block
-            // inside `B` into a panel inside `dst`; `has_fma` checked the CPU for AVX2.
-            unsafe { transpose_panel_f32_avx2(panel, origin, b.col_stride, kc) };
+            // SAFETY: a full panel of `NR` (16 or 32) columns of `kc` contiguous values each,
+            // from a block inside `B` into a panel inside `dst`; `has_fma` checked the CPU for
+            // AVX2.
+            unsafe { transpose_panel_f32_avx2::<NR>(panel, origin, b.col_stride, kc) };
             continue;
         }
         // SAFETY: the panel's `cols` columns of `kc` values lie in `B`; the panel (`kc × NR`)
@@ -426,16 +444,16 @@ fn transpose_8x8(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m25
     ]
 }
 
-/// Packs a full 16-column panel of a column-major f32 `B` (column `j` starts at
-/// `origin + j·col_stride`, its `kc` values contiguous): `panel[p·16 + j] = column j [p]`,
-/// by 8 × 8 register transposes, the last `kc mod 8` rows one value at a time.
+/// Packs a full `W`-column panel (`W` a multiple of 8) of a column-major f32 `B` (column `j`
+/// starts at `origin + j·col_stride`, its `kc` values contiguous): `panel[p·W + j] = column
+/// j [p]`, by 8 × 8 register transposes, the last `kc mod 8` rows one value at a time.
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA, the 16 columns must be valid for reads of `kc` values,
-/// and `panel` for writes of `kc × 16`.
+/// The CPU must support AVX2 and FMA, the `W` columns must be valid for reads of `kc` values,
+/// and `panel` for writes of `kc × W`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn transpose_panel_f32_avx2(
+unsafe fn transpose_panel_f32_avx2<const W: usize>(
     panel: *mut f32,
     origin: *const f32,
     col_stride: usize,
@@ -444,21 +462,21 @@ unsafe fn transpose_panel_f32_avx2(
     use std::arch::x86_64::*;
     let full = kc - kc % 8;
     for p0 in (0..full).step_by(8) {
-        for half in 0..2 {
-            // SAFETY: values `p0..p0 + 8` (below `kc`) of column `half·8 + i < 16`.
+        for half in 0..W / 8 {
+            // SAFETY: values `p0..p0 + 8` (below `kc`) of column `half·8 + i < W`.
             let column =
                 |i: usize| unsafe { _mm256_loadu_ps(origin.add((half * 8 + i) * col_stride + p0)) };
             let rows = transpose_8x8(std::array::from_fn(column));
             for (q, row) in rows.into_iter().enumerate() {
                 // SAFETY: lanes `half·8..half·8 + 8` of panel row `p0 + q < kc`.
-                unsafe { _mm256_storeu_ps(panel.add((p0 + q) * 16 + half * 8), row) };
+                unsafe { _mm256_storeu_ps(panel.add((p0 + q) * W + half * 8), row) };
             }
         }
     }
     for p in full..kc {
-        for j in 0..16 {
-            // SAFETY: value `p < kc` of column `j < 16`, into lane `j` of panel row `p`.
-            unsafe { *panel.add(p * 16 + j) = *origin.add(j * col_stride + p) };
+        for j in 0..W {
+            // SAFETY: value `p < kc` of column `j < W`, into lane `j` of panel row `p`.
+            unsafe { *panel.add(p * W + j) = *origin.add(j * col_stride + p) };
         }
     }
 }
@@ -498,13 +516,13 @@ unsafe fn pack_a<T: Real>(dst: *mut T, a: Operand<T>, ic: usize, mc: usize, pc: 
 /// Where a micro-kernel writes its `MR × NR` tile: the valid `rows × cols` corner at `c`,
 /// overwritten when `first`, else added to.
 #[derive(Clone, Copy)]
-struct Tile<T> {
-    c: *mut T,
-    c_rs: usize,
-    c_cs: usize,
-    rows: usize,
-    cols: usize,
-    first: bool,
+pub(crate) struct Tile<T> {
+    pub c: *mut T,
+    pub c_rs: usize,
+    pub c_cs: usize,
+    pub rows: usize,
+    pub cols: usize,
+    pub first: bool,
 }
 
 /// `tile (+)= Σₚ a[p]·b[p]` for one `A` and one `B` panel, sequential in `p`: the portable
@@ -570,6 +588,12 @@ unsafe fn micro_fma<T: Real, const NR: usize>(
         // SAFETY: `T` is `f32` and the panels are 16 wide, as the AVX2 kernel takes them.
         return unsafe { micro_f32_avx2(kc, ap as *const f32, bp as *const f32, tile) };
     }
+    if std::mem::size_of::<T>() == 4 && NR == 32 {
+        let tile = tile.cast::<f32>();
+        // SAFETY: `T` is `f32` and the panels are 32 wide: the AVX-512 path, which `gemm`
+        // selects only on a CPU that has AVX-512F.
+        return unsafe { avx512::micro_packed(kc, ap as *const f32, bp as *const f32, tile) };
+    }
     // SAFETY: this function's contract.
     unsafe { micro_body::<T, NR, true>(kc, ap, bp, tile) }
 }
@@ -591,7 +615,7 @@ unsafe fn micro_fma<T: Real, const NR: usize>(
 
 impl<T> Tile<T> {
     /// The same tile, for the element type `U` that `T` is known to be.
-    fn cast<U>(self) -> Tile<U> {
+    pub(crate) fn cast<U>(self) -> Tile<U> {
         Tile {
             c: self.c as *mut U,
             c_rs: self.c_rs,
@@ -737,59 +761,7 @@ unsafe fn micro_f32_avx2_with(
     }
 }
 
-#[cfg(test)]
-thread_local! {
-    /// Set by tests to run the portable code paths on a CPU that has AVX2 and FMA.
-    static FORCE_PORTABLE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Makes the calling thread's products take the portable paths (`true`) or the detected ones.
-#[cfg(test)]
-pub(crate) fn force_portable(portable: bool) {
-    FORCE_PORTABLE.with(|f| f.set(portable));
-}
-
-/// Set by [`use_portable_kernels`]: every thread's products take the portable paths.
-static PORTABLE_EVERYWHERE: AtomicBool = AtomicBool::new(false);
-
-/// Makes every product of the process, on every thread, take the portable kernel path
-/// (`true`) or the one the CPU supports best (`false`, the default): for tests and
-/// benchmarks of the paths a CPU does not select by itself. Results differ between paths in
-/// the last bits (the portable path does not fuse its multiply-adds); within one path they
-/// depend on the shapes only.
-pub fn use_portable_kernels(portable: bool) {
-    PORTABLE_EVERYWHERE.store(portable, Ordering::Relaxed);
-}
-
-/// The name of the kernel path products take now: `"avx2+fma"` or `"portable"`.
-pub fn kernel_path() -> &'static str {
-    if has_fma() {
-        "avx2+fma"
-    } else {
-        "portable"
-    }
-}
-
-/// Whether the CPU runs the fused (AVX2 + FMA) micro-kernel; detected once.
+/// Whether products run fused (AVX2 + FMA or AVX-512) kernels now.
 pub(crate) fn has_fma() -> bool {
-    #[cfg(test)]
-    if FORCE_PORTABLE.with(|f| f.get()) {
-        return false;
-    }
-    if PORTABLE_EVERYWHERE.load(Ordering::Relaxed) {
-        return false;
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::sync::OnceLock;
-        static FMA: OnceLock<bool> = OnceLock::new();
-        *FMA.get_or_init(|| {
-            std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-        })
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    path::current() != KernelPath::Portable
 }

@@ -302,14 +302,11 @@ pub(crate) fn matmul_packed<T: Real>(
     rhs: PackedRef<'_, T>,
 ) {
     check_shapes(&dst, &lhs, rhs.rows(), rhs.cols());
-    product(
-        dst,
-        accum,
-        lhs,
-        RhsParts::Packed(rhs.panels()),
-        rhs.rows(),
-        rhs.cols(),
-    );
+    let (k, n) = (rhs.rows(), rhs.cols());
+    match rhs.for_current_path() {
+        Ok(rhs) => product(dst, accum, lhs, RhsParts::Packed(rhs.panels()), k, n),
+        Err(plain) => product(dst, accum, lhs, RhsParts::Strided(plain.operand()), k, n),
+    }
 }
 
 /// Checks that `lhs` (`m × k`), a `rhs_rows × rhs_cols` right operand and `dst` agree.
@@ -481,11 +478,13 @@ mod tests {
     }
 
     #[test]
-    fn portable_paths_match_reference_too() {
-        super::kernel::force_portable(true);
-        check_against_reference::<f64>(1e-14);
-        check_against_reference::<f32>(1e-6);
-        super::kernel::force_portable(false);
+    fn every_path_the_cpu_runs_matches_reference() {
+        for path in crate::compute::path::supported_kernel_paths() {
+            crate::compute::path::force_here(Some(path));
+            check_against_reference::<f64>(1e-14);
+            check_against_reference::<f32>(1e-6);
+        }
+        crate::compute::path::force_here(None);
     }
 
     #[test]

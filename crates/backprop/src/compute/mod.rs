@@ -3,7 +3,8 @@
 //!
 //! - [`matmul`]: the one matrix product of the engine, behind strided views ([`matmul::MatRef`],
 //!   [`matmul::MatMut`]), with a slow reference twin for the tests;
-//! - `kernel`: the packed, cache-blocked GEMM behind it, with its AVX2 + FMA micro-kernels,
+//! - `kernel`: the packed, cache-blocked GEMM behind it, with its AVX2 + FMA micro-kernels
+//!   (`avx512`: the AVX-512 one; `path`: which the CPU runs, or a test forces),
 //!   and `few_rows`, its kernel for products of a few rows (single-sample inference), which
 //!   sums in the same order;
 //! - `packed`: a right operand packed once for many products (a network's cached `Wᵀ`);
@@ -25,14 +26,16 @@
 //! say which of their operations are unsafe (`unsafe_op_in_unsafe_fn` is denied).
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod avx512;
 pub(crate) mod fastmath;
 mod few_rows;
 mod kernel;
 pub mod matmul;
 pub(crate) mod packed;
 pub(crate) mod parallel;
+pub(crate) mod path;
 pub mod real;
 pub(crate) mod simd;
 
-pub use kernel::{kernel_path, use_portable_kernels};
 pub use parallel::parallel_task_count;
+pub use path::{force_kernel_path, kernel_path, supported_kernel_paths, KernelPath};

@@ -14,32 +14,54 @@ use super::matmul::MatRef;
 use super::real::Real;
 
 /// A `k × n` matrix packed into the kernel's panels over its whole depth.
+///
+/// The panels are as wide as the register tile of the kernel path that packed them; a
+/// product on another path (a test forcing one) reads the plain matrix instead, which the
+/// view of the packed one carries.
 #[derive(Clone)]
 pub(crate) struct PackedMatrix<T> {
     data: Vec<T>,
     rows: usize,
     cols: usize,
+    nr: usize,
 }
 
 impl<T: Real> PackedMatrix<T> {
-    /// Packs `b` (one pass over its values).
+    /// Packs `b` (one pass over its values) in the current path's panels.
     pub(crate) fn new(b: MatRef<'_, T>) -> Self {
-        let (rows, cols) = (b.rows(), b.cols());
-        let mut data = vec![T::zero(); kernel::packed_len::<T>(rows, cols)];
+        let (rows, cols, nr) = (b.rows(), b.cols(), kernel::panel_width::<T>());
+        let mut data = vec![T::zero(); kernel::packed_len(rows, cols, nr)];
         if rows > 0 && cols > 0 {
-            // SAFETY: `data` holds `packed_len(rows, cols)` values, and the operand is the
-            // `rows × cols` view `b`, which its constructor checked against its slice.
-            unsafe { kernel::pack_panels(data.as_mut_ptr(), b.operand(), rows, cols) };
+            // SAFETY: `data` holds `packed_len(rows, cols, nr)` values, and the operand is
+            // the `rows × cols` view `b`, which its constructor checked against its slice.
+            unsafe { kernel::pack_panels(data.as_mut_ptr(), b.operand(), rows, cols, nr) };
         }
-        Self { data, rows, cols }
+        Self {
+            data,
+            rows,
+            cols,
+            nr,
+        }
     }
 
-    /// The whole matrix as a view for [`super::matmul::matmul_packed`].
-    pub(crate) fn view(&self) -> PackedRef<'_, T> {
+    /// The whole matrix as a view for [`super::matmul::matmul_packed`]; `source` is the
+    /// plain matrix it was packed from.
+    ///
+    /// # Panics
+    /// If `source` does not have the packed matrix's shape.
+    #[track_caller]
+    pub(crate) fn view<'a>(&'a self, source: MatRef<'a, T>) -> PackedRef<'a, T> {
+        assert_eq!(
+            (source.rows(), source.cols()),
+            (self.rows, self.cols),
+            "packed: the source has another shape"
+        );
         PackedRef {
             data: &self.data,
             rows: self.rows,
             cols: self.cols,
+            nr: self.nr,
+            source,
         }
     }
 }
@@ -51,6 +73,10 @@ pub(crate) struct PackedRef<'a, T> {
     data: &'a [T],
     rows: usize,
     cols: usize,
+    /// Columns per panel.
+    nr: usize,
+    /// The same block of the plain matrix.
+    source: MatRef<'a, T>,
 }
 
 impl<'a, T: Real> PackedRef<'a, T> {
@@ -70,7 +96,7 @@ impl<'a, T: Real> PackedRef<'a, T> {
     /// If `first` is not at a panel boundary or the block reaches past the columns.
     #[track_caller]
     pub(crate) fn columns(self, first: usize, width: usize) -> Self {
-        let nr = kernel::panel_width::<T>();
+        let nr = self.nr;
         assert!(
             first.is_multiple_of(nr) && first + width <= self.cols,
             "packed columns {first}..{} of {} (panels of {nr})",
@@ -81,6 +107,17 @@ impl<'a, T: Real> PackedRef<'a, T> {
             data: &self.data[(first * self.rows).min(self.data.len())..],
             rows: self.rows,
             cols: width,
+            nr,
+            source: self.source.submatrix(0, self.rows, first, width),
+        }
+    }
+
+    /// The packed panels, if they suit the current kernel path (else the plain matrix).
+    pub(crate) fn for_current_path(self) -> Result<Self, MatRef<'a, T>> {
+        if self.nr == kernel::panel_width::<T>() {
+            Ok(self)
+        } else {
+            Err(self.source)
         }
     }
 
@@ -189,11 +226,11 @@ mod tests {
 
     /// A product with the packed matrix equals the one with the plain view, bit for bit, for
     /// every row count (below, at and above the micro-kernel's six rows), both layouts of `B`,
-    /// blocks of columns at panel boundaries, and on the portable path too.
+    /// blocks of columns at panel boundaries, on every kernel path the CPU runs.
     #[test]
     fn packed_products_equal_plain_ones() {
-        for portable in [false, true] {
-            kernel::force_portable(portable);
+        for path in crate::compute::path::supported_kernel_paths() {
+            crate::compute::path::force_here(Some(path));
             let (k, n) = (300, 70);
             let b: Vec<f32> = (0..k * n)
                 .map(|i| ((i * 37) % 101) as f32 / 17.0 - 3.0)
@@ -210,24 +247,27 @@ mod tests {
                         .map(|i| ((i * 11) % 23) as f32 / 7.0 - 1.5)
                         .collect();
                     let lhs = MatRef::row_major(&a, m, k);
-                    for (first, width) in [(0, n), (16, 33), (64, 6)] {
+                    for (first, width) in [(0, n), (32, 33), (64, 6)] {
                         let (mut plain, mut fast) =
                             (vec![0.5f32; m * width], vec![0.5f32; m * width]);
                         for accum in [Accum::Replace, Accum::Add] {
                             let rhs = view.submatrix(0, k, first, width);
                             matmul(MatMut::row_major(&mut plain, m, width), accum, lhs, rhs);
-                            let rhs = packed.view().columns(first, width);
+                            let rhs = packed.view(view).columns(first, width);
                             matmul_packed(MatMut::row_major(&mut fast, m, width), accum, lhs, rhs);
                             let same = plain
                                 .iter()
                                 .zip(&fast)
                                 .all(|(x, y)| x.to_bits() == y.to_bits());
-                            assert!(same, "m {m}, columns {first}+{width}, transpose {transpose}, portable {portable}");
+                            assert!(
+                                same,
+                                "m {m}, columns {first}+{width}, transpose {transpose}, {path:?}"
+                            );
                         }
                     }
                 }
             }
         }
-        kernel::force_portable(false);
+        crate::compute::path::force_here(None);
     }
 }

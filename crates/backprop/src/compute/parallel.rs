@@ -97,7 +97,7 @@ impl<T> Block<'_, T> {
 /// `epilogue(block)` run on each block right after its product, while it is in cache.
 ///
 /// `rhs` is a plain view or a packed matrix (see `packed`); the blocks' first columns fall
-/// on its panel boundaries (multiples of 16 columns).
+/// on its panel boundaries (multiples of 32 columns).
 ///
 /// `extra`, when given, is a second row-major `m × n` output cut into the same blocks and
 /// handed to the epilogue with them (the activations beside the pre-activations).
@@ -146,15 +146,16 @@ pub(crate) fn matmul_in_blocks<T: Real, F>(
 
 /// Width of the column blocks of a `cols`-wide output with `work` multiply-adds, on the
 /// current rayon pool: all columns at once on one thread or for small work, else about
-/// [`BLOCKS_PER_THREAD`] blocks per thread, a multiple of 16 columns (the kernel's tile), at
-/// least [`MIN_BLOCK_WIDTH`] wide.
+/// [`BLOCKS_PER_THREAD`] blocks per thread, a multiple of 32 columns (the widest tile of the
+/// kernels, so blocks start on panel boundaries of any path), at least [`MIN_BLOCK_WIDTH`]
+/// wide.
 fn block_width(cols: usize, work: usize) -> usize {
     let threads = rayon::current_num_threads();
     if threads == 1 || work < PARALLEL_MIN_WORK {
         return cols.max(1);
     }
     cols.div_ceil(threads * BLOCKS_PER_THREAD)
-        .next_multiple_of(16)
+        .next_multiple_of(32)
         .max(MIN_BLOCK_WIDTH)
 }
 
