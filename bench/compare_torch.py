@@ -24,6 +24,7 @@ import argparse
 import gzip
 import json
 import os
+import platform
 import shlex
 import statistics
 import subprocess
@@ -208,6 +209,18 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
+def cpu_model():
+    """The CPU's model name, as lscpu and /proc/cpuinfo give it."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="short runs, 2 repeats, fewer cases")
@@ -228,7 +241,8 @@ def main():
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "backprop", "--example", "throughput"],
                        cwd=ROOT, check=True)
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, repeats {repeats}, {seconds} s each")
+    print(f"CPU: {cpu_model()}; torch {torch.__version__}, {os.cpu_count()} CPUs, "
+          f"repeats {repeats}, {seconds} s each")
 
     workdir = tempfile.mkdtemp(prefix="bp-bench-")
     torch.manual_seed(0)
@@ -248,6 +262,8 @@ def main():
         a, b = torch.rand(1024, 1024), torch.rand(1024, 1024)
         best = min(timed(lambda: torch.mm(a, b)) for _ in range(10))
         ceilings[t] = g["gflops"]
+        if t == threads[0]:
+            print(f"backprop kernel path: {g.get('kernel', 'unknown')}")
         print(f"GEMM ceiling, {t} thread(s): backprop matmul {g['gflops']:.1f} GFLOP/s, "
               f"torch.mm {2 * 1024**3 / best / 1e9:.1f} GFLOP/s")
 

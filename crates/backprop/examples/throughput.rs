@@ -321,7 +321,8 @@ fn gemm_ceiling(args: &Args) -> String {
     }
     let gflops = 2.0 * (N * N * N) as f64 / best / 1e9;
     format!(
-        "{{\"engine\":\"backprop\",\"mode\":\"gemm\",\"n\":{N},\"threads\":{},\"reps\":{reps},\"best_seconds\":{best:.6},\"gflops\":{gflops:.3}}}",
+        "{{\"engine\":\"backprop\",\"mode\":\"gemm\",\"kernel\":\"{}\",\"n\":{N},\"threads\":{},\"reps\":{reps},\"best_seconds\":{best:.6},\"gflops\":{gflops:.3}}}",
+        backprop::compute::kernel_path(),
         args.threads
     )
 }
