@@ -8,10 +8,9 @@ one run. Prints requests/s, p50, p99, errors and the ratios, with the CPU.
     /work/benchenv/bin/python bench/serve.py            # builds target/release/backprop
     /work/benchenv/bin/python bench/serve.py --onnx model.onnx --model model.safetensors
 
-Without --onnx the ONNX file is written here from the model's weights and preprocessing with
-torch.onnx.export (the pipeline `backprop export` writes: scaling, the network, softmax;
-outputs `label` and `probabilities`). Needs: wrk (`apt-get install wrk`), torch, onnx,
-onnxruntime, fastapi, uvicorn, numpy.
+Without --onnx the ONNX file is written here by `backprop export` (the whole pipeline: the
+missing-value fill, scaling, the network, softmax; outputs `label` and `probabilities`).
+Needs: wrk (`apt-get install wrk`), onnxruntime, fastapi, uvicorn, numpy.
 """
 
 import argparse
@@ -19,7 +18,6 @@ import json
 import os
 import re
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -63,65 +61,6 @@ def wait_up(url, timeout=30.0):
     raise SystemExit(f"{url} did not come up")
 
 
-def read_model(path):
-    data = open(path, "rb").read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + n])
-    meta = json.loads(header["__metadata__"]["backprop"])
-    import numpy as np
-
-    tensors = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = info["data_offsets"]
-        tensors[name] = np.frombuffer(data[8 + n + start : 8 + n + end], dtype=np.float32).reshape(info["shape"])
-    return meta, tensors
-
-
-def export_onnx(model_path, onnx_path):
-    import numpy as np
-    import torch
-
-    meta, tensors = read_model(model_path)
-    features = meta["preprocessing"]["features"]
-    assert all(f["kind"] == "numeric" for f in features), "the benchmark model is all-numeric"
-    offset = torch.tensor([f["offset"] for f in features], dtype=torch.float32)
-    scale = torch.tensor([f["scale"] for f in features], dtype=torch.float32)
-    arch = meta["architecture"]
-    acts = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}
-    layers = []
-    widths = [arch["inputs"]] + [h["units"] for h in arch["hidden"]] + [arch["outputs"]]
-    for i in range(len(widths) - 1):
-        linear = torch.nn.Linear(widths[i], widths[i + 1])
-        linear.weight.data = torch.from_numpy(np.array(tensors[f"layers.{i}.weight"]))
-        linear.bias.data = torch.from_numpy(np.array(tensors[f"layers.{i}.bias"]))
-        layers.append(linear)
-        if i < len(arch["hidden"]):
-            layers.append(acts[arch["hidden"][i]["activation"]]())
-
-    class Pipeline(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.net = torch.nn.Sequential(*layers)
-            self.register_buffer("offset", offset)
-            self.register_buffer("scale", scale)
-
-        def forward(self, x):
-            p = torch.softmax(self.net((x - self.offset) / self.scale), dim=1)
-            return torch.argmax(p, dim=1), p
-
-    torch.onnx.export(
-        Pipeline().eval(),
-        (torch.zeros(1, arch["inputs"]),),
-        onnx_path,
-        input_names=["input"],
-        output_names=["label", "probabilities"],
-        dynamic_axes={"input": {0: "N"}, "label": {0: "N"}, "probabilities": {0: "N"}},
-        dynamo=False,
-    )
-
-
 def to_seconds(text):
     m = re.match(r"([\d.]+)(us|ms|s|m)", text)
     value, unit = float(m.group(1)), m.group(2)
@@ -154,7 +93,7 @@ def main():
     parser.add_argument("--backprop", default=os.path.join(ROOT, "target/release/backprop"))
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--model", help="a 784-in model file (default: trained here)")
-    parser.add_argument("--onnx", help="its ONNX export (default: written here with torch)")
+    parser.add_argument("--onnx", help="its ONNX export (default: written here by backprop export)")
     parser.add_argument("--seconds", type=int, default=10, help="per concurrency and server")
     parser.add_argument("--concurrency", default="1,16,64")
     parser.add_argument("--epochs", type=int, default=2)
@@ -172,7 +111,7 @@ def main():
         )
     onnx_path = args.onnx or os.path.join(work, "mnist.onnx")
     if args.onnx is None:
-        export_onnx(model, onnx_path)
+        subprocess.run([args.backprop, "export", model, "-o", onnx_path], check=True, capture_output=True)
     import numpy as np
 
     row = np.random.default_rng(0).random(784).round(4).tolist()
