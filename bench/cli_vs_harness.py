@@ -20,10 +20,10 @@ It builds `target/release/backprop` and the `throughput` example first (unless
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import tempfile
+from machine import cpu_name
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,13 +33,6 @@ CONFIGS = {
     "B": ("256,128", ["--optimizer", "adam", "--lr", "0.001"]),
     "C": ("1024,1024", ["--optimizer", "adam", "--lr", "0.001"]),
 }
-
-
-def cpu_model():
-    """`lscpu`'s model name (what the README states with each figure)."""
-    out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    names = [line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line]
-    return names[0] if names else platform.processor() or "unknown CPU"
 
 
 def harness(args):
@@ -92,7 +85,7 @@ def main():
              "--bin", "backprop", "--example", "throughput"],
             check=True, cwd=ROOT,
         )
-    print(f"CPU: {cpu_model()}; config {args.config}, batch {args.batch}, "
+    print(f"CPU: {cpu_name()}; config {args.config}, batch {args.batch}, "
           f"{args.threads} thread(s), {args.repeats} alternating runs"
           f"{', CLI without shuffling' if args.no_shuffle else ''}")
     rates = {"harness": [], "cli": []}

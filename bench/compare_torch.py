@@ -24,7 +24,6 @@ import argparse
 import gzip
 import json
 import os
-import platform
 import shlex
 import statistics
 import subprocess
@@ -36,6 +35,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
+from machine import cpu_name
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE = os.path.join(ROOT, "target", "release", "examples", "throughput")
@@ -209,18 +209,6 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
-def cpu_model():
-    """The CPU's model name, as lscpu and /proc/cpuinfo give it."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="short runs, 2 repeats, fewer cases")
@@ -241,7 +229,7 @@ def main():
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "backprop", "--example", "throughput"],
                        cwd=ROOT, check=True)
-    print(f"CPU: {cpu_model()}; torch {torch.__version__}, {os.cpu_count()} CPUs, "
+    print(f"CPU: {cpu_name()}; torch {torch.__version__}, {os.cpu_count()} CPUs, "
           f"repeats {repeats}, {seconds} s each")
 
     workdir = tempfile.mkdtemp(prefix="bp-bench-")

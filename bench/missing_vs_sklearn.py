@@ -22,7 +22,6 @@ run is reported with its stderr and the comparison goes on. Needs numpy and scik
 
 import argparse
 import json
-import platform
 import shlex
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from machine import cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = dict(n_samples=5000, n_features=20, n_informative=10, n_redundant=5, n_classes=2)
@@ -118,17 +118,6 @@ def build():
     return None if done.returncode == 0 else done.stderr.strip()[-4000:]
 
 
-def cpu_model():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
@@ -184,7 +173,7 @@ def main():
     print(f"{'mean':>4}  {cell(our_mean, '.4f'):>8}  {their_mean:>8.4f}  {cell(diff, '+.4f'):>7}")
     print("backprop s: the whole command (start, reading the CSV, training, test); "
           "sklearn s: fit only")
-    print(f"CPU: {cpu_model()}")
+    print(f"CPU: {cpu_name()}")
     print("reproduce:", shlex.join(["python3", "bench/missing_vs_sklearn.py"] + sys.argv[1:]))
 
     if failures:

@@ -20,7 +20,6 @@ dataset: the goal of issue 11.
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import quality_data  # noqa: E402
+from machine import cpu_name
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The most a dataset's mean may fall below scikit-learn's: a point of accuracy, 0.02 of R².
@@ -54,17 +54,6 @@ def sklearn_score(name, seed):
     predicted = model.predict(test.drop(columns=target))
     score = accuracy_score if task == "classify" else r2_score
     return score(test[target], predicted)
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main():

@@ -24,6 +24,8 @@ import tempfile
 import time
 import urllib.request
 
+from machine import cpu_name
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 FASTAPI_APP = '''
@@ -155,9 +157,7 @@ def main():
         for proc in servers.values():
             proc.terminate()
             proc.wait()
-    cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    cpu = next((l.split(":", 1)[1].strip() for l in cpu.splitlines() if l.startswith("Model name")), "?")
-    print(f"\nCPU: {cpu}, {os.cpu_count()} cores; {args.seconds} s per cell; wrk, 1 row per request\n")
+    print(f"\nCPU: {cpu_name()}, {os.cpu_count()} cores; {args.seconds} s per cell; wrk, 1 row per request\n")
     print("| concurrency | server | requests/s | p50 | p99 | errors |")
     print("|---|---|---|---|---|---|")
     for (name, c), (rps, p50, p99, errors) in results.items():
