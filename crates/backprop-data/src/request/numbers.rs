@@ -1,0 +1,441 @@
+//! The fast path of the commonest request: rows of JSON numbers (`[[v1, v2, ...], ...]`, or
+//! one row `[v1, v2, ...]`) for a model whose features are all numeric, read straight from the
+//! body's bytes into the network's inputs: no [`Value`] per number, no table, no text.
+//!
+//! The inputs are the very bits the general path ([`super::positional`] then
+//! [`super::encode`]) gives, and so the bits of the same rows in a CSV file: serde_json
+//! (with its `float_roundtrip` feature) reads a number as the correctly rounded `f64`, as
+//! `str::parse::<f64>` reads a cell, an integer as `i64`/`u64` converted the way
+//! [`serde_json::Number::as_f64`] converts it, and both paths scale it with the one function
+//! [`crate::encoding`] uses.
+//!
+//! Anything else (a `null`, a string, a row of the wrong length, an array of objects, malformed
+//! JSON) makes [`NumericReader::read`] give `None`, and the caller reads the body the general
+//! way, which accepts what it can and words every error. So this path never words an error
+//! of its own, and no answer depends on which path read the request.
+
+use std::fmt;
+
+use serde::de::{value::MapAccessDeserializer, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::encoding::{scaled, Encoding};
+use crate::preprocess::Preprocessor;
+
+/// Reads numeric rows for one model (made once, used for every request).
+#[derive(Clone, Debug)]
+pub struct NumericReader {
+    /// Network inputs per row.
+    inputs: usize,
+    /// Per feature column, in training order: its offset, its scale and its input's index.
+    features: Vec<(f64, f64, usize)>,
+}
+
+/// A JSON object body read by [`NumericReader::read`].
+#[derive(Debug)]
+pub struct Body {
+    /// The body's fields; the field the rows came from holds `null` (its rows are in `rows`).
+    pub fields: Map<String, Value>,
+    /// The rows, when one of the row fields held rows of numbers.
+    pub rows: Option<NumericRows>,
+}
+
+/// Rows of numbers, encoded.
+#[derive(Debug)]
+pub struct NumericRows {
+    /// The field of the body that held them.
+    pub field: String,
+    /// The number of rows.
+    pub rows: usize,
+    /// The network's inputs, `rows × inputs`, row-major.
+    pub x: Vec<f32>,
+}
+
+impl NumericReader {
+    /// The reader for a model whose features are all numeric, or `None` when one is not.
+    pub fn new(pre: &Preprocessor) -> Option<Self> {
+        let mut features = Vec::with_capacity(pre.features.len());
+        let mut input = 0;
+        for feature in &pre.features {
+            let Encoding::Numeric { offset, scale, .. } = feature.encoding else {
+                return None;
+            };
+            features.push((offset, scale, input));
+            input += feature.encoding.width();
+        }
+        (input == pre.inputs).then_some(Self {
+            inputs: pre.inputs,
+            features,
+        })
+    }
+
+    /// `body` as a JSON object whose fields are [`Value`]s, except the first of `row_fields`
+    /// present when it holds rows of numbers (one value per feature column, in training
+    /// order; an object there, MLflow's columnar `inputs`, stays a [`Value`]).
+    ///
+    /// `None` when the body is anything else, or its rows hold anything but numbers: read it
+    /// the general way then (which words the error, if there is one).
+    pub fn read(&self, body: &[u8], row_fields: &[&str]) -> Option<Body> {
+        let mut json = serde_json::Deserializer::from_slice(body);
+        let body = BodySeed {
+            reader: self,
+            row_fields,
+        }
+        .deserialize(&mut json)
+        .ok()?;
+        json.end().ok()?;
+        Some(body)
+    }
+
+    /// Appends one row's inputs to `x`, from one value per feature column.
+    fn push_row(&self, x: &mut Vec<f32>, values: impl IntoIterator<Item = f64>) {
+        let start = x.len();
+        x.resize(start + self.inputs, 0.0);
+        let row = &mut x[start..];
+        for (&(offset, scale, input), value) in self.features.iter().zip(values) {
+            row[input] = scaled(value, offset, scale);
+        }
+    }
+}
+
+/// The whole body: an object.
+struct BodySeed<'r> {
+    reader: &'r NumericReader,
+    row_fields: &'r [&'r str],
+}
+
+impl<'de> DeserializeSeed<'de> for BodySeed<'_> {
+    type Value = Body;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Body, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BodySeed<'_> {
+    type Value = Body;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Body, A::Error> {
+        let mut fields = Map::new();
+        let mut rows = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if rows.is_none() && self.row_fields.contains(&key.as_str()) {
+                match map.next_value_seed(RowsSeed(self.reader))? {
+                    Rows::Numbers { rows: n, x } => {
+                        rows = Some(NumericRows {
+                            field: key.clone(),
+                            rows: n,
+                            x,
+                        });
+                        fields.insert(key, Value::Null);
+                    }
+                    Rows::Other(value) => {
+                        fields.insert(key, value);
+                    }
+                }
+            } else if rows.as_ref().is_some_and(|r| r.field == key) {
+                // A second copy of the rows' field: the general path decides what it means.
+                return Err(A::Error::custom("a row field appears twice"));
+            } else {
+                fields.insert(key, map.next_value::<Value>()?);
+            }
+        }
+        Ok(Body { fields, rows })
+    }
+}
+
+/// A row field: an array of rows of numbers (or one row), or an object kept as a [`Value`].
+enum Rows {
+    Numbers { rows: usize, x: Vec<f32> },
+    Other(Value),
+}
+
+struct RowsSeed<'r>(&'r NumericReader);
+
+impl<'de> DeserializeSeed<'de> for RowsSeed<'_> {
+    type Value = Rows;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Rows, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RowsSeed<'_> {
+    type Value = Rows;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("rows of numbers, or an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Rows, A::Error> {
+        Value::deserialize(MapAccessDeserializer::new(map)).map(Rows::Other)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Rows, A::Error> {
+        let reader = self.0;
+        let width = reader.features.len();
+        let mut x = Vec::with_capacity(reader.inputs);
+        let mut rows = 0;
+        // One row of scalars: the array is the row.
+        let mut scalars: Vec<f64> = Vec::new();
+        while let Some(element) = seq.next_element_seed(ElementSeed { reader, x: &mut x })? {
+            match element {
+                Element::Row if scalars.is_empty() => rows += 1,
+                Element::Scalar(v) if rows == 0 => scalars.push(v),
+                _ => return Err(A::Error::custom("rows and scalars mixed")),
+            }
+        }
+        if !scalars.is_empty() {
+            if scalars.len() != width {
+                return Err(A::Error::custom("a row of the wrong length"));
+            }
+            reader.push_row(&mut x, scalars);
+            rows = 1;
+        }
+        if rows == 0 {
+            return Err(A::Error::custom("no rows"));
+        }
+        Ok(Rows::Numbers { rows, x })
+    }
+}
+
+/// An element of the rows array: a row (its inputs appended to `x`) or a number.
+enum Element {
+    Row,
+    Scalar(f64),
+}
+
+struct ElementSeed<'r, 'x> {
+    reader: &'r NumericReader,
+    x: &'x mut Vec<f32>,
+}
+
+impl<'de> DeserializeSeed<'de> for ElementSeed<'_, '_> {
+    type Value = Element;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Element, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ElementSeed<'_, '_> {
+    type Value = Element;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a row of numbers, or a number")
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Element, E> {
+        Ok(Element::Scalar(v as f64))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Element, E> {
+        Ok(Element::Scalar(v as f64))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Element, E> {
+        Ok(Element::Scalar(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Element, A::Error> {
+        let reader = self.reader;
+        let start = self.x.len();
+        self.x.resize(start + reader.inputs, 0.0);
+        let row = &mut self.x[start..];
+        for &(offset, scale, input) in &reader.features {
+            let Some(value) = seq.next_element_seed(NumberSeed)? else {
+                return Err(A::Error::custom("a row of the wrong length"));
+            };
+            row[input] = scaled(value, offset, scale);
+        }
+        if seq.next_element::<IgnoredAny>()?.is_some() {
+            return Err(A::Error::custom("a row of the wrong length"));
+        }
+        Ok(Element::Row)
+    }
+}
+
+/// A JSON number as `f64` (as [`serde_json::Number::as_f64`] gives it); anything else fails.
+struct NumberSeed;
+
+impl<'de> DeserializeSeed<'de> for NumberSeed {
+    type Value = f64;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<f64, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl Visitor<'_> for NumberSeed {
+    type Value = f64;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number")
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<f64, E> {
+        Ok(v as f64)
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<f64, E> {
+        Ok(v as f64)
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<f64, E> {
+        Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::{csv, encode, instances};
+    use crate::{FitOptions, Preprocessor};
+
+    /// Numbers whose text a careless reader rounds wrongly, or reads as another kind.
+    const AWKWARD: [&str; 12] = [
+        "0.30000000000000004",
+        "1e-310",
+        "123456789012345678901234567890",
+        "-0",
+        "9007199254740993",
+        "-12345678901234567890",
+        "2.2250738585072011e-308",
+        "4.9e-324",
+        "1.00000000000000011102230246251565404236316680908203125",
+        "1.7976931348623157e308",
+        "18446744073709551615",
+        "-0.000001e-5",
+    ];
+
+    /// A regressor's preprocessing with three numeric columns (one with missing values, so
+    /// that it has an indicator input) and the target `y`.
+    fn numeric(scaler: crate::Scaler) -> Preprocessor {
+        let mut text = String::from("a,b,c,y\n");
+        for i in 0..40 {
+            let b = if i % 9 == 4 {
+                String::new()
+            } else {
+                format!("{}", i as f64 * 0.7 - 3.0)
+            };
+            text.push_str(&format!("{},{b},{},{}\n", i * i, (i as f64).sin(), i % 5));
+        }
+        let table = crate::csv::read(
+            text.as_bytes(),
+            b',',
+            "train.csv",
+            &crate::TargetSelect::Column("y".into()),
+        )
+        .unwrap();
+        Preprocessor::fit(&table, &FitOptions::scaled(scaler))
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn serde_json_reads_numbers_as_str_parse_does() {
+        for text in AWKWARD {
+            let json: f64 = serde_json::from_str(text).unwrap();
+            let parsed: f64 = text.parse().unwrap();
+            assert_eq!(json.to_bits(), parsed.to_bits(), "{text}");
+        }
+    }
+
+    #[test]
+    fn numeric_rows_give_the_bits_of_the_general_path_and_of_a_csv_file() {
+        for scaler in [crate::Scaler::None, crate::Scaler::Auto] {
+            let pre = numeric(scaler);
+            assert_eq!(pre.inputs, 4, "b has a missing-value indicator");
+            let reader = NumericReader::new(&pre).unwrap();
+            let rows: Vec<[&str; 3]> = (0..AWKWARD.len())
+                .map(|i| {
+                    [
+                        AWKWARD[i],
+                        AWKWARD[(i + 5) % AWKWARD.len()],
+                        AWKWARD[(i + 7) % AWKWARD.len()],
+                    ]
+                })
+                .chain([["1", "-2", "3.5"]])
+                .collect();
+            let json_rows: Vec<String> =
+                rows.iter().map(|r| format!("[{}]", r.join(", "))).collect();
+            let body = format!(
+                "{{\"params\": {{\"proba\": false}}, \"instances\": [{}]}}",
+                json_rows.join(", ")
+            );
+            let read = reader
+                .read(body.as_bytes(), &["instances", "inputs"])
+                .unwrap();
+            let fast = read.rows.unwrap();
+            assert_eq!((fast.field.as_str(), fast.rows), ("instances", rows.len()));
+            assert_eq!(read.fields["instances"], Value::Null);
+            assert_eq!(read.fields["params"], serde_json::json!({"proba": false}));
+
+            let value: Value = serde_json::from_str(&body).unwrap();
+            let general = encode(
+                &pre,
+                &instances(&value["instances"], "i", &pre).unwrap(),
+                false,
+            );
+            let lines: Vec<String> = rows.iter().map(|r| r.join(",")).collect();
+            let file = format!("a,b,c\n{}\n", lines.join("\n"));
+            let from_csv = encode(&pre, &csv(file.as_bytes(), &pre).unwrap(), false).unwrap();
+            let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&fast.x), bits(&general.unwrap()), "{scaler}");
+            assert_eq!(bits(&fast.x), bits(&from_csv), "{scaler}");
+
+            // One row of scalars is that row.
+            let one = reader
+                .read(
+                    format!("{{\"inputs\": {}}}", json_rows[3]).as_bytes(),
+                    &["inputs"],
+                )
+                .unwrap()
+                .rows
+                .unwrap();
+            assert_eq!(bits(&one.x), bits(&from_csv[3 * 4..4 * 4]));
+        }
+    }
+
+    #[test]
+    fn anything_but_numbers_is_left_to_the_general_path() {
+        let pre = numeric(crate::Scaler::Auto);
+        let reader = NumericReader::new(&pre).unwrap();
+        let fields = ["instances", "inputs"];
+        for body in [
+            r#"{"instances": [[1, null, 3]]}"#,
+            r#"{"instances": [[1, "2", 3]]}"#,
+            r#"{"instances": [[1, 2]]}"#,
+            r#"{"instances": [[1, 2, 3, 4]]}"#,
+            r#"{"instances": [[1, 2, 3], 4]}"#,
+            r#"{"instances": [1, 2]}"#,
+            r#"{"instances": []}"#,
+            r#"{"instances": [{"a": 1, "b": 2, "c": 3}]}"#,
+            r#"{"instances": [[1, 2, 3]], "instances": [[1, 2, 3]]}"#,
+            r#"{"instances": [[1, 2, 3]]} x"#,
+            r#"{"instances": [[1, 2, 3e999]]}"#,
+            r#"[[1, 2, 3]]"#,
+            r#"{"instances": [[1, 2, 3]"#,
+        ] {
+            assert!(reader.read(body.as_bytes(), &fields).is_none(), "{body}");
+        }
+        // Other shapes stay values, read once.
+        let body = r#"{"inputs": {"a": [1], "b": [2], "c": [3]}, "dataframe_split": 1}"#;
+        let read = reader.read(body.as_bytes(), &fields).unwrap();
+        assert!(read.rows.is_none());
+        assert_eq!(read.fields["inputs"]["c"], serde_json::json!([3]));
+        assert_eq!(read.fields["dataframe_split"], serde_json::json!(1));
+        // A model with a text column has no numeric reader.
+        let table = crate::load("builtin:xor", &crate::LoadOptions::training(None)).unwrap();
+        let mut xor = Preprocessor::fit(&table, &FitOptions::default()).unwrap().0;
+        assert!(NumericReader::new(&xor).is_some());
+        xor.features[0].encoding = Encoding::OneHot {
+            categories: vec!["x".into()],
+            other: false,
+            missing: false,
+        };
+        assert!(NumericReader::new(&xor).is_none());
+    }
+}
