@@ -225,6 +225,21 @@ fn bits(rows: &[(String, Vec<f32>)]) -> Vec<(String, Vec<u32>)> {
         .collect()
 }
 
+/// The bits of a V2 output tensor's `data`, as `f32`.
+fn tensor_bits(tensor: &Value) -> Vec<u32> {
+    tensor["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v.as_f64().unwrap() as f32).to_bits())
+        .collect()
+}
+
+/// The probabilities of `bits` rows, one after the other.
+fn flat_bits(rows: &[(String, Vec<u32>)]) -> Vec<u32> {
+    rows.iter().flat_map(|(_, p)| p.clone()).collect()
+}
+
 #[test]
 fn every_protocol_answers_as_predict_does() {
     let dir = Dir::new();
@@ -291,14 +306,7 @@ fn every_protocol_answers_as_predict_does() {
     assert_eq!(outputs[0]["name"], "label");
     assert_eq!(outputs[0]["data"], json!(labels));
     assert_eq!(outputs[1]["shape"], json!([9, 2]));
-    let flat: Vec<u32> = outputs[1]["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| (v.as_f64().unwrap() as f32).to_bits())
-        .collect();
-    let want: Vec<u32> = expected.iter().flat_map(|(_, p)| p.clone()).collect();
-    assert_eq!(flat, want);
+    assert_eq!(tensor_bits(&outputs[1]), flat_bits(&expected));
     let only = json!({"inputs": infer["inputs"], "outputs": [{"name": "label"}]});
     let (_, answer) = server.post("/v2/models/m/infer", &only);
     assert_eq!(answer["outputs"].as_array().unwrap().len(), 1);
@@ -418,6 +426,19 @@ fn rows_of_numbers_for_a_numeric_model_answer_as_predict_does() {
         assert_eq!(status, 200, "{path}: {answer}");
         assert_eq!(bits(&answers(&answer)), expected, "{path}");
     }
+    // Open Inference Protocol: one tensor [N, 3], flat.
+    let flat: Vec<&str> = rows.iter().flatten().copied().collect();
+    let (status, answer) = post(
+        "/v2/models/n/infer",
+        format!(
+            "{{\"inputs\": [{{\"name\": \"input\", \"shape\": [{}, 3], \"datatype\": \"FP64\", \
+             \"data\": [{}]}}]}}",
+            rows.len(),
+            flat.join(", ")
+        ),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(tensor_bits(&answer["outputs"][1]), flat_bits(&expected));
     // One row of scalars; a row with a null (the general path) next to the CSV's empty cell.
     let (_, answer) = post(
         "/invocations?proba=true",

@@ -506,7 +506,7 @@ struct Tensor<'v> {
 }
 
 /// The datatypes of the Open Inference Protocol that hold numbers.
-const NUMERIC: [&str; 12] = [
+pub(crate) const NUMERIC: [&str; 12] = [
     "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16",
     "FP32", "FP64",
 ];

@@ -57,7 +57,9 @@ pub async fn invocations(
         Rows::Table(request::csv(&body, pre)?)
     } else {
         // Positional rows of numbers may be read straight into the network's inputs.
-        let (value, numeric) = parse_with_rows(&body, served, &["instances", "inputs"])?;
+        let (value, numeric) = parse_with_rows(&body, served, |reader, body| {
+            reader.read(body, &["instances", "inputs"])
+        })?;
         let (rows, asked) = read_json(&value, numeric, served)?;
         proba |= asked;
         rows

@@ -5,7 +5,7 @@
 use axum::body::{to_bytes, Body, Bytes};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use backprop_data::request::{Body as NumericBody, NumericRows};
+use backprop_data::request::{Body as NumericBody, NumericReader, NumericRows};
 use serde::Serialize;
 
 use crate::app::{Rows, Served};
@@ -96,19 +96,16 @@ pub fn parse_json(body: &[u8]) -> Result<serde_json::Value, ApiError> {
     })
 }
 
-/// The body parsed as JSON, with the first of `row_fields` read straight into network inputs
-/// when it holds rows of numbers and the model's features are all numeric (see
-/// [`backprop_data::request::NumericReader`]; the field then holds `null` in the value).
-/// Otherwise as [`parse_json`], errors included.
+/// The body parsed as JSON, with its rows read straight into network inputs by `read` when the
+/// model's features are all numeric and `read` can (see
+/// [`backprop_data::request::NumericReader`]; the rows' field then holds `null` in the
+/// value). Otherwise as [`parse_json`], errors included.
 pub fn parse_with_rows(
     body: &[u8],
     served: &Served,
-    row_fields: &[&str],
+    read: impl FnOnce(&NumericReader, &[u8]) -> Option<NumericBody>,
 ) -> Result<(serde_json::Value, Option<NumericRows>), ApiError> {
-    let fast = served
-        .numeric
-        .as_ref()
-        .and_then(|r| r.read(body, row_fields));
+    let fast = served.numeric.as_ref().and_then(|r| read(r, body));
     match fast {
         Some(NumericBody { fields, rows }) => Ok((serde_json::Value::Object(fields), rows)),
         None => Ok((parse_json(body)?, None)),

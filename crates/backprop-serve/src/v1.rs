@@ -54,7 +54,9 @@ pub async fn predict(
     let served = app.model(name)?;
     let mut proba = flag(&query, "proba")?;
     let body = read_body(body, app.max_body).await?;
-    let (value, numeric) = parse_with_rows(&body, served, &["instances", "inputs"])?;
+    let (value, numeric) = parse_with_rows(&body, served, |reader, body| {
+        reader.read(body, &["instances", "inputs"])
+    })?;
     let Value::Object(object) = &value else {
         return Err(ApiError::bad_request(format!(
             "the body must be a JSON object with \"instances\", not {}",

@@ -1,9 +1,10 @@
 //! The fast path of the commonest request: rows of JSON numbers (`[[v1, v2, ...], ...]`, or
-//! one row `[v1, v2, ...]`) for a model whose features are all numeric, read straight from the
-//! body's bytes into the network's inputs: no [`Value`] per number, no table, no text.
+//! one row `[v1, v2, ...]`, or one Open Inference Protocol tensor `[N, F]`) for a model whose
+//! features are all numeric, read straight from the body's bytes into the network's inputs:
+//! no [`Value`] per number, no table, no text.
 //!
-//! The inputs are the very bits the general path ([`super::positional`] then
-//! [`super::encode`]) gives, and so the bits of the same rows in a CSV file: serde_json
+//! The inputs are the very bits the general path ([`super::positional`] or
+//! [`super::tensors`], then [`super::encode`]) gives, and so the bits of the same rows in a CSV file: serde_json
 //! (with its `float_roundtrip` feature) reads a number as the correctly rounded `f64`, as
 //! `str::parse::<f64>` reads a cell, an integer as `i64`/`u64` converted the way
 //! [`serde_json::Number::as_f64`] converts it, and both paths scale it with the one function
@@ -31,6 +32,8 @@ pub struct NumericReader {
     inputs: usize,
     /// Per feature column, in training order: its offset, its scale and its input's index.
     features: Vec<(f64, f64, usize)>,
+    /// The feature columns' names.
+    names: Vec<String>,
 }
 
 /// A JSON object body read by [`NumericReader::read`].
@@ -65,9 +68,10 @@ impl NumericReader {
             features.push((offset, scale, input));
             input += feature.encoding.width();
         }
-        (input == pre.inputs).then_some(Self {
+        (input == pre.inputs).then(|| Self {
             inputs: pre.inputs,
             features,
+            names: pre.features.iter().map(|f| f.name.clone()).collect(),
         })
     }
 
@@ -78,10 +82,24 @@ impl NumericReader {
     /// `None` when the body is anything else, or its rows hold anything but numbers: read it
     /// the general way then (which words the error, if there is one).
     pub fn read(&self, body: &[u8], row_fields: &[&str]) -> Option<Body> {
+        self.read_as(body, row_fields, false)
+    }
+
+    /// `body` as an Open Inference Protocol request whose `inputs` are one tensor `[N, F]` of
+    /// numbers holding the `F` feature columns in training order (see [`super::tensors`]):
+    /// its rows are read into network inputs, the other fields kept as [`Value`]s. `None`
+    /// for anything else (tensors per column, other datatypes, a shape that does not fit):
+    /// read it the general way then.
+    pub fn read_tensor(&self, body: &[u8]) -> Option<Body> {
+        self.read_as(body, &["inputs"], true)
+    }
+
+    fn read_as(&self, body: &[u8], row_fields: &[&str], tensor: bool) -> Option<Body> {
         let mut json = serde_json::Deserializer::from_slice(body);
         let body = BodySeed {
             reader: self,
             row_fields,
+            tensor,
         }
         .deserialize(&mut json)
         .ok()?;
@@ -100,18 +118,30 @@ impl NumericReader {
     }
 }
 
+/// A visitor that is its own seed: `deserializer.$method(self)`.
+macro_rules! seed {
+    ($seed:ty, $value:ty, $method:ident) => {
+        impl<'de> DeserializeSeed<'de> for $seed {
+            type Value = $value;
+            fn deserialize<D: Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> Result<$value, D::Error> {
+                deserializer.$method(self)
+            }
+        }
+    };
+}
+
 /// The whole body: an object.
 struct BodySeed<'r> {
     reader: &'r NumericReader,
     row_fields: &'r [&'r str],
+    /// Whether the rows come as one Open Inference Protocol tensor.
+    tensor: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for BodySeed<'_> {
-    type Value = Body;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Body, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
+seed!(BodySeed<'_>, Body, deserialize_map);
 
 impl<'de> Visitor<'de> for BodySeed<'_> {
     type Value = Body;
@@ -125,7 +155,12 @@ impl<'de> Visitor<'de> for BodySeed<'_> {
         let mut rows = None;
         while let Some(key) = map.next_key::<String>()? {
             if rows.is_none() && self.row_fields.contains(&key.as_str()) {
-                match map.next_value_seed(RowsSeed(self.reader))? {
+                let read = if self.tensor {
+                    map.next_value_seed(TensorsSeed(self.reader))?
+                } else {
+                    map.next_value_seed(RowsSeed(self.reader))?
+                };
+                match read {
                     Rows::Numbers { rows: n, x } => {
                         rows = Some(NumericRows {
                             field: key.clone(),
@@ -157,12 +192,7 @@ enum Rows {
 
 struct RowsSeed<'r>(&'r NumericReader);
 
-impl<'de> DeserializeSeed<'de> for RowsSeed<'_> {
-    type Value = Rows;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Rows, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
+seed!(RowsSeed<'_>, Rows, deserialize_any);
 
 impl<'de> Visitor<'de> for RowsSeed<'_> {
     type Value = Rows;
@@ -214,12 +244,7 @@ struct ElementSeed<'r, 'x> {
     x: &'x mut Vec<f32>,
 }
 
-impl<'de> DeserializeSeed<'de> for ElementSeed<'_, '_> {
-    type Value = Element;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Element, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
+seed!(ElementSeed<'_, '_>, Element, deserialize_any);
 
 impl<'de> Visitor<'de> for ElementSeed<'_, '_> {
     type Value = Element;
@@ -258,15 +283,99 @@ impl<'de> Visitor<'de> for ElementSeed<'_, '_> {
     }
 }
 
+/// The `inputs` of an Open Inference Protocol request: exactly one tensor, of numbers.
+struct TensorsSeed<'r>(&'r NumericReader);
+
+seed!(TensorsSeed<'_>, Rows, deserialize_seq);
+
+impl<'de> Visitor<'de> for TensorsSeed<'_> {
+    type Value = Rows;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("one tensor")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Rows, A::Error> {
+        let reader = self.0;
+        let Some(tensor) = seq.next_element::<Tensor>()? else {
+            return Err(A::Error::custom("no tensor"));
+        };
+        if seq.next_element::<IgnoredAny>()?.is_some() {
+            return Err(A::Error::custom("several tensors"));
+        }
+        // As `super::tensors` reads one tensor [N, F] named other than every feature column.
+        let width = reader.features.len();
+        let fits = matches!(tensor.shape.as_slice(), &[n, f] if n > 0 && f == width
+                && n.checked_mul(f) == Some(tensor.data.len()))
+            && super::NUMERIC.contains(&tensor.datatype.as_str())
+            && tensor.datatype != "BOOL"
+            && !reader.names.contains(&tensor.name);
+        if !fits {
+            return Err(A::Error::custom("not one tensor [N, F] of numbers"));
+        }
+        let rows = tensor.shape[0];
+        let mut x = Vec::with_capacity(rows * reader.inputs);
+        for row in tensor.data.chunks_exact(width) {
+            reader.push_row(&mut x, row.iter().copied());
+        }
+        Ok(Rows::Numbers { rows, x })
+    }
+}
+
+/// One input tensor of numbers; its other fields are ignored, as the general path ignores
+/// them.
+#[derive(Deserialize)]
+struct Tensor {
+    name: String,
+    shape: Vec<usize>,
+    datatype: String,
+    #[serde(deserialize_with = "flat_numbers")]
+    data: Vec<f64>,
+}
+
+/// Numbers, flat or nested in arrays, in order.
+fn flat_numbers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f64>, D::Error> {
+    let mut out = Vec::new();
+    FlatSeed(&mut out).deserialize(deserializer)?;
+    Ok(out)
+}
+
+struct FlatSeed<'o>(&'o mut Vec<f64>);
+
+seed!(FlatSeed<'_>, (), deserialize_any);
+
+impl<'de> Visitor<'de> for FlatSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("numbers")
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.0.push(v as f64);
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.0.push(v as f64);
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.0.push(v);
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(FlatSeed(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+}
+
 /// A JSON number as `f64` (as [`serde_json::Number::as_f64`] gives it); anything else fails.
 struct NumberSeed;
 
-impl<'de> DeserializeSeed<'de> for NumberSeed {
-    type Value = f64;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<f64, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
+seed!(NumberSeed, f64, deserialize_any);
 
 impl Visitor<'_> for NumberSeed {
     type Value = f64;
@@ -396,6 +505,47 @@ mod tests {
                 .rows
                 .unwrap();
             assert_eq!(bits(&one.x), bits(&from_csv[3 * 4..4 * 4]));
+        }
+    }
+
+    #[test]
+    fn one_tensor_of_numbers_gives_the_bits_of_the_general_path() {
+        let pre = numeric(crate::Scaler::Auto);
+        let reader = NumericReader::new(&pre).unwrap();
+        let flat = AWKWARD[..9].join(", ");
+        let nested = AWKWARD[..9]
+            .chunks(3)
+            .map(|row| format!("[{}]", row.join(", ")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        for data in [flat, format!("[{nested}]")] {
+            let body = format!(
+                "{{\"id\": \"r\", \"inputs\": [{{\"name\": \"input\", \"shape\": [3, 3], \
+                 \"datatype\": \"FP64\", \"data\": [{data}], \"parameters\": {{}}}}]}}"
+            );
+            let read = reader.read_tensor(body.as_bytes()).unwrap();
+            assert_eq!(read.fields["id"], serde_json::json!("r"));
+            let fast = read.rows.unwrap();
+            assert_eq!(fast.rows, 3);
+            let value: Value = serde_json::from_str(&body).unwrap();
+            let table = crate::request::tensors(&value["inputs"], &pre).unwrap();
+            assert_eq!(bits(&fast.x), bits(&encode(&pre, &table, false).unwrap()));
+        }
+        for inputs in [
+            r#"[{"name": "input", "shape": [1, 3], "datatype": "FP32", "data": [1, null, 3]}]"#,
+            r#"[{"name": "input", "shape": [1, 3], "datatype": "BOOL", "data": [1, 2, 3]}]"#,
+            r#"[{"name": "input", "shape": [1, 3], "datatype": "FP32", "data": [1, 2]}]"#,
+            r#"[{"name": "input", "shape": [1, 2], "datatype": "FP32", "data": [1, 2]}]"#,
+            r#"[{"name": "input", "shape": [0, 3], "datatype": "FP32", "data": []}]"#,
+            r#"[{"name": "a", "shape": [1, 3], "datatype": "FP32", "data": [1, 2, 3]}]"#,
+            r#"[{"name": "input", "shape": [3], "datatype": "FP32", "data": [1, 2, 3]}]"#,
+            r#"[{"name": "a", "shape": [1], "datatype": "FP32", "data": [1]},
+                {"name": "b", "shape": [1], "datatype": "FP32", "data": [2]}]"#,
+            r#"[]"#,
+        ] {
+            let body = format!("{{\"inputs\": {inputs}}}");
+            assert!(reader.read_tensor(body.as_bytes()).is_none(), "{inputs}");
         }
     }
 
