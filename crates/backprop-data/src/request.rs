@@ -26,7 +26,7 @@
 
 mod numbers;
 
-pub use numbers::{Body, NumericReader, NumericRows};
+pub use numbers::{Body, Layout, NumericReader, NumericRows};
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};

@@ -14,7 +14,7 @@ use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
-use backprop_data::request::NumericRows;
+use backprop_data::request::{Layout, NumericRows};
 use backprop_data::{predictions, request};
 use serde::Serialize;
 use serde_json::Value;
@@ -28,6 +28,14 @@ const ROW_KEYS: [&str; 4] = [
     "dataframe_records",
     "instances",
     "inputs",
+];
+
+/// The row fields read straight into network inputs when they hold numbers and the model's
+/// features are all numeric.
+const MLFLOW_ROWS: &[(&str, Layout)] = &[
+    ("instances", Layout::Rows),
+    ("inputs", Layout::Rows),
+    ("dataframe_split", Layout::Split),
 ];
 
 /// `GET /ping`, `GET /health`: 200 while the server runs.
@@ -56,10 +64,9 @@ pub async fn invocations(
     let rows = if content_type.starts_with("text/csv") {
         Rows::Table(request::csv(&body, pre)?)
     } else {
-        // Positional rows of numbers may be read straight into the network's inputs.
-        let (value, numeric) = parse_with_rows(&body, served, |reader, body| {
-            reader.read(body, &["instances", "inputs"])
-        })?;
+        // Rows of numbers may be read straight into the network's inputs.
+        let (value, numeric) =
+            parse_with_rows(&body, served, |reader, body| reader.read(body, MLFLOW_ROWS))?;
         let (rows, asked) = read_json(&value, numeric, served)?;
         proba |= asked;
         rows

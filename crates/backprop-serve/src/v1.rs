@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use backprop_data::request;
+use backprop_data::request::{self, Layout};
 use serde_json::{json, Value};
 
 use crate::app::App;
@@ -55,7 +55,10 @@ pub async fn predict(
     let mut proba = flag(&query, "proba")?;
     let body = read_body(body, app.max_body).await?;
     let (value, numeric) = parse_with_rows(&body, served, |reader, body| {
-        reader.read(body, &["instances", "inputs"])
+        reader.read(
+            body,
+            &[("instances", Layout::Rows), ("inputs", Layout::Rows)],
+        )
     })?;
     let Value::Object(object) = &value else {
         return Err(ApiError::bad_request(format!(

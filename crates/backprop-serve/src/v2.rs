@@ -14,6 +14,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use backprop_data::request::Layout;
 use backprop_data::{predictions, request, Encoding};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -140,7 +141,9 @@ pub async fn infer(
     let served = app.model(&name)?;
     let body = read_body(body, app.max_body).await?;
     // One tensor [N, F] of numbers may be read straight into the network's inputs.
-    let (value, numeric) = parse_with_rows(&body, served, |reader, body| reader.read_tensor(body))?;
+    let (value, numeric) = parse_with_rows(&body, served, |reader, body| {
+        reader.read(body, &[("inputs", Layout::Tensor)])
+    })?;
     let Value::Object(object) = &value else {
         return Err(ApiError::bad_request(format!(
             "the body must be a JSON object with \"inputs\", not {}",

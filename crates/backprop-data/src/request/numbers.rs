@@ -1,9 +1,10 @@
 //! The fast path of the commonest request: rows of JSON numbers (`[[v1, v2, ...], ...]`, or
-//! one row `[v1, v2, ...]`, or one Open Inference Protocol tensor `[N, F]`) for a model whose
-//! features are all numeric, read straight from the body's bytes into the network's inputs:
+//! one row `[v1, v2, ...]`, an MLflow `dataframe_split` of the feature columns in order, or one
+//! Open Inference Protocol tensor `[N, F]`; see [`Layout`]) for a model whose features are all
+//! numeric, read straight from the body's bytes into the network's inputs:
 //! no [`Value`] per number, no table, no text.
 //!
-//! The inputs are the very bits the general path ([`super::positional`] or
+//! The inputs are the very bits the general path ([`super::positional`], [`super::split`] or
 //! [`super::tensors`], then [`super::encode`]) gives, and so the bits of the same rows in a CSV file: serde_json
 //! (with its `float_roundtrip` feature) reads a number as the correctly rounded `f64`, as
 //! `str::parse::<f64>` reads a cell, an integer as `i64`/`u64` converted the way
@@ -34,6 +35,20 @@ pub struct NumericReader {
     features: Vec<(f64, f64, usize)>,
     /// The feature columns' names.
     names: Vec<String>,
+}
+
+/// How a field of the body holds its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// `[[v1, v2, ...], ...]` or one row `[v1, v2, ...]`, one value per feature column in
+    /// training order (as [`super::positional`] reads them).
+    Rows,
+    /// `{"columns": [...], "data": [[...], ...]}` whose columns are the feature columns in
+    /// training order (as [`super::split`] reads it).
+    Split,
+    /// One Open Inference Protocol tensor `[N, F]` of the `F` feature columns in training
+    /// order, named other than every one (as [`super::tensors`] reads it).
+    Tensor,
 }
 
 /// A JSON object body read by [`NumericReader::read`].
@@ -76,30 +91,16 @@ impl NumericReader {
     }
 
     /// `body` as a JSON object whose fields are [`Value`]s, except the first of `row_fields`
-    /// present when it holds rows of numbers (one value per feature column, in training
-    /// order; an object there, MLflow's columnar `inputs`, stays a [`Value`]).
+    /// present when it holds rows of numbers in its [`Layout`] (an object where rows may be,
+    /// MLflow's columnar `inputs`, stays a [`Value`]).
     ///
     /// `None` when the body is anything else, or its rows hold anything but numbers: read it
     /// the general way then (which words the error, if there is one).
-    pub fn read(&self, body: &[u8], row_fields: &[&str]) -> Option<Body> {
-        self.read_as(body, row_fields, false)
-    }
-
-    /// `body` as an Open Inference Protocol request whose `inputs` are one tensor `[N, F]` of
-    /// numbers holding the `F` feature columns in training order (see [`super::tensors`]):
-    /// its rows are read into network inputs, the other fields kept as [`Value`]s. `None`
-    /// for anything else (tensors per column, other datatypes, a shape that does not fit):
-    /// read it the general way then.
-    pub fn read_tensor(&self, body: &[u8]) -> Option<Body> {
-        self.read_as(body, &["inputs"], true)
-    }
-
-    fn read_as(&self, body: &[u8], row_fields: &[&str], tensor: bool) -> Option<Body> {
+    pub fn read(&self, body: &[u8], row_fields: &[(&str, Layout)]) -> Option<Body> {
         let mut json = serde_json::Deserializer::from_slice(body);
         let body = BodySeed {
             reader: self,
             row_fields,
-            tensor,
         }
         .deserialize(&mut json)
         .ok()?;
@@ -136,9 +137,7 @@ macro_rules! seed {
 /// The whole body: an object.
 struct BodySeed<'r> {
     reader: &'r NumericReader,
-    row_fields: &'r [&'r str],
-    /// Whether the rows come as one Open Inference Protocol tensor.
-    tensor: bool,
+    row_fields: &'r [(&'r str, Layout)],
 }
 
 seed!(BodySeed<'_>, Body, deserialize_map);
@@ -154,11 +153,16 @@ impl<'de> Visitor<'de> for BodySeed<'_> {
         let mut fields = Map::new();
         let mut rows = None;
         while let Some(key) = map.next_key::<String>()? {
-            if rows.is_none() && self.row_fields.contains(&key.as_str()) {
-                let read = if self.tensor {
-                    map.next_value_seed(TensorsSeed(self.reader))?
-                } else {
-                    map.next_value_seed(RowsSeed(self.reader))?
+            let layout = self.row_fields.iter().find(|(f, _)| *f == key).map(|f| f.1);
+            if let (None, Some(layout)) = (&rows, layout) {
+                let reader = self.reader;
+                let read = match layout {
+                    Layout::Rows => map.next_value_seed(RowsSeed {
+                        reader,
+                        scalars: true,
+                    })?,
+                    Layout::Split => map.next_value_seed(SplitSeed(reader))?,
+                    Layout::Tensor => map.next_value_seed(TensorsSeed(reader))?,
                 };
                 match read {
                     Rows::Numbers { rows: n, x } => {
@@ -190,7 +194,11 @@ enum Rows {
     Other(Value),
 }
 
-struct RowsSeed<'r>(&'r NumericReader);
+struct RowsSeed<'r> {
+    reader: &'r NumericReader,
+    /// Whether one row of scalars may stand for the array of rows.
+    scalars: bool,
+}
 
 seed!(RowsSeed<'_>, Rows, deserialize_any);
 
@@ -206,7 +214,7 @@ impl<'de> Visitor<'de> for RowsSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Rows, A::Error> {
-        let reader = self.0;
+        let reader = self.reader;
         let width = reader.features.len();
         let mut x = Vec::with_capacity(reader.inputs);
         let mut rows = 0;
@@ -215,7 +223,7 @@ impl<'de> Visitor<'de> for RowsSeed<'_> {
         while let Some(element) = seq.next_element_seed(ElementSeed { reader, x: &mut x })? {
             match element {
                 Element::Row if scalars.is_empty() => rows += 1,
-                Element::Scalar(v) if rows == 0 => scalars.push(v),
+                Element::Scalar(v) if rows == 0 && self.scalars => scalars.push(v),
                 _ => return Err(A::Error::custom("rows and scalars mixed")),
             }
         }
@@ -280,6 +288,51 @@ impl<'de> Visitor<'de> for ElementSeed<'_, '_> {
             return Err(A::Error::custom("a row of the wrong length"));
         }
         Ok(Element::Row)
+    }
+}
+
+/// MLflow's `dataframe_split` whose columns are the feature columns in training order.
+struct SplitSeed<'r>(&'r NumericReader);
+
+seed!(SplitSeed<'_>, Rows, deserialize_map);
+
+impl<'de> Visitor<'de> for SplitSeed<'_> {
+    type Value = Rows;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("columns and rows of numbers")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Rows, A::Error> {
+        let reader = self.0;
+        let (mut columns, mut data) = (None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "columns" if columns.is_none() => columns = Some(map.next_value::<Vec<String>>()?),
+                "data" if data.is_none() => {
+                    data = Some(map.next_value_seed(RowsSeed {
+                        reader,
+                        scalars: false,
+                    })?)
+                }
+                "index" => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                _ => return Err(A::Error::custom("not a split of numbers")),
+            }
+        }
+        // As `super::split` reads the names (trimmed), they must be the features, in order.
+        let in_order = columns.is_some_and(|columns| {
+            columns.len() == reader.names.len()
+                && columns
+                    .iter()
+                    .zip(&reader.names)
+                    .all(|(c, n)| c.trim() == n)
+        });
+        match data {
+            Some(rows @ Rows::Numbers { .. }) if in_order => Ok(rows),
+            _ => Err(A::Error::custom("not a split of numbers")),
+        }
     }
 }
 
@@ -403,6 +456,9 @@ mod tests {
     use crate::request::{csv, encode, instances};
     use crate::{FitOptions, Preprocessor};
 
+    const ROWS: &[(&str, Layout)] = &[("instances", Layout::Rows), ("inputs", Layout::Rows)];
+    const TENSOR: &[(&str, Layout)] = &[("inputs", Layout::Tensor)];
+
     /// Numbers whose text a careless reader rounds wrongly, or reads as another kind.
     const AWKWARD: [&str; 12] = [
         "0.30000000000000004",
@@ -474,9 +530,7 @@ mod tests {
                 "{{\"params\": {{\"proba\": false}}, \"instances\": [{}]}}",
                 json_rows.join(", ")
             );
-            let read = reader
-                .read(body.as_bytes(), &["instances", "inputs"])
-                .unwrap();
+            let read = reader.read(body.as_bytes(), ROWS).unwrap();
             let fast = read.rows.unwrap();
             assert_eq!((fast.field.as_str(), fast.rows), ("instances", rows.len()));
             assert_eq!(read.fields["instances"], Value::Null);
@@ -497,14 +551,52 @@ mod tests {
 
             // One row of scalars is that row.
             let one = reader
-                .read(
-                    format!("{{\"inputs\": {}}}", json_rows[3]).as_bytes(),
-                    &["inputs"],
-                )
+                .read(format!("{{\"inputs\": {}}}", json_rows[3]).as_bytes(), ROWS)
                 .unwrap()
                 .rows
                 .unwrap();
             assert_eq!(bits(&one.x), bits(&from_csv[3 * 4..4 * 4]));
+        }
+    }
+
+    #[test]
+    fn a_split_of_the_features_in_order_gives_the_bits_of_the_general_path() {
+        let pre = numeric(crate::Scaler::Auto);
+        let reader = NumericReader::new(&pre).unwrap();
+        let split = &[("dataframe_split", Layout::Split)];
+        let data = AWKWARD[..9]
+            .chunks(3)
+            .map(|row| format!("[{}]", row.join(", ")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        for body in [
+            format!(r#"{{"dataframe_split": {{"columns": ["a", "b", " c"], "data": [{data}]}}}}"#),
+            format!(
+                r#"{{"dataframe_split": {{"index": [7, 8, 9], "data": [{data}], "columns": ["a", "b", "c"]}}}}"#
+            ),
+        ] {
+            let fast = reader.read(body.as_bytes(), split).unwrap().rows.unwrap();
+            let value: Value = serde_json::from_str(&body).unwrap();
+            let table = crate::request::split(&value["dataframe_split"], "s", &pre).unwrap();
+            assert_eq!(fast.rows, 3);
+            assert_eq!(bits(&fast.x), bits(&encode(&pre, &table, false).unwrap()));
+        }
+        for split_value in [
+            r#"{"columns": ["b", "a", "c"], "data": [[1, 2, 3]]}"#,
+            r#"{"columns": ["a", "b"], "data": [[1, 2, 3]]}"#,
+            r#"{"columns": ["a", "b", "c", "y"], "data": [[1, 2, 3, 4]]}"#,
+            r#"{"columns": ["a", "b", "c"], "data": [1, 2, 3]}"#,
+            r#"{"columns": ["a", "b", "c"], "data": [[1, 2, null]]}"#,
+            r#"{"columns": ["a", "b", "c"], "data": [[1, 2, 3]], "extra": 1}"#,
+            r#"{"data": [[1, 2, 3]]}"#,
+            r#"{"columns": ["a", "b", "c"]}"#,
+        ] {
+            let body = format!(r#"{{"dataframe_split": {split_value}}}"#);
+            assert!(
+                reader.read(body.as_bytes(), split).is_none(),
+                "{split_value}"
+            );
         }
     }
 
@@ -524,7 +616,7 @@ mod tests {
                 "{{\"id\": \"r\", \"inputs\": [{{\"name\": \"input\", \"shape\": [3, 3], \
                  \"datatype\": \"FP64\", \"data\": [{data}], \"parameters\": {{}}}}]}}"
             );
-            let read = reader.read_tensor(body.as_bytes()).unwrap();
+            let read = reader.read(body.as_bytes(), TENSOR).unwrap();
             assert_eq!(read.fields["id"], serde_json::json!("r"));
             let fast = read.rows.unwrap();
             assert_eq!(fast.rows, 3);
@@ -545,7 +637,7 @@ mod tests {
             r#"[]"#,
         ] {
             let body = format!("{{\"inputs\": {inputs}}}");
-            assert!(reader.read_tensor(body.as_bytes()).is_none(), "{inputs}");
+            assert!(reader.read(body.as_bytes(), TENSOR).is_none(), "{inputs}");
         }
     }
 
@@ -553,7 +645,7 @@ mod tests {
     fn anything_but_numbers_is_left_to_the_general_path() {
         let pre = numeric(crate::Scaler::Auto);
         let reader = NumericReader::new(&pre).unwrap();
-        let fields = ["instances", "inputs"];
+        let fields = ROWS;
         for body in [
             r#"{"instances": [[1, null, 3]]}"#,
             r#"{"instances": [[1, "2", 3]]}"#,
@@ -569,11 +661,11 @@ mod tests {
             r#"[[1, 2, 3]]"#,
             r#"{"instances": [[1, 2, 3]"#,
         ] {
-            assert!(reader.read(body.as_bytes(), &fields).is_none(), "{body}");
+            assert!(reader.read(body.as_bytes(), fields).is_none(), "{body}");
         }
         // Other shapes stay values, read once.
         let body = r#"{"inputs": {"a": [1], "b": [2], "c": [3]}, "dataframe_split": 1}"#;
-        let read = reader.read(body.as_bytes(), &fields).unwrap();
+        let read = reader.read(body.as_bytes(), fields).unwrap();
         assert!(read.rows.is_none());
         assert_eq!(read.fields["inputs"]["c"], serde_json::json!([3]));
         assert_eq!(read.fields["dataframe_split"], serde_json::json!(1));
