@@ -225,6 +225,21 @@ fn bits(rows: &[(String, Vec<f32>)]) -> Vec<(String, Vec<u32>)> {
         .collect()
 }
 
+/// The bits of a V2 output tensor's `data`, as `f32`.
+fn tensor_bits(tensor: &Value) -> Vec<u32> {
+    tensor["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v.as_f64().unwrap() as f32).to_bits())
+        .collect()
+}
+
+/// The probabilities of `bits` rows, one after the other.
+fn flat_bits(rows: &[(String, Vec<u32>)]) -> Vec<u32> {
+    rows.iter().flat_map(|(_, p)| p.clone()).collect()
+}
+
 #[test]
 fn every_protocol_answers_as_predict_does() {
     let dir = Dir::new();
@@ -291,14 +306,7 @@ fn every_protocol_answers_as_predict_does() {
     assert_eq!(outputs[0]["name"], "label");
     assert_eq!(outputs[0]["data"], json!(labels));
     assert_eq!(outputs[1]["shape"], json!([9, 2]));
-    let flat: Vec<u32> = outputs[1]["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| (v.as_f64().unwrap() as f32).to_bits())
-        .collect();
-    let want: Vec<u32> = expected.iter().flat_map(|(_, p)| p.clone()).collect();
-    assert_eq!(flat, want);
+    assert_eq!(tensor_bits(&outputs[1]), flat_bits(&expected));
     let only = json!({"inputs": infer["inputs"], "outputs": [{"name": "label"}]});
     let (_, answer) = server.post("/v2/models/m/infer", &only);
     assert_eq!(answer["outputs"].as_array().unwrap().len(), 1);
@@ -334,6 +342,142 @@ fn every_protocol_answers_as_predict_does() {
     }
     let log = server.log.lock().unwrap().join("\n");
     assert!(log.contains("POST /v2/models/m/infer 200"), "{log}");
+}
+
+/// Numbers a careless reader rounds wrongly: the server must read them as `backprop predict`
+/// reads them from a CSV file.
+const AWKWARD: [&str; 11] = [
+    "0.30000000000000004",
+    "1e-310",
+    "123456789012345678901234567890",
+    "-0",
+    "9007199254740993",
+    "-12345678901234567890",
+    "2.2250738585072011e-308",
+    "4.9e-324",
+    "1.00000000000000011102230246251565404236316680908203125",
+    "1e3",
+    "7",
+];
+
+#[test]
+fn rows_of_numbers_for_a_numeric_model_answer_as_predict_does() {
+    let dir = Dir::new();
+    // Three numeric columns, one with missing values (an indicator input), and a class.
+    let mut train = String::from("x1,x2,x3,label\n");
+    for i in 0..120 {
+        let x1 = (i as f64 * 0.37).sin() * 3.0;
+        let x2 = if i % 11 == 5 {
+            String::new()
+        } else {
+            format!("{}", (i as f64 * 0.13).cos())
+        };
+        let label = ["p", "q", "r"][usize::from(x1 > 0.0) + usize::from(i % 2 == 0)];
+        train.push_str(&format!("{x1},{x2},{},{label}\n", i % 7));
+    }
+    dir.write("train.csv", &train);
+    dir.ok(&[
+        "train",
+        "train.csv",
+        "--layers",
+        "8",
+        "--epochs",
+        "3",
+        "--seed",
+        "1",
+        "--save",
+        "n.safetensors",
+    ]);
+    let rows: Vec<[&str; 3]> = (0..AWKWARD.len())
+        .map(|i| [AWKWARD[i], AWKWARD[(i + 4) % 11], AWKWARD[(i + 7) % 11]])
+        .collect();
+    let csv: Vec<String> = rows.iter().map(|r| r.join(",")).collect();
+    dir.write("rows.csv", &format!("x1,x2,x3\n{}\n", csv.join("\n")));
+    let expected = bits(&predict(&dir, "n.safetensors", "rows.csv"));
+    let server = Server::start(&dir, &["n.safetensors"]);
+    let json_rows: Vec<String> = rows.iter().map(|r| format!("[{}]", r.join(", "))).collect();
+    let instances = format!("[{}]", json_rows.join(", "));
+    let post = |path: &str, body: String| {
+        let (status, text) = http(
+            server.port,
+            "POST",
+            path,
+            Some("application/json"),
+            body.as_bytes(),
+        );
+        let answer: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        (status, answer)
+    };
+    for (path, body) in [
+        (
+            "/invocations",
+            format!("{{\"instances\": {instances}, \"params\": {{\"proba\": true}}}}"),
+        ),
+        (
+            "/invocations?proba=true",
+            format!("{{\"inputs\": {instances}}}"),
+        ),
+        (
+            "/v1/models/n:predict?proba=true",
+            format!("{{\"instances\": {instances}}}"),
+        ),
+    ] {
+        let (status, answer) = post(path, body);
+        assert_eq!(status, 200, "{path}: {answer}");
+        assert_eq!(bits(&answers(&answer)), expected, "{path}");
+    }
+    // Open Inference Protocol: one tensor [N, 3], flat.
+    let flat: Vec<&str> = rows.iter().flatten().copied().collect();
+    let (status, answer) = post(
+        "/v2/models/n/infer",
+        format!(
+            "{{\"inputs\": [{{\"name\": \"input\", \"shape\": [{}, 3], \"datatype\": \"FP64\", \
+             \"data\": [{}]}}]}}",
+            rows.len(),
+            flat.join(", ")
+        ),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(tensor_bits(&answer["outputs"][1]), flat_bits(&expected));
+    // One row of scalars; a row with a null (the general path) next to the CSV's empty cell.
+    let (_, answer) = post(
+        "/invocations?proba=true",
+        format!("{{\"instances\": {}}}", json_rows[2]),
+    );
+    assert_eq!(bits(&answers(&answer)), expected[2..3].to_vec());
+    dir.write(
+        "gap.csv",
+        "x1,x2,x3\n0.5,,2\n0.30000000000000004,1e-310,3\n",
+    );
+    let gap = bits(&predict(&dir, "n.safetensors", "gap.csv"));
+    let (_, answer) = post(
+        "/invocations?proba=true",
+        r#"{"instances": [[0.5, null, 2], [0.30000000000000004, 1e-310, 3]]}"#.to_string(),
+    );
+    assert_eq!(bits(&answers(&answer)), gap);
+    // The errors of the general path, worded as for any model.
+    for (body, message) in [
+        (
+            r#"{"instances": [[1, 2, 3], [1, 2]]}"#,
+            "instances: row 2 has 2 values, but there are 3 columns",
+        ),
+        (
+            r#"{"instances": [[1, 2, 3]], "inputs": [[1, 2, 3]]}"#,
+            "exactly one of",
+        ),
+        (
+            r#"{"instances": [[1, 2, 3]], "rows": 1}"#,
+            "unknown field \"rows\"",
+        ),
+        (r#"{"instances": []}"#, "the request has no rows"),
+        (r#"{"instances": [[1, 2, 1e999]]}"#, "not valid JSON"),
+    ] {
+        let (status, answer) = post("/invocations", body.to_string());
+        let error = answer["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{answer}"));
+        assert!(status == 400 && error.contains(message), "{body}: {error}");
+    }
 }
 
 #[test]

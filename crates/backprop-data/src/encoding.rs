@@ -185,7 +185,7 @@ impl Encoding {
                     (Cell::Missing, Some(fill)) => *fill,
                     (other, _) => return Err(table.not_a_number(column, row, other)),
                 };
-                out[0] = ((value - offset) / scale) as f32;
+                out[0] = scaled(value, *offset, *scale);
             }
             Encoding::Boolean { words, fill, .. } => {
                 out[0] = match cell {
@@ -212,7 +212,7 @@ impl Encoding {
                     _ => return Err(not_of_kind(table, column, row, "an ISO-8601 date")),
                 };
                 for (i, v) in values.iter().enumerate() {
-                    out[i] = ((v - offsets[i]) / scales[i]) as f32;
+                    out[i] = scaled(*v, offsets[i], scales[i]);
                 }
             }
             Encoding::OneHot {
@@ -257,6 +257,14 @@ impl Encoding {
         }
         Ok(Outcome::Known)
     }
+}
+
+/// The network input of a number: `(value − offset) / scale` in `f64`, then rounded to `f32`.
+/// Every path from a number to an input goes through here (a file's cells, a request's
+/// numbers, a numeric matrix), so they give the same bits.
+#[inline]
+pub(crate) fn scaled(value: f64, offset: f64, scale: f64) -> f32 {
+    ((value - offset) / scale) as f32
 }
 
 /// A column learned from training rows: a feature, or left out (and why).

@@ -1,6 +1,7 @@
 //! A model's predictions as CSV: one row per input row, the identifier column first when the
-//! model has one, the predicted class (or value) in the column `prediction`, and with
-//! probabilities one `p_CLASS` column per class. Numbers are written with 6 significant digits
+//! model has one, the predicted class (or value) in the column `prediction` (a regressor of
+//! several outputs: `prediction_0`, `prediction_1`, ...), and with probabilities one
+//! `p_CLASS` column per class. Numbers are written with 6 significant digits
 //! by default (`0.000123457`, `1.5e-14`), or in full: the shortest text that reads back as the
 //! same `f32`.
 
@@ -58,11 +59,15 @@ pub struct Format<'a> {
     pub precision: Option<usize>,
     /// The identifier column's name and cells, written first.
     pub ids: Option<(&'a str, &'a [String])>,
+    /// A regressor's values per row ([`width`]; 0 is read as 1); a classifier's come from
+    /// `classes`.
+    pub outputs: usize,
 }
 
 /// Writes `outputs` as CSV to `out`: for a classifier (`format.classes` given) `outputs` holds
 /// one probability per class and row, and each row gets the most probable class, then its
-/// probabilities when `format.proba` is set; for a regressor each value is a row.
+/// probabilities when `format.proba` is set; for a regressor each `format.outputs` values are
+/// a row, one column each.
 ///
 /// # Errors
 /// What writing to `out` fails with.
@@ -76,7 +81,9 @@ pub fn write_csv(out: impl Write, outputs: &[f32], format: &Format<'_>) -> std::
         Some(digits) => significant(f64::from(v), digits),
         None => v.to_string(),
     };
-    let width = format.classes.map_or(1, <[String]>::len);
+    let width = format
+        .classes
+        .map_or(format.outputs.max(1), <[String]>::len);
     assert!(
         width > 0 && outputs.len().is_multiple_of(width),
         "predictions: {} outputs are not rows of {width}",
@@ -91,7 +98,10 @@ pub fn write_csv(out: impl Write, outputs: &[f32], format: &Format<'_>) -> std::
         .iter()
         .map(|(name, _)| name.to_string())
         .collect();
-    header.push("prediction".to_string());
+    match (format.classes, width) {
+        (None, 2..) => header.extend((0..width).map(|j| format!("prediction_{j}"))),
+        _ => header.push("prediction".to_string()),
+    }
     if let (Some(classes), true) = (format.classes, format.proba) {
         header.extend(classes.iter().map(|c| format!("p_{c}")));
     }
@@ -105,7 +115,7 @@ pub fn write_csv(out: impl Write, outputs: &[f32], format: &Format<'_>) -> std::
                     record.extend(row.iter().map(|&p| number(p)));
                 }
             }
-            None => record.push(number(row[0])),
+            None => record.extend(row.iter().map(|&v| number(v))),
         }
         writer.write_record(&record)?;
     }
@@ -173,6 +183,16 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "key,prediction\na7,1.23\nb9,-2\n"
+        );
+        let mut out = Vec::new();
+        let format = Format {
+            outputs: 3,
+            ..Format::default()
+        };
+        write_csv(&mut out, &[1.5, -2.0, 0.25, 4.0, 5.0, 6.0], &format).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "prediction_0,prediction_1,prediction_2\n1.5,-2,0.25\n4,5,6\n"
         );
     }
 

@@ -16,7 +16,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::cells::default_na_values;
-use crate::encoding::{fit_column, Encoding, Fitted, Outcome};
+use crate::encoding::{fit_column, scaled, Encoding, Fitted, Outcome};
 use crate::error::{join_limited, Error, Result};
 use crate::notes::Note;
 use crate::table::{Column, Table};
@@ -381,7 +381,7 @@ impl Preprocessor {
                         .into())
                     }
                 };
-                out.push(((value - offset) / scale) as f32);
+                out.push(scaled(value, offset, scale));
                 if indicator {
                     out.push(f32::from(u8::from(v.is_nan())));
                 }

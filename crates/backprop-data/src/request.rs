@@ -16,10 +16,17 @@
 //! - **tensors** ([`tensors`]): the `inputs` of an Open Inference Protocol (KServe V2) request;
 //! - **CSV** ([`csv()`]): a body with a header row.
 //!
+//! Rows of numbers for an all-numeric model take a faster road to the same inputs
+//! ([`NumericReader`]).
+//!
 //! [`encode`] then turns the table into the network's inputs and refuses columns the model
 //! does not know. Errors are [`Error::Request`], naming the field of the body and the row
 //! (rows counted from 1), or the preprocessing's own located errors, which name the row as
 //! `request: record N` (or `request:N`, the line, for CSV).
+
+mod numbers;
+
+pub use numbers::{Body, Layout, NumericReader, NumericRows};
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -499,7 +506,7 @@ struct Tensor<'v> {
 }
 
 /// The datatypes of the Open Inference Protocol that hold numbers.
-const NUMERIC: [&str; 12] = [
+pub(crate) const NUMERIC: [&str; 12] = [
     "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16",
     "FP32", "FP64",
 ];

@@ -4,10 +4,12 @@ equal `backprop predict --proba` on 200 rows, one row at a time and all rows at 
 Runs the real `backprop` command (BACKPROP_BIN, else target/release/backprop, else PATH)."""
 
 import csv
+import json
 import math
 import os
 import shutil
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -157,3 +159,69 @@ def test_onnx_matches_predict(tmp_path, case):
             expected = np.array([[float(p["prediction"])] for p in predicted])
             assert values.shape == (ROWS, 1)
             np.testing.assert_allclose(values, expected, rtol=RTOL)
+
+
+def test_onnx_matches_a_python_regressor_of_several_outputs(tmp_path):
+    """A regressor of three outputs fitted in Python (the command trains one target): its model
+    file exports to a graph whose `variable` [N, 3] equals the estimator's `predict`, and
+    `backprop predict` writes the same values, one column per output, and `backprop serve`
+    answers one array per row. (The estimators refuse
+    NaN in `X`, so these rows have no missing values.)"""
+    backprop = pytest.importorskip("backprop")
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(260 + ROWS, 4)) * [1.0, 10.0, 0.1, 3.0] + [0.0, 50.0, -1.0, 2.0]
+    y = np.column_stack([
+        np.sin(x[:, 0]) + 0.05 * x[:, 1],
+        x[:, 2] * x[:, 3] * 4.0,
+        100.0 + 20.0 * np.tanh(x[:, 0] - x[:, 3] / 3.0),
+    ])
+    new = x[260:]
+    estimator = backprop.MLPRegressor(hidden_layer_sizes=(16, 8), activation="tanh",
+                                      max_iter=40, random_state=0)
+    estimator.fit(x[:260], y[:260])
+    assert estimator.n_outputs_ == 3
+    estimator.save(tmp_path / "m.safetensors")
+    expected = estimator.predict(new)
+    assert expected.shape == (ROWS, 3)
+
+    _run("export", "m.safetensors", "-o", "m.onnx", cwd=tmp_path)
+    model = onnx.load(str(tmp_path / "m.onnx"))
+    onnx.checker.check_model(model, full_check=True)
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["variable"]
+    def run(rows):
+        return session.run(None, {"input": np.asarray(rows, dtype=np.float32)})[0]
+
+    whole = run(new)
+    single = np.concatenate([run(new[i:i + 1]) for i in range(ROWS)])
+    for values in [whole, single]:
+        assert values.shape == (ROWS, 3)
+        np.testing.assert_allclose(values, expected, rtol=RTOL, atol=1e-6)
+
+    # The command reads the features by name (x0, x1, ... for an array): one column per output.
+    names = [f"x{j}" for j in range(4)]
+    _write(tmp_path / "new.csv", names, [[repr(float(v)) for v in row] for row in new])
+    _run("predict", "m.safetensors", "new.csv", "--precision", "full", "-o", "p.csv", cwd=tmp_path)
+    with open(tmp_path / "p.csv", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        predicted = np.array([[float(v) for v in row] for row in reader])
+    assert header == ["prediction_0", "prediction_1", "prediction_2"]
+    # The same engine on the same numbers: the same float32 bits.
+    np.testing.assert_array_equal(predicted.astype(np.float32), expected.astype(np.float32))
+
+    # `backprop serve` answers one array of the three values per row.
+    server = subprocess.Popen([_binary(), "serve", "m.safetensors", "--port", "0"], cwd=tmp_path,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stderr.readline()
+        port = int(line.split("http://127.0.0.1:")[1].split(" ")[0])
+        body = json.dumps({"instances": new[:20].tolist()}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,
+                                         headers={"Content-Type": "application/json"})
+        answer = json.loads(urllib.request.urlopen(request, timeout=30).read())
+    finally:
+        server.terminate()
+        server.wait()
+    served = np.array(answer["predictions"], dtype=np.float32)
+    np.testing.assert_array_equal(served, expected[:20].astype(np.float32))

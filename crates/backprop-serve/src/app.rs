@@ -10,6 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use backprop_data::request::NumericReader;
 use backprop_data::{predictions, request, Model, Table};
 
 use crate::batch::{BatchConfig, Batcher, SubmitError};
@@ -23,7 +24,22 @@ pub struct Served {
     pub name: String,
     /// The model.
     pub model: Arc<Model>,
+    /// The fast reader of rows of numbers, when every feature of the model is numeric.
+    pub numeric: Option<NumericReader>,
     batcher: Batcher,
+}
+
+/// The rows of one request: a table, or network inputs read straight from the body.
+pub enum Rows {
+    /// A table, to be encoded.
+    Table(Table),
+    /// Network inputs, `rows × inputs` ([`NumericReader`]).
+    Encoded {
+        /// The number of rows.
+        rows: usize,
+        /// The inputs.
+        x: Vec<f32>,
+    },
 }
 
 /// A model's answers for the rows of one request.
@@ -48,6 +64,24 @@ impl Served {
     /// Encodes the rows of `table` and waits for their batch's answer.
     pub async fn predict(&self, table: &Table, app: &App) -> Result<Outputs, ApiError> {
         let x = request::encode(&self.model.metadata.preprocessing, table, app.strict)?;
+        self.predict_encoded(x, table.rows, app).await
+    }
+
+    /// Encodes `rows` (when they are a table) and waits for their batch's answer.
+    pub async fn predict_rows(&self, rows: Rows, app: &App) -> Result<Outputs, ApiError> {
+        match rows {
+            Rows::Table(table) => self.predict(&table, app).await,
+            Rows::Encoded { rows, x } => self.predict_encoded(x, rows, app).await,
+        }
+    }
+
+    /// Waits for the answer to `rows` rows of network inputs `x`.
+    async fn predict_encoded(
+        &self,
+        x: Vec<f32>,
+        rows: usize,
+        app: &App,
+    ) -> Result<Outputs, ApiError> {
         let answer = self.batcher.submit(x).map_err(|e| ApiError {
             status: StatusCode::SERVICE_UNAVAILABLE,
             message: match e {
@@ -66,11 +100,8 @@ impl Served {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 message,
             })?;
-        app.metrics.rows(&self.name, table.rows);
-        Ok(Outputs {
-            rows: table.rows,
-            values,
-        })
+        app.metrics.rows(&self.name, rows);
+        Ok(Outputs { rows, values })
     }
 }
 
@@ -106,6 +137,7 @@ impl App {
                 let batcher = Batcher::start(Arc::clone(&model), batch, Arc::clone(&metrics), pool);
                 let served = Served {
                     name: name.clone(),
+                    numeric: NumericReader::new(&model.metadata.preprocessing),
                     model,
                     batcher,
                 };

@@ -12,7 +12,8 @@
 //! - `GET /metrics` in Prometheus text ([`metrics`]).
 //!
 //! Request bodies become tables and network inputs in `backprop-data`
-//! ([`backprop_data::request`]), exactly as `backprop predict` reads a file; the rows of
+//! ([`backprop_data::request`]), exactly as `backprop predict` reads a file (rows of numbers
+//! for an all-numeric model straight into network inputs, with the same bits); the rows of
 //! concurrent requests are batched ([`batch`]) and run on a pool of compute threads, never on
 //! the async reactor. Errors are `{"error": "..."}` ([`reply`]).
 //!

@@ -14,12 +14,13 @@ use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
-use backprop_data::{predictions, request, Table};
+use backprop_data::request::{Layout, NumericRows};
+use backprop_data::{predictions, request};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::app::{App, Outputs, Served};
-use crate::reply::{json, parse_json, read_body, ApiError};
+use crate::app::{App, Outputs, Rows, Served};
+use crate::reply::{json, parse_with_rows, read_body, rows_of, ApiError};
 
 /// The keys of an MLflow request that hold its rows.
 const ROW_KEYS: [&str; 4] = [
@@ -27,6 +28,14 @@ const ROW_KEYS: [&str; 4] = [
     "dataframe_records",
     "instances",
     "inputs",
+];
+
+/// The row fields read straight into network inputs when they hold numbers and the model's
+/// features are all numeric.
+const MLFLOW_ROWS: &[(&str, Layout)] = &[
+    ("instances", Layout::Rows),
+    ("inputs", Layout::Rows),
+    ("dataframe_split", Layout::Split),
 ];
 
 /// `GET /ping`, `GET /health`: 200 while the server runs.
@@ -52,15 +61,17 @@ pub async fn invocations(
         .unwrap_or("application/json")
         .to_ascii_lowercase();
     // Anything but CSV is read as JSON (curl's -d sends a form content type).
-    let table = if content_type.starts_with("text/csv") {
-        request::csv(&body, pre)?
+    let rows = if content_type.starts_with("text/csv") {
+        Rows::Table(request::csv(&body, pre)?)
     } else {
-        let value = parse_json(&body)?;
-        let (table, asked) = read_json(&value, served)?;
+        // Rows of numbers may be read straight into the network's inputs.
+        let (value, numeric) =
+            parse_with_rows(&body, served, |reader, body| reader.read(body, MLFLOW_ROWS))?;
+        let (rows, asked) = read_json(&value, numeric, served)?;
         proba |= asked;
-        table
+        rows
     };
-    let outputs = served.predict(&table, &app).await?;
+    let outputs = served.predict_rows(rows, &app).await?;
     answer(served, &outputs, proba)
 }
 
@@ -87,8 +98,13 @@ pub fn flag(query: &HashMap<String, String>, name: &str) -> Result<bool, ApiErro
     }
 }
 
-/// The rows of an MLflow JSON body, and whether its params ask for probabilities.
-fn read_json(value: &Value, served: &Served) -> Result<(Table, bool), ApiError> {
+/// The rows of an MLflow JSON body (those of `numeric` if it read them), and whether its
+/// params ask for probabilities.
+fn read_json(
+    value: &Value,
+    numeric: Option<NumericRows>,
+    served: &Served,
+) -> Result<(Rows, bool), ApiError> {
     let Value::Object(object) = value else {
         return Err(ApiError::bad_request(format!(
             "the body must be a JSON object with one of {}, not {}",
@@ -140,12 +156,12 @@ fn read_json(value: &Value, served: &Served) -> Result<(Table, bool), ApiError> 
     };
     let pre = &served.model.metadata.preprocessing;
     let rows = &object[*key];
-    let table = match *key {
-        "dataframe_split" => request::split(rows, key, pre)?,
-        "dataframe_records" => request::records(rows, key, pre)?,
-        _ => request::instances(rows, key, pre)?,
-    };
-    Ok((table, proba))
+    let rows = rows_of(numeric, key, || match *key {
+        "dataframe_split" => request::split(rows, key, pre),
+        "dataframe_records" => request::records(rows, key, pre),
+        _ => request::instances(rows, key, pre),
+    })?;
+    Ok((rows, proba))
 }
 
 #[derive(Serialize)]

@@ -5,7 +5,10 @@
 use axum::body::{to_bytes, Body, Bytes};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use backprop_data::request::{Body as NumericBody, NumericReader, NumericRows};
 use serde::Serialize;
+
+use crate::app::{Rows, Served};
 
 /// An error answer.
 #[derive(Debug)]
@@ -91,4 +94,37 @@ pub fn parse_json(body: &[u8]) -> Result<serde_json::Value, ApiError> {
              missing value)"
         ))
     })
+}
+
+/// The body parsed as JSON, with its rows read straight into network inputs by `read` when the
+/// model's features are all numeric and `read` can (see
+/// [`backprop_data::request::NumericReader`]; the rows' field then holds `null` in the
+/// value). Otherwise as [`parse_json`], errors included.
+pub fn parse_with_rows(
+    body: &[u8],
+    served: &Served,
+    read: impl FnOnce(&NumericReader, &[u8]) -> Option<NumericBody>,
+) -> Result<(serde_json::Value, Option<NumericRows>), ApiError> {
+    let fast = served.numeric.as_ref().and_then(|r| read(r, body));
+    match fast {
+        Some(NumericBody { fields, rows }) => Ok((serde_json::Value::Object(fields), rows)),
+        None => Ok((parse_json(body)?, None)),
+    }
+}
+
+/// The rows of field `field`: those [`parse_with_rows`] read, if they came from that field,
+/// else a table made by `table` from its value.
+pub fn rows_of(
+    numeric: Option<NumericRows>,
+    field: &str,
+    table: impl FnOnce() -> Result<backprop_data::Table, backprop_data::Error>,
+) -> Result<Rows, ApiError> {
+    match numeric {
+        Some(NumericRows {
+            field: from,
+            rows,
+            x,
+        }) if from == field => Ok(Rows::Encoded { rows, x }),
+        _ => Ok(Rows::Table(table()?)),
+    }
 }

@@ -11,12 +11,12 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use backprop_data::request;
+use backprop_data::request::{self, Layout};
 use serde_json::{json, Value};
 
 use crate::app::App;
 use crate::mlflow::{answer, flag};
-use crate::reply::{self, parse_json, read_body, ApiError};
+use crate::reply::{self, parse_with_rows, read_body, rows_of, ApiError};
 
 /// `GET /v1/models/NAME`: TF Serving's model status.
 pub async fn status(
@@ -54,7 +54,12 @@ pub async fn predict(
     let served = app.model(name)?;
     let mut proba = flag(&query, "proba")?;
     let body = read_body(body, app.max_body).await?;
-    let value = parse_json(&body)?;
+    let (value, numeric) = parse_with_rows(&body, served, |reader, body| {
+        reader.read(
+            body,
+            &[("instances", Layout::Rows), ("inputs", Layout::Rows)],
+        )
+    })?;
     let Value::Object(object) = &value else {
         return Err(ApiError::bad_request(format!(
             "the body must be a JSON object with \"instances\", not {}",
@@ -72,15 +77,19 @@ pub async fn predict(
         proba |= params.get("proba") == Some(&Value::Bool(true));
     }
     let pre = &served.model.metadata.preprocessing;
-    let table = match (object.get("instances"), object.get("inputs")) {
-        (Some(rows), None) => request::instances(rows, "instances", pre)?,
-        (None, Some(columns)) => request::instances(columns, "inputs", pre)?,
+    let rows = match (object.get("instances"), object.get("inputs")) {
+        (Some(rows), None) => rows_of(numeric, "instances", || {
+            request::instances(rows, "instances", pre)
+        })?,
+        (None, Some(columns)) => rows_of(numeric, "inputs", || {
+            request::instances(columns, "inputs", pre)
+        })?,
         _ => {
             return Err(ApiError::bad_request(
                 "the body must have exactly one of \"instances\" and \"inputs\"",
             ))
         }
     };
-    let outputs = served.predict(&table, &app).await?;
+    let outputs = served.predict_rows(rows, &app).await?;
     answer(served, &outputs, proba)
 }

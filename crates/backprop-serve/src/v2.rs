@@ -14,12 +14,13 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use backprop_data::request::Layout;
 use backprop_data::{predictions, request, Encoding};
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::app::{App, Served};
-use crate::reply::{self, parse_json, read_body, ApiError};
+use crate::reply::{self, parse_with_rows, read_body, rows_of, ApiError};
 
 /// `GET /v2`: the server's metadata.
 pub async fn server() -> Response {
@@ -139,7 +140,10 @@ pub async fn infer(
     let _predicting = app.metrics.start_predicting();
     let served = app.model(&name)?;
     let body = read_body(body, app.max_body).await?;
-    let value = parse_json(&body)?;
+    // One tensor [N, F] of numbers may be read straight into the network's inputs.
+    let (value, numeric) = parse_with_rows(&body, served, |reader, body| {
+        reader.read(body, &[("inputs", Layout::Tensor)])
+    })?;
     let Value::Object(object) = &value else {
         return Err(ApiError::bad_request(format!(
             "the body must be a JSON object with \"inputs\", not {}",
@@ -157,8 +161,9 @@ pub async fn infer(
     let inputs = object
         .get("inputs")
         .ok_or_else(|| ApiError::bad_request("the body has no \"inputs\""))?;
-    let table = request::tensors(inputs, &served.model.metadata.preprocessing)?;
-    let outputs = served.predict(&table, &app).await?;
+    let pre = &served.model.metadata.preprocessing;
+    let rows = rows_of(numeric, "inputs", || request::tensors(inputs, pre))?;
+    let outputs = served.predict_rows(rows, &app).await?;
     let width = served.width();
     let mut tensors = Vec::new();
     for name in wanted {

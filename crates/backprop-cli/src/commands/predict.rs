@@ -36,6 +36,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         proba: args.proba,
         precision: args.precision()?,
         ids,
+        outputs: predictions::width(&model),
     };
     predictions::write_csv(&mut csv, &outputs, &format)?;
     match &args.output {
