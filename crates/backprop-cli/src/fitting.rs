@@ -1,7 +1,7 @@
 //! From a plan and a table to a trained network, with nothing printed or saved: the part of
 //! `backprop train` that `cv` (one run per fold) and `tune` (one run per trial) share.
 
-use backprop::train::{fit, NoObserver, Observer, TrainConfig, TrainReport, TrainState};
+use backprop::train::{fit, Observer, TrainConfig, TrainReport, TrainState};
 use backprop::{Architecture, Dataset, Init, Loss, Network};
 use backprop_data::{EncodedTargets, ModelMetadata, Preprocessor, Table};
 use serde_json::Value;
@@ -128,14 +128,20 @@ pub struct Fitted {
 
 /// Fits the preprocessing of `plan` on `table` and trains a fresh network on it with
 /// `config` (the plan's, or a variation of it; the settings the plan leaves to the data are
-/// filled in from `table`, see [`TrainPlan::settled`]), printing nothing.
-pub fn fit_table(plan: &TrainPlan, config: &TrainConfig, table: &Table) -> anyhow::Result<Fitted> {
+/// filled in from `table`, see [`TrainPlan::settled`]), printing nothing; `observer` may stop
+/// it.
+pub fn fit_table(
+    plan: &TrainPlan,
+    config: &TrainConfig,
+    table: &Table,
+    observer: &mut dyn Observer<f32>,
+) -> anyhow::Result<Fitted> {
     let prepared = Prepared::new(plan, table)?;
     let task = prepared.metadata.preprocessing.target.task();
     let (config, _) = plan.settled(config, prepared.rows, task);
     let config = &config;
     let mut network = prepared.fresh_network(config)?;
-    let report = prepared.train(&mut network, config, None, &mut NoObserver)?;
+    let report = prepared.train(&mut network, config, None, observer)?;
     Ok(Fitted {
         metadata: prepared.metadata,
         network,

@@ -6,6 +6,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use backprop::train::{Checkpoint, Control, EpochInfo, Observer};
+
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::flag;
 
@@ -36,4 +38,23 @@ pub fn requested() -> bool {
     REQUESTED
         .get()
         .is_some_and(|raised| raised.load(Ordering::SeqCst))
+}
+
+/// An observer that ends training after the step in which a first signal arrived (or after
+/// the epoch, when it arrived between steps), and prints nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StopOnSignal;
+
+impl Observer<f32> for StopOnSignal {
+    fn on_epoch(&mut self, _: &EpochInfo, _: &Checkpoint<'_, f32>) -> Control {
+        if requested() {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    }
+
+    fn stop_now(&mut self) -> bool {
+        requested()
+    }
 }

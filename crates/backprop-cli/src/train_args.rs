@@ -65,6 +65,10 @@ pub struct TrainArgs {
     /// writes its numbers 1,5).
     #[arg(long, value_enum)]
     pub decimal: Option<DecimalName>,
+    /// The most bytes gzip data may inflate to: bytes, or with a unit (512MiB, 2G = 2 GiB,
+    /// 2GB = 2·10⁹); more is an error (default 16GiB).
+    #[arg(long, value_name = "SIZE")]
+    pub max_decompressed: Option<String>,
     /// Held-out test data, scored after training.
     #[arg(long)]
     pub test: Option<String>,
@@ -476,7 +480,11 @@ impl TrainArgs {
         }
         let load = LoadOptions {
             target: self.target.map_or(TargetSelect::Last, TargetSelect::Column),
-            ..load_options(self.delimiter.as_deref(), self.decimal)?
+            ..load_options(
+                self.delimiter.as_deref(),
+                self.decimal,
+                self.max_decompressed.as_deref(),
+            )?
         };
         Ok(TrainPlan {
             load,

@@ -41,6 +41,7 @@ const FIXED_KEYS: &[(&[&str], &str)] = &[
             "na_values",
             "delimiter",
             "decimal",
+            "max_decompressed",
             "test",
         ],
         "every trial reads the same data",

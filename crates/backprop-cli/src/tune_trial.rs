@@ -10,6 +10,7 @@ use backprop::{Init, Network};
 use backprop_data::Table;
 
 use crate::fitting::Prepared;
+use crate::interrupt;
 use crate::train_args::{TrainArgs, TrainPlan};
 use crate::tune_space::trial_args;
 
@@ -195,12 +196,16 @@ impl Observer<f32> for JobObserver {
                 state: checkpoint.state(),
             });
         }
-        // A job that has run its last epoch is complete, deadline or not.
-        match self.deadline {
-            Some(deadline) if info.epoch < info.epochs && Instant::now() >= deadline => {
-                Control::Stop
-            }
-            _ => Control::Continue,
+        // A job that has run its last epoch is complete, deadline (or signal) or not.
+        let late = self.deadline.is_some_and(|d| Instant::now() >= d);
+        if info.epoch < info.epochs && (late || interrupt::requested()) {
+            Control::Stop
+        } else {
+            Control::Continue
         }
+    }
+
+    fn stop_now(&mut self) -> bool {
+        interrupt::requested()
     }
 }

@@ -11,9 +11,10 @@
 use crate::cells::{is_comma_decimal, Decimal};
 use crate::error::{Error, Location, Position, Result};
 use crate::source::{LoadOptions, TargetSelect};
-use crate::table::{Column, Table, TextCells, Values};
+use crate::table::{Column, LineRuns, Table, TextCells, Values};
 use flate2::read::MultiGzDecoder;
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -125,7 +126,7 @@ pub fn read(input: impl Read, delimiter: u8, name: &str, target: &TargetSelect) 
         offset: 0,
         ends: Rc::clone(&ends),
     };
-    let line_of = |byte: u64| ends.borrow().line_of(byte);
+    let line_of = |byte: u64| ends.borrow_mut().line_of(byte);
     let mut reader = ::csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
@@ -147,7 +148,7 @@ pub fn read(input: impl Read, delimiter: u8, name: &str, target: &TargetSelect) 
     let target = resolve_target(&names, target, name)?;
 
     let mut cells: Vec<TextCells> = vec![TextCells::default(); names.len()];
-    let mut lines = Vec::new();
+    let mut lines = LineRuns::default();
     let mut record = ::csv::StringRecord::new();
     while reader.read_record(&mut record).map_err(csv_error)? {
         let line = line_of(record.position().map_or(0, |p| p.byte()));
@@ -166,7 +167,7 @@ pub fn read(input: impl Read, delimiter: u8, name: &str, target: &TargetSelect) 
         }
         lines.push(line);
     }
-    if lines.is_empty() {
+    if lines.rows() == 0 {
         return Err(Error::NoRows {
             file: name.to_string(),
         });
@@ -182,7 +183,12 @@ pub fn read(input: impl Read, delimiter: u8, name: &str, target: &TargetSelect) 
             values: Values::Text(cells),
         })
         .collect();
-    Ok(Table::from_lines(name.to_string(), columns, target, lines))
+    Ok(Table::from_line_runs(
+        name.to_string(),
+        columns,
+        target,
+        lines,
+    ))
 }
 
 fn convert_error(error: ::csv::Error, name: &str, line: u64) -> Error {
@@ -208,17 +214,21 @@ fn convert_error(error: ::csv::Error, name: &str, line: u64) -> Error {
     }
 }
 
-/// The byte offsets of the `\n` and `\r` bytes read so far.
+/// The byte offsets of the `\n` and `\r` bytes read and not yet passed by the parser, and
+/// the count of the newlines passed. The reader runs ahead of the parser by at most its
+/// buffer, so this holds a buffer's worth of offsets, not one per line of the file.
 #[derive(Default)]
 struct LineEnds {
-    newlines: Vec<u64>,
-    returns: Vec<u64>,
+    passed: u64,
+    newlines: VecDeque<u64>,
+    returns: VecDeque<u64>,
 }
 
 impl LineEnds {
-    /// The 1-based line of the first non-blank line at or after `byte`.
-    fn line_of(&self, mut byte: u64) -> u64 {
-        let has = |v: &[u64], b: u64| v.binary_search(&b).is_ok();
+    /// The 1-based line of the first non-blank line at or after `byte`. The parser asks
+    /// for positions in file order: the offsets before `byte` are dropped.
+    fn line_of(&mut self, mut byte: u64) -> u64 {
+        let has = |v: &VecDeque<u64>, b: u64| v.binary_search(&b).is_ok();
         loop {
             if has(&self.newlines, byte) {
                 byte += 1;
@@ -228,7 +238,12 @@ impl LineEnds {
                 break;
             }
         }
-        1 + self.newlines.partition_point(|&n| n < byte) as u64
+        let before = self.newlines.partition_point(|&n| n < byte);
+        self.newlines.drain(..before);
+        self.passed += before as u64;
+        let returns = self.returns.partition_point(|&r| r < byte);
+        self.returns.drain(..returns);
+        1 + self.passed
     }
 }
 
@@ -245,8 +260,8 @@ impl<R: Read> Read for NewlineIndex<R> {
         let mut ends = self.ends.borrow_mut();
         for (i, &b) in buf[..n].iter().enumerate() {
             match b {
-                b'\n' => ends.newlines.push(self.offset + i as u64),
-                b'\r' => ends.returns.push(self.offset + i as u64),
+                b'\n' => ends.newlines.push_back(self.offset + i as u64),
+                b'\r' => ends.returns.push_back(self.offset + i as u64),
                 _ => {}
             }
         }

@@ -29,6 +29,8 @@ pub struct Table {
 enum Positions {
     /// The 1-based line on which each row starts.
     Lines(Vec<u64>),
+    /// The same, kept as runs of consecutive lines (a file read whole: nearly one run).
+    LineRuns(LineRuns),
     /// Rows are records `1..=rows`.
     Records,
     /// The 1-based record number of each row (a selection of records).
@@ -129,19 +131,73 @@ impl Values {
     }
 }
 
+/// The 1-based line on which each row of a text file starts, as runs of consecutive lines:
+/// 16 bytes per run, not 8 per row (a file of one-line rows is one run, plus one per blank
+/// line or multi-line cell).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineRuns {
+    /// The first row and its line, of each run.
+    starts: Vec<(usize, u64)>,
+    rows: usize,
+}
+
+impl LineRuns {
+    /// Appends the next row, starting on `line`.
+    pub fn push(&mut self, line: u64) {
+        let follows = self
+            .starts
+            .last()
+            .is_some_and(|&(row, first)| first + (self.rows - row) as u64 == line);
+        if !follows {
+            self.starts.push((self.rows, line));
+        }
+        self.rows += 1;
+    }
+
+    /// The number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The line of row `row`.
+    ///
+    /// # Panics
+    /// If `row` is out of range.
+    pub fn line(&self, row: usize) -> u64 {
+        assert!(row < self.rows, "row {row} of {}", self.rows);
+        let run = self.starts.partition_point(|&(start, _)| start <= row) - 1;
+        let (start, first) = self.starts[run];
+        first + (row - start) as u64
+    }
+}
+
 /// Text cells stored back to back in one string (a table of MNIST as CSV has six million
-/// cells; one allocation per cell would be wasteful).
+/// cells; one allocation per cell would be wasteful), with 4 bytes of bookkeeping per cell:
+/// the low 32 bits of where each cell ends, and the cells at which the text passed a
+/// multiple of 2³² bytes.
 #[derive(Clone, Debug, Default)]
 pub struct TextCells {
     text: String,
-    ends: Vec<usize>,
+    ends: Vec<u32>,
+    /// For each multiple of 2³² the text has passed, the cell whose end passed it.
+    wraps: Vec<usize>,
 }
 
 impl TextCells {
     /// Appends a cell.
     pub fn push(&mut self, cell: &str) {
         self.text.push_str(cell);
-        self.ends.push(self.text.len());
+        let end = self.text.len() as u64;
+        while (self.wraps.len() as u64) < end >> 32 {
+            self.wraps.push(self.ends.len());
+        }
+        self.ends.push(end as u32);
+    }
+
+    /// Where cell `i` ends in `text`.
+    fn end(&self, i: usize) -> usize {
+        let high = self.wraps.partition_point(|&w| w <= i) as u64;
+        ((high << 32) | u64::from(self.ends[i])) as usize
     }
 
     /// The number of cells.
@@ -159,8 +215,8 @@ impl TextCells {
     /// # Panics
     /// If `i` is out of range.
     pub fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
+        let start = if i == 0 { 0 } else { self.end(i - 1) };
+        &self.text[start..self.end(i)]
     }
 
     /// The cells in order.
@@ -195,6 +251,25 @@ impl Table {
             decimal: Decimal::Point,
             delimiter: None,
             positions: Positions::Lines(lines),
+        }
+    }
+
+    /// A table whose rows are text lines, the 1-based line each row starts on given as
+    /// [`LineRuns`].
+    pub fn from_line_runs(
+        source: String,
+        columns: Vec<Column>,
+        target: Option<usize>,
+        lines: LineRuns,
+    ) -> Self {
+        Self {
+            source,
+            rows: lines.rows(),
+            columns,
+            target,
+            decimal: Decimal::Point,
+            delimiter: None,
+            positions: Positions::LineRuns(lines),
         }
     }
 
@@ -233,6 +308,9 @@ impl Table {
             .collect();
         let positions = match &self.positions {
             Positions::Lines(lines) => Positions::Lines(rows.iter().map(|&r| lines[r]).collect()),
+            Positions::LineRuns(runs) => {
+                Positions::Lines(rows.iter().map(|&r| runs.line(r)).collect())
+            }
             Positions::Records => Positions::Numbered(rows.iter().map(|&r| r as u64 + 1).collect()),
             Positions::Numbered(numbers) => {
                 Positions::Numbered(rows.iter().map(|&r| numbers[r]).collect())
@@ -260,6 +338,7 @@ impl Table {
     fn position(&self, row: usize) -> Position {
         match &self.positions {
             Positions::Lines(lines) => Position::Line(lines[row]),
+            Positions::LineRuns(runs) => Position::Line(runs.line(row)),
             Positions::Records => Position::Record(row as u64 + 1),
             Positions::Numbered(numbers) => Position::Record(numbers[row]),
         }
@@ -337,6 +416,20 @@ impl Table {
 
 #[cfg(test)]
 mod tests {
+    use super::LineRuns;
+
+    #[test]
+    fn line_runs_give_back_every_line() {
+        let lines = [2u64, 3, 4, 6, 7, 10, 11, 12, 13];
+        let mut runs = LineRuns::default();
+        lines.iter().for_each(|&l| runs.push(l));
+        assert_eq!(runs.rows(), lines.len());
+        assert_eq!(runs.starts.len(), 3);
+        for (row, &line) in lines.iter().enumerate() {
+            assert_eq!(runs.line(row), line);
+        }
+    }
+
     use super::*;
 
     #[test]

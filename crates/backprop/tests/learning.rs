@@ -211,6 +211,58 @@ fn the_observer_can_stop_training() {
     assert!(info.val_loss.is_none() && info.train_accuracy.is_some());
 }
 
+/// Stops inside an epoch, after a given number of steps in all.
+struct StopAfterSteps {
+    steps: usize,
+    seen: usize,
+}
+
+impl Observer<f64> for StopAfterSteps {
+    fn on_step(&mut self, _: &backprop::train::StepInfo) {
+        self.seen += 1;
+    }
+
+    fn stop_now(&mut self) -> bool {
+        self.seen >= self.steps
+    }
+}
+
+#[test]
+fn the_observer_can_stop_inside_an_epoch() {
+    let data = datasets::xor(16, 0.1, 1);
+    let arch = Architecture::new(2, &[4], Activation::Tanh, 2, OutputActivation::Softmax);
+    let config = TrainConfig {
+        epochs: 10,
+        batch_size: 4, // 4 steps an epoch: step 10 is the second of epoch 3
+        ..TrainConfig::default()
+    };
+    let mut net = Network::<f64>::new(arch.clone(), Init::Auto, 1).unwrap();
+    let mut observer = StopAfterSteps { steps: 10, seen: 0 };
+    let report = fit(
+        &mut net,
+        &Loss::cross_entropy(),
+        view(&data),
+        None,
+        &config,
+        &mut observer,
+    )
+    .unwrap();
+    assert_eq!(observer.seen, 10);
+    assert_eq!(report.stop_reason, StopReason::Observer);
+    assert_eq!(report.unfinished_epoch, Some(3));
+    assert_eq!(report.history.len(), 2);
+    assert!(!report.restored_best);
+    assert_eq!(report.kept_epoch(), None);
+    // The network holds the weights after step 10, not those of epoch 2.
+    let mut two_epochs = Network::<f64>::new(arch, Init::Auto, 1).unwrap();
+    let config_two = TrainConfig {
+        epochs: 2,
+        ..config.clone()
+    };
+    train(&mut two_epochs, &Loss::cross_entropy(), &data, &config_two).unwrap();
+    assert_ne!(net.parameters(), two_epochs.parameters());
+}
+
 #[test]
 fn mismatched_loss_and_data_are_errors_not_panics() {
     let data = datasets::xor(16, 0.1, 1);

@@ -16,12 +16,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use backprop::train::{run_concurrently, Fold, KFold, ThreadShare};
+use backprop::train::{
+    run_concurrently, Concurrent, Finished, Fold, KFold, StopReason, ThreadShare,
+};
 use backprop_data::{load, EncodeOptions, ModelMetadata, Note, Table, TargetSchema};
 
 use super::train::{print_header, reading_note};
 use crate::cli::CvArgs;
 use crate::fitting::{fit_table, Prepared};
+use crate::interrupt::{self, StopOnSignal};
 use crate::progress::Progress;
 use crate::scoring::{score, Metrics};
 use crate::train_args::{TrainArgs, TrainPlan};
@@ -98,26 +101,68 @@ pub fn run(args: CvArgs) -> anyhow::Result<ExitCode> {
     let folds = &rows.folds;
     let bar = fold_bar(folds.len());
     let start = Instant::now();
+    interrupt::install()?;
     let done = run_concurrently(share, folds.len(), |i| {
         let result = run_fold(&fold_plan, &rows.table, &folds[i], encode);
         bar.inc(1);
         result.with_context(|| format!("fold {}", fold_label(&folds[i], kfold.repeats)))
     });
     bar.finish_and_clear();
+    let (folds, done) = finished_folds(folds, done?);
+    let interrupted = folds.len() < rows.folds.len();
+    if interrupted && folds.is_empty() {
+        eprintln!("interrupted before a fold finished: nothing to report");
+        return Ok(ExitCode::from(interrupt::EXIT_STATUS));
+    }
     let outcome = Outcome {
         kfold: &kfold,
         task,
         rows: rows.table.rows,
-        folds,
-        done: &done?,
+        folds: &folds,
+        done: &done,
         seconds: start.elapsed().as_secs_f64(),
+        planned: interrupted.then_some(rows.folds.len()),
     };
     if plan.json {
         outcome.print_json();
     } else {
         outcome.print_text();
     }
+    if interrupted {
+        eprintln!(
+            "interrupted: {} of {} folds done; the scores are over those",
+            folds.len(),
+            rows.folds.len()
+        );
+        return Ok(ExitCode::from(interrupt::EXIT_STATUS));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The folds that ran to the end (all of them unless a signal stopped the others), and
+/// their results.
+fn finished_folds(
+    folds: &[Fold],
+    done: Concurrent<Option<FoldResult>>,
+) -> (Vec<Fold>, Concurrent<FoldResult>) {
+    let mut kept = Vec::new();
+    let mut runs = Vec::new();
+    for (fold, run) in folds.iter().zip(done.runs) {
+        if let Some(output) = run.output {
+            kept.push(fold.clone());
+            runs.push(Finished {
+                output,
+                worker: run.worker,
+                seconds: run.seconds,
+            });
+        }
+    }
+    let done = Concurrent {
+        runs,
+        share: done.share,
+        peak_concurrent: done.peak_concurrent,
+    };
+    (kept, done)
 }
 
 /// Reads the data, checks every setting on the whole table before a fold trains, leaves out
@@ -238,16 +283,23 @@ fn train_only(args: &TrainArgs) -> Vec<(&'static str, &'static str)> {
     .collect()
 }
 
-/// Trains on the fold's training rows and scores its held-out rows.
+/// Trains on the fold's training rows and scores its held-out rows; `None` when a signal
+/// stopped it (or came before it started).
 fn run_fold(
     plan: &TrainPlan,
     table: &Table,
     fold: &Fold,
     encode: EncodeOptions,
-) -> anyhow::Result<FoldResult> {
+) -> anyhow::Result<Option<FoldResult>> {
+    if interrupt::requested() {
+        return Ok(None);
+    }
     let training = table.select_rows(&fold.train);
-    let fitted = fit_table(plan, &plan.config, &training)?;
+    let fitted = fit_table(plan, &plan.config, &training, &mut StopOnSignal)?;
     drop(training);
+    if fitted.report.stop_reason == StopReason::Observer {
+        return Ok(None);
+    }
     let pre = &fitted.metadata.preprocessing;
     let held_out = pre.encode_with(&table.select_rows(&fold.test), &encode)?;
     let scores = score(
@@ -261,7 +313,7 @@ fn run_fold(
         Metrics::Classification(m) => [m.accuracy, scores.log_loss.unwrap_or(f64::NAN), m.macro_f1],
         Metrics::Regression(m) => [m.rmse, m.mae, m.r2],
     };
-    Ok(FoldResult {
+    Ok(Some(FoldResult {
         train_rows: fold.train.len(),
         test_rows: fold.test.len(),
         epochs: fitted.report.history.len(),
@@ -269,7 +321,7 @@ fn run_fold(
         converged: fitted.report.converged,
         scores,
         notes: held_out.notes.iter().map(ToString::to_string).collect(),
-    })
+    }))
 }
 
 /// `3`, or `2.3` (repeat 2, fold 3) when there are several repeats.

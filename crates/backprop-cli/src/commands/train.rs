@@ -133,6 +133,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         },
         checkpoint_warned: false,
         interrupted: false,
+        last_step: None,
     };
     let start = Instant::now();
     let config = &plan.config;
@@ -147,6 +148,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let mut report = result?;
     let seconds = start.elapsed().as_secs_f64();
     let interrupted = observer.interrupted;
+    let last_step = observer.last_step;
 
     let test_metrics = match (&test, &plan.test) {
         (Some(data), Some(spec)) => Some(test_scores(&net, &loss, &metadata, data, spec)?),
@@ -181,7 +183,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
             progress.println(&format!("warning    {warning}"));
         }
         if interrupted {
-            progress.println(&interrupted_line(&report, &plan.save));
+            progress.println(&interrupted_line(&report, last_step, &plan.save));
         } else {
             progress.println(&format!(
                 "{}saved      {} ({:.1}s)",
@@ -200,7 +202,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     if plan.json {
         progress.println(&summary_line(&metadata.training, &plan).to_string());
         if interrupted {
-            eprintln!("{}", interrupted_line(&report, &plan.save));
+            eprintln!("{}", interrupted_line(&report, last_step, &plan.save));
         }
     }
     if interrupted {
@@ -209,12 +211,22 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `interrupted at epoch N: saved the best weights (epoch K) to PATH`.
-fn interrupted_line(report: &TrainReport, save: &Path) -> String {
+/// `interrupted at epoch N: saved the best weights (epoch K) to PATH`, where N is the epoch
+/// that was running; without a best epoch to restore inside an epoch, `saved the weights of
+/// step S of T` (`last_step`: the last step's epoch, step and steps per epoch).
+pub(crate) fn interrupted_line(
+    report: &TrainReport,
+    last_step: Option<(usize, usize, usize)>,
+    save: &Path,
+) -> String {
+    let epoch = report.unfinished_epoch.unwrap_or(report.history.len());
+    let saved = match (report.kept_epoch(), last_step) {
+        (Some(kept), _) => format!("the best weights (epoch {kept})"),
+        (None, Some((_, step, steps))) => format!("the weights of step {step} of {steps}"),
+        (None, None) => "the initial weights".to_string(),
+    };
     format!(
-        "interrupted at epoch {}: saved the best weights (epoch {}) to {}",
-        report.history.len(),
-        report.kept_epoch().unwrap_or(0),
+        "interrupted at epoch {epoch}: saved {saved} to {}",
         save.display()
     )
 }
@@ -405,6 +417,7 @@ fn summary(
         "epochs": report.history.len(),
         "best_epoch": report.best_epoch,
         "kept_epoch": report.kept_epoch(),
+        "unfinished_epoch": report.unfinished_epoch,
         "stop_reason": report.stop_reason,
         "converged": report.converged,
         "final_train_loss": report.final_train_loss,
@@ -443,6 +456,7 @@ fn summary_line(training: &Value, plan: &TrainPlan) -> Value {
         ("epochs", "epochs_run"),
         ("best_epoch", "best_epoch"),
         ("kept_epoch", "kept_epoch"),
+        ("unfinished_epoch", "unfinished_epoch"),
         ("final_train_loss", "train_loss"),
         ("final_val_loss", "val_loss"),
         ("val_accuracy", "val_accuracy"),
@@ -478,13 +492,21 @@ struct RunObserver<'p> {
     checkpoints: Option<CheckpointWriter>,
     /// Whether a failed checkpoint write has been warned about (once per run).
     checkpoint_warned: bool,
-    /// Whether a first Ctrl-C or SIGTERM stopped training after an epoch.
+    /// Whether a first Ctrl-C or SIGTERM stopped training (after a step or an epoch).
     interrupted: bool,
+    /// The epoch, step and steps per epoch of the last step.
+    last_step: Option<(usize, usize, usize)>,
 }
 
 impl Observer<f32> for RunObserver<'_> {
     fn on_step(&mut self, info: &StepInfo) {
         self.progress.step(info);
+        self.last_step = Some((info.epoch, info.step, info.steps_per_epoch));
+    }
+
+    fn stop_now(&mut self) -> bool {
+        self.interrupted |= interrupt::requested();
+        self.interrupted
     }
 
     fn on_epoch(&mut self, info: &EpochInfo, checkpoint: &Checkpoint<'_, f32>) -> Control {

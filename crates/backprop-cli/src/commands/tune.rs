@@ -21,6 +21,7 @@ use serde_json::{json, Map, Value};
 
 use crate::commands::train::{check_save_folder, reading_note, test_scores, test_text};
 use crate::fitting::Prepared;
+use crate::interrupt;
 use crate::progress::{number, SearchProgress};
 use crate::tune_args::{TuneArgs, TunePlan};
 use crate::tune_report::{settings_json, TrialLog};
@@ -78,11 +79,16 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
         seed: plan.config.seed,
     };
     let failure = RefCell::new(None::<anyhow::Error>);
+    interrupt::install()?;
     let summary = search(
         &search_plan,
         |point| runner.weight(point),
         |job, point, state| runner.run(job, point, state),
-        || failure.borrow().is_none() && deadline.is_none_or(|d| Instant::now() < d),
+        || {
+            failure.borrow().is_none()
+                && deadline.is_none_or(|d| Instant::now() < d)
+                && !interrupt::requested()
+        },
         |result| {
             let mut log = log.borrow_mut();
             log.record(&result.job, result.outcome, &result.record, || {
@@ -111,6 +117,7 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
         return Err(e);
     }
     let search_seconds = start.elapsed().as_secs_f64();
+    let interrupted = interrupt::requested();
     let log = log.into_inner();
     write_records(
         &tune.log,
@@ -121,6 +128,13 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
         log.row(b)
             .is_some_and(|r| r.last.val_loss.is_some_and(f64::is_finite))
     }) else {
+        if interrupted {
+            eprintln!(
+                "interrupted before a trial was scored: nothing saved; the log is {}",
+                tune.log.display()
+            );
+            return Ok(ExitCode::from(interrupt::EXIT_STATUS));
+        }
         let why = log.trials().find_map(|(_, r)| r.last.error.clone());
         bail!(
             "no trial gave a validation score{}",
@@ -195,6 +209,9 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
         "settings": settings_json(&best_row.settings),
         "tune": search,
     });
+    if interrupted {
+        metadata.training["stop_reason"] = "interrupted".into();
+    }
     Model::new(metadata, network)?.save(&plan.save)?;
     if plan.json {
         let mut event = Map::new();
@@ -205,6 +222,9 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
         event.extend(test_metrics.unwrap_or_default());
         event.insert("model".into(), plan.save.display().to_string().into());
         event.insert("seconds".into(), number(seconds).unwrap_or(Value::Null));
+        if interrupted {
+            event.insert("stop_reason".into(), "interrupted".into());
+        }
         say(&Value::Object(event).to_string());
     } else {
         say(&format!(
@@ -212,6 +232,15 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
             plan.save.display(),
             tune.log.display()
         ));
+    }
+    if interrupted {
+        eprintln!(
+            "interrupted after {} trials: saved the best settings (trial {best}, retrained for \
+             {epochs} epochs) to {}",
+            summary.points.len(),
+            plan.save.display()
+        );
+        return Ok(ExitCode::from(interrupt::EXIT_STATUS));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -52,6 +52,15 @@ pub trait Observer<T: Real>: Send {
         let _ = (info, checkpoint);
         Control::Continue
     }
+
+    /// Asked after every step, right after [`Observer::on_step`]: `true` ends training at
+    /// once, inside the epoch (a Ctrl-C that should not wait for a long epoch). The unfinished
+    /// epoch is not in the history and gets no [`Observer::on_epoch`] (so no checkpoint); the
+    /// report's `unfinished_epoch` names it, and the network keeps the early-stopping best if
+    /// there is one, else the weights after this step.
+    fn stop_now(&mut self) -> bool {
+        false
+    }
 }
 
 /// An observer that does nothing.

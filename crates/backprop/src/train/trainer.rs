@@ -68,6 +68,9 @@ pub struct TrainReport {
     /// [`still_improving`]): more epochs or a larger learning rate would likely help.
     #[serde(default = "converged_by_default")]
     pub converged: bool,
+    /// The epoch an observer stopped inside ([`Observer::stop_now`]): it is not in `history`.
+    #[serde(default)]
+    pub unfinished_epoch: Option<usize>,
 }
 
 /// Reports saved before `converged` existed are taken as converged.
@@ -77,10 +80,13 @@ fn converged_by_default() -> bool {
 
 impl TrainReport {
     /// The 1-based epoch whose weights the network holds after training: the best epoch when
-    /// early stopping restored it, else the last epoch run (`None` if no epoch ran).
+    /// early stopping restored it, else the last epoch run (`None` if no epoch ran, or if
+    /// the network holds the weights of a step inside [`TrainReport::unfinished_epoch`]).
     pub fn kept_epoch(&self) -> Option<usize> {
         if self.restored_best {
             self.best_epoch
+        } else if self.unfinished_epoch.is_some() {
+            None
         } else {
             self.history.last().map(|info| info.epoch)
         }
@@ -384,13 +390,19 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
     fn run(mut self, observer: &mut dyn Observer<T>) -> Result<TrainReport> {
         let epochs = self.config.epochs;
         let mut stop_reason = StopReason::Completed;
+        let mut unfinished_epoch = None;
         while self.next_epoch <= epochs {
             let epoch = self.next_epoch;
             let start = Instant::now();
             let lr = self.scheduler.lr();
-            let (train_loss, train_accuracy) = match self.solver {
+            let finished = match self.solver {
                 Solver::FirstOrder(_) => self.first_order_epoch(epoch, lr, observer)?,
-                Solver::Lbfgs(_) => self.lbfgs_epoch(epoch, lr, observer)?,
+                Solver::Lbfgs(_) => Some(self.lbfgs_epoch(epoch, lr, observer)?),
+            };
+            let Some((train_loss, train_accuracy)) = finished else {
+                stop_reason = StopReason::Observer;
+                unfinished_epoch = Some(epoch);
+                break;
             };
             let train_seconds = start.elapsed().as_secs_f64();
             let validation = match &mut self.validation {
@@ -450,6 +462,7 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
             final_train_loss: None,
             final_val_loss: None,
             history: self.history,
+            unfinished_epoch,
         };
         if let Some(kept) = report.kept() {
             (report.final_train_loss, report.final_val_loss) =
@@ -458,14 +471,15 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
         Ok(report)
     }
 
-    /// One pass over the shuffled training rows; returns the epoch's mean loss and accuracy.
+    /// One pass over the shuffled training rows; returns the epoch's mean loss and accuracy,
+    /// or `None` when [`Observer::stop_now`] ended it after a step.
     /// Allocation-free: every buffer was sized in [`Trainer::new`].
     fn first_order_epoch(
         &mut self,
         epoch: usize,
         lr: f64,
         observer: &mut dyn Observer<T>,
-    ) -> Result<(f64, Option<f64>)> {
+    ) -> Result<Option<(f64, Option<f64>)>> {
         let steps_per_epoch = self.steps_per_epoch();
         let Solver::FirstOrder(optimizer) = &mut self.solver else {
             unreachable!("first-order epoch with L-BFGS")
@@ -541,9 +555,12 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
                 loss,
                 lr,
             });
+            if observer.stop_now() {
+                return Ok(None);
+            }
         }
         let n = self.train_indices.len() as f64;
-        Ok((total / weight, hits.map(|h| h as f64 / n)))
+        Ok(Some((total / weight, hits.map(|h| h as f64 / n))))
     }
 
     /// One L-BFGS step on the whole training set (gathered once in [`Trainer::new`]).

@@ -74,6 +74,9 @@ pub(super) struct Outcome<'a> {
     pub done: &'a Concurrent<FoldResult>,
     /// Wall-clock time of all folds.
     pub seconds: f64,
+    /// The number of folds planned, when a signal stopped the run before all of them were
+    /// done (`folds` then holds only those done).
+    pub planned: Option<usize>,
 }
 
 impl Outcome<'_> {
@@ -214,6 +217,11 @@ impl Outcome<'_> {
         line.insert("folds".into(), self.kfold.folds.into());
         line.insert("repeats".into(), self.kfold.repeats.into());
         line.insert("seed".into(), self.kfold.seed.into());
+        if let Some(planned) = self.planned {
+            line.insert("stop_reason".into(), "interrupted".into());
+            line.insert("folds_done".into(), self.folds.len().into());
+            line.insert("folds_planned".into(), planned.into());
+        }
         for (name, s) in score_names(self.task).iter().zip(self.summaries()) {
             line.insert(format!("cv_{name}_mean"), json_number(s.mean));
             line.insert(format!("cv_{name}_std"), json_number(s.std));
