@@ -1,5 +1,6 @@
 //! [`NativeModel`]: a model file in memory, as the Python estimators hold it.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use backprop::prediction::{argmax_rows, class_count, class_probabilities};
@@ -60,17 +61,18 @@ impl Features<'_> {
         })
     }
 
-    /// The network's inputs: every column scaled as the preprocessing says.
-    pub fn transform(&self, pre: &Preprocessor) -> PyResult<Vec<f32>> {
+    /// The network's inputs: every column scaled as the preprocessing says (the array itself,
+    /// not a copy, when that leaves `float32` values unchanged).
+    pub fn transform(&self, pre: &Preprocessor) -> PyResult<Cow<'_, [f32]>> {
         let (raw, rows) = self.raw()?;
         transform(pre, raw, rows)
     }
 }
 
-fn transform(pre: &Preprocessor, raw: Raw<'_>, rows: usize) -> PyResult<Vec<f32>> {
+fn transform<'a>(pre: &Preprocessor, raw: Raw<'a>, rows: usize) -> PyResult<Cow<'a, [f32]>> {
     let scaled = match raw {
-        Raw::F64(x) => pre.transform_numeric(x, rows),
-        Raw::F32(x) => pre.transform_numeric(x, rows),
+        Raw::F64(x) => pre.transform_numeric(x, rows).map(Cow::Owned),
+        Raw::F32(x) => pre.transform_numeric_f32(x, rows),
     };
     scaled.map_err(data_error)
 }

@@ -6,6 +6,7 @@
 //! engine runs its observer on a worker of its thread pool). On Ctrl-C the training thread is
 //! told to stop after the current epoch, and `fit` raises `KeyboardInterrupt` once it has.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::Duration;
@@ -75,16 +76,17 @@ pub fn optimizer_from(settings: &Map<String, Value>) -> PyResult<OptimizerConfig
     Ok(optimizer)
 }
 
-/// Training or validation data: the scaled inputs and borrowed targets.
+/// Training or validation data: the scaled inputs (the caller's array when scaling leaves it
+/// unchanged) and borrowed targets.
 pub struct Data<'a> {
-    x: Vec<f32>,
+    x: Cow<'a, [f32]>,
     targets: Targets<'a, f32>,
 }
 
 impl<'a> Data<'a> {
     /// `x` (the network's inputs, row-major) with class indices or target values.
     pub fn new(
-        x: Vec<f32>,
+        x: Cow<'a, [f32]>,
         classes: Option<&'a PyReadonlyArray1<'_, u32>>,
         values: Option<&'a PyReadonlyArray2<'_, f32>>,
         what: &str,
@@ -108,7 +110,7 @@ impl<'a> Data<'a> {
     }
 
     /// `x` with target values given as a slice (values in the network's units).
-    pub fn with_values(x: Vec<f32>, values: &'a [f32]) -> Self {
+    pub fn with_values(x: Cow<'a, [f32]>, values: &'a [f32]) -> Self {
         Self {
             x,
             targets: Targets::Values(values),

@@ -270,6 +270,24 @@ impl<T: Real> Network<T> {
         0.5 * strength * squares
     }
 
+    /// The L2 penalty `strength/2 · Σ W²` of [`Network::add_l2_penalty`] alone (the same
+    /// bits), for an optimizer that adds its gradient itself
+    /// ([`crate::optim::Optimizer::step_checked_with_l2`] over [`Network::weight_ranges`]).
+    pub fn l2_penalty(&self, strength: f64) -> f64 {
+        let mut squares = 0.0;
+        for slot in &self.slots {
+            let weights = &self.params[slot.weight.clone()];
+            squares += crate::compute::simd::widest(weights.len(), || sum_of_squares(weights));
+        }
+        0.5 * strength * squares
+    }
+
+    /// Where the weights (not the biases) of each layer lie in [`Network::parameters`], in
+    /// order.
+    pub fn weight_ranges(&self) -> Vec<std::ops::Range<usize>> {
+        self.slots.iter().map(|slot| slot.weight.clone()).collect()
+    }
+
     /// The same network in another precision.
     pub fn cast<U: Real>(&self) -> Network<U> {
         Network {

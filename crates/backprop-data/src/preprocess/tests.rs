@@ -74,6 +74,38 @@ fn numeric_and_one_hot_layout_with_standard_scaling() {
 }
 
 #[test]
+fn unscaled_f32_matrices_are_borrowed_and_scaled_ones_copied() {
+    let plain = Preprocessor::numeric(
+        vec!["p".into(), "q".into()],
+        TargetSchema::Regress {
+            name: "y".into(),
+            scale: None,
+        },
+    );
+    let x = [1.5f32, -0.0, f32::INFINITY, 3.0e-39];
+    let passed = plain.transform_numeric_f32(&x, 2).unwrap();
+    assert!(matches!(passed, Cow::Borrowed(_)));
+    let copied = plain.transform_numeric(&x, 2).unwrap();
+    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&passed), bits(&copied));
+    // A NaN gets the copy's error, naming the row and feature; so does a bad shape.
+    let nan = [1.0f32, 2.0, 3.0, f32::NAN];
+    let message = plain
+        .transform_numeric_f32(&nan, 2)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("row 2, feature 2"), "{message}");
+    assert!(plain.transform_numeric_f32(&x[..3], 2).is_err());
+
+    let body = "a,b,y\n1,10,0\n3,30,1\n5,20,0\n";
+    let scaled = fit(body, Scaler::Standard).unwrap();
+    let matrix = [1.0f32, 10.0, 3.0, 30.0, 5.0, 20.0];
+    let out = scaled.transform_numeric_f32(&matrix, 3).unwrap();
+    assert!(matches!(out, Cow::Owned(_)));
+    assert_eq!(*out, *scaled.transform_numeric(&matrix, 3).unwrap());
+}
+
+#[test]
 fn numeric_matrices_are_scaled_like_the_table() {
     let body = "a,b,y\n1,10,0\n3,30,1\n5,20,0\n";
     let pre = fit(body, Scaler::Standard).unwrap();

@@ -12,7 +12,9 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{update_in_parallel, Buffers, Check, Optimizer, UPDATE_CHUNK};
+use std::ops::Range;
+
+use super::{update_in_parallel, Buffers, Check, L2Gradient, Optimizer, UPDATE_CHUNK};
 use crate::compute::simd;
 use crate::error::Result;
 use crate::real::Real;
@@ -330,7 +332,7 @@ impl<T: Real> Coefficients<T> {
         decay: impl Fn(&mut T, T) -> T + Copy + Sync,
         params: &mut [T],
         grads: &[T],
-        [exp_avg, exp_avg_sq, max]: &mut [Vec<T>; 3],
+        [exp_avg, exp_avg_sq, max]: [&mut [T]; 3],
         backup: &mut [T],
     ) -> bool {
         if !update_in_parallel(params.len()) {
@@ -351,6 +353,59 @@ impl<T: Real> Coefficients<T> {
     }
 }
 
+impl<T: Real> Coefficients<T> {
+    /// [`Coefficients::update`] with an L2 penalty's gradient added to the gradient of the
+    /// parameters in its ranges (before `decay`, as when the gradient held it), one range or
+    /// gap between ranges after another; without a penalty, one update of everything.
+    fn update_penalized(
+        &self,
+        decay: impl Fn(&mut T, T) -> T + Copy + Sync,
+        l2: Option<L2Gradient<'_, T>>,
+        params: &mut [T],
+        grads: &[T],
+        buffers: &mut [Vec<T>; 3],
+        backup: &mut [T],
+    ) -> bool {
+        let [exp_avg, exp_avg_sq, max] = buffers;
+        let Some(l2) = l2 else {
+            return self.update(decay, params, grads, [exp_avg, exp_avg_sq, max], backup);
+        };
+        let factor = l2.factor;
+        let penalized = move |p: &mut T, g: T| decay(p, g + factor * *p);
+        let n = params.len();
+        let mut segment = |range: Range<usize>, with_l2: bool| {
+            let pieces = [
+                &mut exp_avg[range.clone()],
+                &mut exp_avg_sq[range.clone()],
+                piece(max, range.clone()),
+            ];
+            let (params, grads) = (&mut params[range.clone()], &grads[range.clone()]);
+            let backup = piece(backup, range);
+            if with_l2 {
+                self.update(penalized, params, grads, pieces, backup)
+            } else {
+                self.update(decay, params, grads, pieces, backup)
+            }
+        };
+        let (mut ok, mut start) = (true, 0);
+        for range in l2.ranges {
+            ok &= segment(start..range.start, false);
+            ok &= segment(range.clone(), true);
+            start = range.end;
+        }
+        ok & segment(start..n, false)
+    }
+}
+
+/// `values[range]`, or `values` itself when it is empty (an absent buffer).
+fn piece<T>(values: &mut [T], range: Range<usize>) -> &mut [T] {
+    if values.is_empty() {
+        values
+    } else {
+        &mut values[range]
+    }
+}
+
 /// `values` in pieces of [`UPDATE_CHUNK`], or, when it is empty, as many empty pieces as
 /// `n` values make, so that an absent buffer zips with the others.
 fn optional_pieces<T: Real>(
@@ -367,8 +422,16 @@ fn optional_pieces<T: Real>(
 }
 
 impl<T: Real> Adam<T> {
-    /// One step; `backup` as in [`Coefficients::pass`] (empty for none).
-    fn update(&mut self, params: &mut [T], grads: &[T], lr: f64, backup: &mut [T]) -> bool {
+    /// One step; `backup` as in [`Coefficients::pass`] (empty for none), `l2` an L2
+    /// penalty's gradient to add to `grads`.
+    fn update(
+        &mut self,
+        params: &mut [T],
+        grads: &[T],
+        lr: f64,
+        backup: &mut [T],
+        l2: Option<L2Gradient<'_, T>>,
+    ) -> bool {
         assert_eq!(
             params.len(),
             grads.len(),
@@ -381,30 +444,42 @@ impl<T: Real> Adam<T> {
         let weight_decay = self.config.weight_decay;
         // The decay is chosen once per step, so that each variant's loop is branch-free.
         if weight_decay == 0.0 {
-            c.update(|_, g| g, params, grads, buffers, backup)
+            c.update_penalized(|_, g| g, l2, params, grads, buffers, backup)
         } else if self.decoupled {
             let decay = T::from_f64(1.0 - lr * weight_decay);
             let shrink = move |p: &mut T, g: T| {
                 *p *= decay;
                 g
             };
-            c.update(shrink, params, grads, buffers, backup)
+            c.update_penalized(shrink, l2, params, grads, buffers, backup)
         } else {
             let weight_decay = T::from_f64(weight_decay);
             let coupled = move |p: &mut T, g: T| g + weight_decay * *p;
-            c.update(coupled, params, grads, buffers, backup)
+            c.update_penalized(coupled, l2, params, grads, buffers, backup)
         }
     }
 }
 
 impl<T: Real> Optimizer<T> for Adam<T> {
     fn step(&mut self, params: &mut [T], grads: &[T], lr: f64) {
-        self.update(params, grads, lr, &mut []);
+        self.update(params, grads, lr, &mut [], None);
     }
 
     fn step_checked(&mut self, params: &mut [T], grads: &[T], lr: f64, backup: &mut [T]) -> bool {
         assert_eq!(params.len(), backup.len(), "adam: backup length");
-        self.update(params, grads, lr, backup)
+        self.update(params, grads, lr, backup, None)
+    }
+
+    fn step_checked_with_l2(
+        &mut self,
+        params: &mut [T],
+        grads: &mut [T],
+        lr: f64,
+        backup: &mut [T],
+        l2: L2Gradient<'_, T>,
+    ) -> bool {
+        assert_eq!(params.len(), backup.len(), "adam: backup length");
+        self.update(params, grads, lr, backup, Some(l2))
     }
 
     fn buffers(&self) -> &Buffers<T> {

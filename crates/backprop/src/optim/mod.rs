@@ -6,8 +6,11 @@
 //! work on the flat parameter and gradient vectors of [`crate::Network`]; L-BFGS needs to
 //! re-evaluate the loss and has its own entry point ([`Solver::Lbfgs`]).
 
+use std::ops::Range;
+
 use serde::{Deserialize, Serialize};
 
+use crate::compute::simd;
 use crate::error::{Error, Result};
 use crate::real::Real;
 
@@ -90,6 +93,33 @@ pub enum OptimizerConfig {
     Lbfgs(LbfgsConfig),
 }
 
+/// The gradient of an L2 penalty, `factor·θ` for the parameters in `ranges` (disjoint and in
+/// increasing order: the weights, not the biases), for
+/// [`Optimizer::step_checked_with_l2`].
+#[derive(Clone, Copy, Debug)]
+pub struct L2Gradient<'a, T> {
+    /// The penalty's strength in `T`.
+    pub factor: T,
+    /// The penalized parameters.
+    pub ranges: &'a [Range<usize>],
+}
+
+impl<T: Real> L2Gradient<'_, T> {
+    /// `grads += factor·params` over the ranges.
+    pub fn add_to(&self, params: &[T], grads: &mut [T]) {
+        let factor = self.factor;
+        for range in self.ranges {
+            let (grads, params) = (&mut grads[range.clone()], &params[range.clone()]);
+            simd::widest(grads.len(), || {
+                grads
+                    .iter_mut()
+                    .zip(params)
+                    .for_each(|(g, &p)| *g += factor * p);
+            });
+        }
+    }
+}
+
 /// A first-order optimizer over a flat parameter vector.
 pub trait Optimizer<T: Real>: Send {
     /// One update of `params` from `grads` (same length), with learning rate `lr` (the
@@ -114,6 +144,25 @@ pub trait Optimizer<T: Real>: Send {
     /// As [`Optimizer::step`], and if `backup` differs in length from `params`.
     fn step_checked(&mut self, params: &mut [T], grads: &[T], lr: f64, backup: &mut [T]) -> bool {
         checked_by_copy(self, params, grads, lr, backup)
+    }
+
+    /// [`Optimizer::step_checked`] on `grads` plus an L2 penalty's gradient `l2` (which
+    /// `grads` does not hold yet): the same bits as adding it to `grads` first, as the
+    /// default does. Adam adds it within its update pass instead (no pass of its own over the
+    /// weights and gradients), so `grads` is left as it was.
+    ///
+    /// # Panics
+    /// As [`Optimizer::step_checked`], and if a range of `l2` lies outside `params`.
+    fn step_checked_with_l2(
+        &mut self,
+        params: &mut [T],
+        grads: &mut [T],
+        lr: f64,
+        backup: &mut [T],
+        l2: L2Gradient<'_, T>,
+    ) -> bool {
+        l2.add_to(params, grads);
+        self.step_checked(params, grads, lr, backup)
     }
 
     /// The steps taken and the named buffers carried between steps.

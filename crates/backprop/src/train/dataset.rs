@@ -3,6 +3,7 @@
 use crate::architecture::Architecture;
 use crate::error::{Error, Result};
 use crate::loss::{Loss, OutputActivation, Targets};
+use crate::optim::all_finite;
 use crate::real::Real;
 
 /// The targets of a data set: class indices or a `rows × outputs` matrix of values.
@@ -50,7 +51,7 @@ impl<'a, T: Real> Dataset<'a, T> {
         if self.x.is_empty() {
             return Err(Error::InvalidData("the data set has no rows".into()));
         }
-        if let Some(i) = self.x.iter().position(|v| !v.is_finite()) {
+        if let Some(i) = first_non_finite(self.x) {
             return Err(Error::InvalidData(format!(
                 "feature {} of row {} is {} (features must be finite)",
                 i % self.inputs + 1,
@@ -147,6 +148,18 @@ impl<'a, T: Real> Dataset<'a, T> {
     }
 }
 
+/// The index of the first value that is not finite: the blocks are scanned with
+/// [`all_finite`] (vectorized), the bad one then value by value.
+fn first_non_finite<T: Real>(x: &[T]) -> Option<usize> {
+    const BLOCK: usize = 1024;
+    let block = x.chunks(BLOCK).position(|block| !all_finite(block))?;
+    let start = block * BLOCK;
+    x[start..]
+        .iter()
+        .position(|v| !v.is_finite())
+        .map(|i| start + i)
+}
+
 fn prefix(error: Error, what: &str) -> Error {
     match error {
         Error::InvalidData(message) => Error::InvalidData(format!("{what}: {message}")),
@@ -183,6 +196,28 @@ mod tests {
                 "training data",
             )
             .unwrap();
+    }
+
+    #[test]
+    fn the_first_non_finite_feature_is_named_past_the_first_block() {
+        // 7 inputs, 400 rows: the bad values lie in the third block of 1024 values.
+        let mut x = vec![0.5f32; 7 * 400];
+        x[7 * 330 + 4] = f32::INFINITY;
+        x[7 * 350] = f32::NAN;
+        let classes = vec![0u32; 400];
+        let err = Dataset::new(&x, 7, Targets::Classes(&classes)).unwrap_err();
+        assert!(
+            err.to_string().contains("feature 5 of row 331 is inf"),
+            "{err}"
+        );
+        x[7 * 330 + 4] = 1.0;
+        let err = Dataset::new(&x, 7, Targets::Classes(&classes)).unwrap_err();
+        assert!(
+            err.to_string().contains("feature 1 of row 351 is NaN"),
+            "{err}"
+        );
+        x[7 * 350] = 1.0;
+        assert!(Dataset::new(&x, 7, Targets::Classes(&classes)).is_ok());
     }
 
     #[test]

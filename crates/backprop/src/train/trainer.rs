@@ -1,6 +1,7 @@
 //! The training loop: epochs of shuffled mini-batches, validation, early stopping, and
 //! checkpoints through the observer.
 
+use std::ops::Range;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,7 @@ use crate::clip::clip_grad_norm;
 use crate::error::{Error, Result};
 use crate::loss::Loss;
 use crate::network::Network;
-use crate::optim::{all_finite, Solver};
+use crate::optim::{all_finite, L2Gradient, Solver};
 use crate::real::Real;
 use crate::rng::Rng;
 use crate::schedule::Scheduler;
@@ -265,6 +266,8 @@ struct Trainer<'n, 'd, T: Real> {
     dropout_rng: Rng,
     /// The weights before the current update, to undo an update that made them non-finite.
     backup: Vec<T>,
+    /// The network's weight ranges, for an L2 penalty that the optimizer adds in its pass.
+    weight_ranges: Vec<Range<usize>>,
     tracker: Tracker<T>,
     history: Vec<EpochInfo>,
     next_epoch: usize,
@@ -310,6 +313,7 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
         Ok(Self {
             trial_net: lbfgs.then(|| net.clone()),
             backup: net.parameters().to_vec(),
+            weight_ranges: net.weight_ranges(),
             tracker: Tracker::new(config.early_stopping.clone(), net.parameters().len()),
             ws: Workspace::new(&arch, batch_size),
             net,
@@ -505,8 +509,15 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
             let mut loss = self
                 .net
                 .backward(batch.x, rows, batch.targets, self.loss, &mut self.ws);
-            if self.config.l2_penalty > 0.0 {
-                let strength = self.config.l2_penalty / rows as f64;
+            // Without clipping the penalty's gradient joins the optimizer's pass.
+            let strength = self.config.l2_penalty / rows as f64;
+            let l2 = (strength > 0.0 && self.config.clip_norm.is_none()).then(|| L2Gradient {
+                factor: T::from_f64(strength),
+                ranges: &self.weight_ranges,
+            });
+            if l2.is_some() {
+                loss += self.net.l2_penalty(strength);
+            } else if strength > 0.0 {
                 loss += self.net.add_l2_penalty(strength, self.ws.gradients_mut());
             }
             // Check before stepping, so a bad batch never reaches the weights.
@@ -538,7 +549,17 @@ impl<'n, 'd, T: Real> Trainer<'n, 'd, T> {
                 .map(|(a, b)| a + b);
             // One pass saves the weights, steps and checks the gradient and the result.
             let params = self.net.parameters_mut();
-            if !optimizer.step_checked(params, self.ws.gradients(), lr, &mut self.backup) {
+            let sound = match l2 {
+                Some(l2) => optimizer.step_checked_with_l2(
+                    params,
+                    self.ws.gradients_mut(),
+                    lr,
+                    &mut self.backup,
+                    l2,
+                ),
+                None => optimizer.step_checked(params, self.ws.gradients(), lr, &mut self.backup),
+            };
+            if !sound {
                 params.copy_from_slice(&self.backup);
                 return Err(Error::Diverged {
                     epoch,
