@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::examples;
 use crate::reading::ReadArgs;
 use crate::train_args::{LossName, TrainArgs};
 use crate::tune_args::TuneArgs;
@@ -12,17 +13,33 @@ use crate::tune_args::TuneArgs;
 #[derive(Debug, Parser)]
 #[command(name = "backprop", version, about, long_about = None)]
 pub struct Cli {
-    /// What to do.
+    /// What to do (none: a short usage with the common commands).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_name = "WHEN", value_enum, global = true, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless the NO_COLOR environment variable is set.
+    Auto,
+    /// Always, also into a pipe or file.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train a network on a dataset and save it.
+    #[command(after_help = examples::TRAIN)]
     Train(Box<TrainArgs>),
     /// Cross-validate the training settings: train and score one network per fold.
+    #[command(after_help = examples::CV)]
     Cv(Box<CvArgs>),
     /// Search for good training settings, then train and save the best.
     ///
@@ -36,22 +53,62 @@ pub enum Command {
     /// best settings on train + validation for the epochs they were best at, scores --test
     /// and saves the model (--save) with the settings and the search in its training
     /// summary.
+    #[command(after_help = examples::TUNE)]
     Tune(Box<TuneArgs>),
     /// Score a saved model on labelled data.
+    #[command(after_help = examples::EVAL)]
     Eval(EvalArgs),
     /// Write a saved model's predictions as CSV.
+    #[command(after_help = examples::PREDICT)]
     Predict(PredictArgs),
     /// Serve saved models' predictions over HTTP (MLflow, TF Serving / KServe V1 and KServe V2
     /// protocols), batching concurrent requests.
+    #[command(after_help = examples::SERVE)]
     Serve(ServeArgs),
     /// Describe a saved model.
+    #[command(after_help = examples::INSPECT)]
     Inspect(InspectArgs),
     /// Export a saved model to ONNX (with its preprocessing) or to a PyTorch state dict.
+    #[command(after_help = examples::EXPORT)]
     Export(crate::commands::export::ExportArgs),
     /// Check backpropagation against finite differences on a random network.
+    #[command(after_help = examples::GRADCHECK)]
     Gradcheck(GradcheckArgs),
     /// List the built-in datasets.
+    #[command(after_help = examples::DATASETS)]
     Datasets,
+    /// Print a shell completion script for bash, zsh, fish, powershell or elvish.
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions(CompletionsArgs),
+    /// Print the man page of backprop, or of one command, as roff.
+    #[command(after_help = examples::MAN)]
+    Man(ManArgs),
+    /// Print an example settings file for `--config`: every key, its default and meaning.
+    #[command(after_help = examples::CONFIG)]
+    Config(ConfigArgs),
+}
+
+/// `backprop completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `backprop man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (default: backprop itself).
+    pub command: Option<String>,
+}
+
+/// `backprop config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print a commented TOML file with every setting of `train` (and `cv`, `tune`).
+    #[arg(long, required = true)]
+    pub example: bool,
 }
 
 /// `backprop cv`: the settings of `train` (flags or `--config FILE.toml`) and how to cut the

@@ -8,9 +8,12 @@
 //! `backprop-data`, and every number is computed by the engine (`backprop`): [`scoring`]
 //! only asks it for the loss, predictions and metrics.
 
+mod accepted;
 mod cli;
 mod commands;
+mod config_example;
 mod defaults;
+mod examples;
 mod fitting;
 mod interrupt;
 mod plot;
@@ -19,6 +22,7 @@ mod reading;
 mod report;
 mod resume;
 mod scoring;
+mod style;
 mod train_args;
 mod tune_args;
 mod tune_report;
@@ -29,8 +33,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use cli::Command;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    style::set_color(cli.color);
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -42,23 +49,30 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            style::error(&format!("{err:#}"));
             ExitCode::from(2)
         }
     }
 }
 
 fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        cli::Command::Gradcheck(args) => commands::gradcheck::run(&args),
-        cli::Command::Eval(args) => commands::eval::run(&args),
-        cli::Command::Predict(args) => commands::predict::run(&args),
-        cli::Command::Serve(args) => commands::serve::run(&args),
-        cli::Command::Inspect(args) => commands::inspect::run(&args),
-        cli::Command::Export(args) => commands::export::run(&args),
-        cli::Command::Datasets => commands::datasets::run(),
-        cli::Command::Train(args) => commands::train::run(*args),
-        cli::Command::Cv(args) => commands::cv::run(*args),
-        cli::Command::Tune(args) => commands::tune::run(*args),
+    let Some(command) = cli.command else {
+        println!("{}", examples::SHORT_USAGE);
+        return Ok(ExitCode::SUCCESS);
+    };
+    match command {
+        Command::Gradcheck(args) => commands::gradcheck::run(&args),
+        Command::Eval(args) => commands::eval::run(&args),
+        Command::Predict(args) => commands::predict::run(&args),
+        Command::Serve(args) => commands::serve::run(&args),
+        Command::Inspect(args) => commands::inspect::run(&args),
+        Command::Export(args) => commands::export::run(&args),
+        Command::Datasets => commands::datasets::run(),
+        Command::Train(args) => commands::train::run(*args),
+        Command::Cv(args) => commands::cv::run(*args),
+        Command::Tune(args) => commands::tune::run(*args),
+        Command::Completions(args) => commands::completions::run(&args),
+        Command::Man(args) => commands::man::run(&args),
+        Command::Config(args) => commands::config::run(&args),
     }
 }

@@ -3,33 +3,51 @@
 //! a bar over its trials ([`SearchProgress`]).
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use backprop::train::{EpochInfo, StepInfo};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde_json::{Map, Value};
 
 /// Epoch lines on stdout and an optional progress bar on stderr.
 pub struct Progress {
     json: bool,
     bar: Option<ProgressBar>,
+    /// Rows of the last step's batch, for the bar's samples/s.
+    batch_rows: Arc<AtomicUsize>,
 }
 
 impl Progress {
     /// Text lines (or JSON lines with `json`); the bar only if stderr is a terminal, so logs
-    /// and pipes never fill with redraws.
+    /// and pipes never fill with redraws. It stays hidden until the first step gives its
+    /// length (no empty `0/0` bar), then shows the steps, samples/s, the ETA and the loss.
     pub fn new(json: bool) -> Self {
+        let batch_rows = Arc::new(AtomicUsize::new(0));
+        let rows = Arc::clone(&batch_rows);
         let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
             bar.set_style(
                 ProgressStyle::with_template(
-                    "epoch {prefix} [{bar:30}] {pos}/{len} steps {per_sec} eta {eta}",
+                    "epoch {prefix} [{bar:30}] {pos}/{len} steps  {rate}  eta {eta}  loss {msg}",
                 )
                 .expect("a valid template")
+                .with_key(
+                    "rate",
+                    move |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                        let samples = state.per_sec() * rows.load(Ordering::Relaxed) as f64;
+                        let _ = write!(out, "{} samples/s", thousands(samples));
+                    },
+                )
                 .progress_chars("=> "),
             );
             bar
         });
-        Self { json, bar }
+        Self {
+            json,
+            bar,
+            batch_rows,
+        }
     }
 
     /// Text lines and never a bar (for text printed around a run that draws its own).
@@ -37,17 +55,24 @@ impl Progress {
         Self {
             json: false,
             bar: None,
+            batch_rows: Arc::new(AtomicUsize::new(0)),
         }
     }
 
     /// Advances the bar by one step.
     pub fn step(&self, info: &StepInfo) {
         if let Some(bar) = &self.bar {
+            self.batch_rows.store(info.rows, Ordering::Relaxed);
             if info.step == 1 {
                 bar.set_length(info.steps_per_epoch as u64);
                 bar.set_position(0);
+                bar.reset_eta();
                 bar.set_prefix(format!("{}/{}", info.epoch, info.epochs));
+                if bar.is_hidden() {
+                    bar.set_draw_target(ProgressDrawTarget::stderr());
+                }
             }
+            bar.set_message(format!("{:.4}", info.loss));
             bar.inc(1);
         }
     }
@@ -159,6 +184,23 @@ pub fn epoch_json(info: &EpochInfo) -> Value {
     Value::Object(object)
 }
 
+/// A rate rounded to an integer with thousands separators: `12,345` (`0` for NaN).
+pub fn thousands(x: f64) -> String {
+    let digits = if x.is_finite() && x > 0.0 {
+        format!("{:.0}", x)
+    } else {
+        "0".to_string()
+    };
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A JSON number (`null` for NaN or an infinity, which JSON cannot hold).
 pub fn number(x: f64) -> Option<Value> {
     Some(serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number))
@@ -224,6 +266,15 @@ mod tests {
         let without = epoch_json(&info(false));
         assert!(without.get("val_loss").is_none());
         assert_eq!(number(f64::NAN), Some(Value::Null));
+    }
+
+    #[test]
+    fn rates_are_integers_with_separators() {
+        assert_eq!(thousands(928.5692), "929");
+        assert_eq!(thousands(12_345.4), "12,345");
+        assert_eq!(thousands(1_234_567.0), "1,234,567");
+        assert_eq!(thousands(0.2), "0");
+        assert_eq!(thousands(f64::NAN), "0");
     }
 
     #[test]

@@ -78,12 +78,14 @@ pub struct TrainArgs {
     /// training at epoch 1, and was worse or equal on each of the 17 datasets measured).
     #[arg(long)]
     pub val_fraction: Option<f64>,
-    /// Hidden layer widths, comma-separated (default 256,128); empty for none.
+    /// Hidden layer widths, comma-separated (default 256,128); empty for none. In the
+    /// config file also a list: `layers = [256, 128]`.
     #[arg(long)]
+    #[serde(default, deserialize_with = "crate::accepted::widths")]
     pub layers: Option<String>,
-    /// Hidden activation (default relu): relu, tanh, sigmoid, leaky_relu(0.01), elu, gelu,
-    /// silu, softplus, identity.
-    #[arg(long)]
+    /// Hidden activation (default relu): relu, tanh, sigmoid, leaky_relu (slope 0.01, or
+    /// leaky_relu(SLOPE)), elu (alpha 1, or elu(ALPHA)), gelu, silu, softplus, identity.
+    #[arg(long, value_name = "NAME")]
     pub activation: Option<String>,
     /// Loss (default: ce for several classes, bce for two, mse for numbers).
     #[arg(long, value_enum)]
@@ -274,17 +276,17 @@ pub enum TargetScaleName {
 }
 
 /// Hidden layer widths when `--layers` is not given.
-const DEFAULT_LAYERS: &str = "256,128";
+pub const DEFAULT_LAYERS: &str = "256,128";
 /// Mini-batch size when `--batch-size` is not given.
-const DEFAULT_BATCH_SIZE: usize = 64;
+pub const DEFAULT_BATCH_SIZE: usize = 64;
 /// Epochs when `--epochs` is not given.
-const DEFAULT_EPOCHS: usize = 200;
+pub const DEFAULT_EPOCHS: usize = 200;
 /// Early-stopping patience when `--patience` is not given.
-const DEFAULT_PATIENCE: usize = 10;
+pub const DEFAULT_PATIENCE: usize = 10;
 /// Validation fraction when `--val-fraction` is not given: none, every row trains.
-const DEFAULT_VAL_FRACTION: f64 = 0.0;
+pub const DEFAULT_VAL_FRACTION: f64 = 0.0;
 /// The model file when `--save` is not given.
-const DEFAULT_SAVE: &str = "model.safetensors";
+pub const DEFAULT_SAVE: &str = "model.safetensors";
 
 /// A training run, resolved: the engine's settings and what the command does around them.
 #[derive(Clone, Debug)]
@@ -405,9 +407,7 @@ impl TrainArgs {
         let layers =
             parse_widths(self.layers.as_deref().unwrap_or(DEFAULT_LAYERS)).context("--layers")?;
         let activation: Activation = match &self.activation {
-            Some(name) => name
-                .parse()
-                .map_err(|e| anyhow::anyhow!("--activation {name}: {e}"))?,
+            Some(name) => crate::accepted::activation(name).context("--activation")?,
             None => Activation::Relu,
         };
         let val_fraction = self.val_fraction.unwrap_or(DEFAULT_VAL_FRACTION);

@@ -15,7 +15,8 @@ pub fn run(args: &GradcheckArgs) -> anyhow::Result<ExitCode> {
     if widths.len() < 2 {
         bail!("--layers needs at least an input and an output width, like 4,16,3");
     }
-    let activation: Activation = args.activation.parse()?;
+    let activation: Activation =
+        crate::accepted::activation(&args.activation).context("--activation")?;
     let outputs = *widths.last().expect("checked above");
     let loss = args.loss.loss();
     let arch = Architecture::new(
