@@ -32,6 +32,25 @@ fn signal(child: &Child, name: &str) {
     assert!(status.success());
 }
 
+/// The CPU time (user + system) the running `child` has used, from `/proc`; `None` once it
+/// has exited.
+fn cpu_seconds(child: &Child) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).ok()?;
+    // The fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    if fields.first() == Some(&"Z") {
+        return None;
+    }
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    let per_second =
+        String::from_utf8(Command::new("getconf").arg("CLK_TCK").output().ok()?.stdout)
+            .ok()?
+            .trim()
+            .parse::<f64>()
+            .ok()?;
+    Some(ticks / per_second)
+}
+
 /// Starts `backprop train ... --json`, waits for the stream's third epoch record, sends
 /// `signal_name`, and returns the records and the exit status.
 fn interrupt_after_epoch_3(
@@ -236,14 +255,15 @@ fn sigint_inside_the_first_epoch_of_every_cv_fold_reports_nothing_and_exits_130(
 fn sigint_during_cv_reports_the_folds_done() {
     let dir = Dir::new();
     data(&dir);
-    // One fold at a time, each about 3 s here (10 folds: 30 s uninterrupted); the signal
-    // comes after 8 s.
+    // One fold at a time, each about 3 s of CPU time here (20 folds: a minute uninterrupted).
+    // The signal comes once the run has used 6 s of CPU time, which is one fold or more and
+    // not all of them on a machine of any load; wall-clock time would depend on the load.
     let child = dir
         .command(&[
             "cv",
             "data.csv",
             "--folds",
-            "10",
+            "20",
             "--epochs",
             "1000",
             "--patience",
@@ -258,7 +278,9 @@ fn sigint_during_cv_reports_the_folds_done() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start backprop");
-    std::thread::sleep(std::time::Duration::from_secs(8));
+    while cpu_seconds(&child).is_some_and(|used| used < 6.0) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     signal(&child, "INT");
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -272,12 +294,12 @@ fn sigint_during_cv_reports_the_folds_done() {
     assert_eq!(summary["event"], "summary", "{stdout}");
     assert_eq!(summary["stop_reason"], "interrupted", "{summary}");
     let done = summary["folds_done"].as_u64().unwrap();
-    assert!((1..10).contains(&done), "{summary}");
-    assert_eq!(summary["folds_planned"], 10, "{summary}");
+    assert!((1..20).contains(&done), "{summary}");
+    assert_eq!(summary["folds_planned"], 20, "{summary}");
     let folds = records.iter().filter(|r| r["event"] == "fold").count();
     assert_eq!(folds as u64, done, "{stdout}");
     assert!(
-        stderr.contains(&format!("interrupted: {done} of 10 folds done")),
+        stderr.contains(&format!("interrupted: {done} of 20 folds done")),
         "{stderr}"
     );
 }
