@@ -24,10 +24,12 @@ mod resume;
 mod scoring;
 mod style;
 mod train_args;
+mod train_r2;
 mod tune_args;
 mod tune_report;
 mod tune_space;
 mod tune_trial;
+mod verbosity;
 
 use std::process::ExitCode;
 
@@ -38,6 +40,7 @@ use cli::Command;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     style::set_color(cli.color);
+    verbosity::set(cli.quiet, cli.verbose);
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
