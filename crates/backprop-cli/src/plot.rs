@@ -125,8 +125,7 @@ pub fn title(data: &str, arch: &Architecture, optimizer: &str) -> String {
     format!("{name} · {}{activation} · {optimizer}", widths.join("-"))
 }
 
-/// The line under the title: `47 of 200 epochs · kept epoch 37 · stopped early: no better
-/// validation loss for 10 epochs (patience)`.
+/// The line under the title: `47 of 200 epochs · stopped early (patience 10) · kept epoch 37`.
 pub fn subtitle(report: &TrainReport, max_epochs: usize, patience: usize) -> String {
     let ran = report.history.len();
     let mut parts = vec![if ran == max_epochs {
@@ -134,20 +133,22 @@ pub fn subtitle(report: &TrainReport, max_epochs: usize, patience: usize) -> Str
     } else {
         format!("{ran} of {max_epochs} epochs")
     }];
-    if let Some(kept) = report.kept_epoch() {
-        parts.push(format!("kept epoch {kept}"));
-    }
     if report.stopped_early && report.unfinished_epoch.is_none() && patience > 0 {
-        let monitored = match report.history.last().and_then(|e| e.val_loss) {
-            Some(_) => "validation loss",
-            None => "training loss",
-        };
-        parts.push(format!(
-            "stopped early: no better {monitored} for {patience} epochs (patience)"
-        ));
+        parts.push(format!("stopped early (patience {patience})"));
     }
     if report.unfinished_epoch.is_some() {
         parts.push("interrupted".to_string());
+    }
+    if let Some(kept) = report.kept_epoch() {
+        let monitored = match report.history.last().and_then(|e| e.val_loss) {
+            Some(_) => "validation",
+            None => "training",
+        };
+        if report.restored_best {
+            parts.push(format!("kept epoch {kept} (lowest {monitored} loss)"));
+        } else {
+            parts.push(format!("kept epoch {kept}"));
+        }
     }
     parts.join(" · ")
 }

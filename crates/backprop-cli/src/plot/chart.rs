@@ -111,10 +111,10 @@ pub fn picture<DB: DrawingBackend>(
     };
     let (train_score, val_score) = curves.scores();
     if train_score.is_empty() && val_score.is_empty() {
-        return panel(&body, &x, &losses, curves.kept_epoch).map_err(err);
+        let room = label_room(&[&losses]);
+        return panel(&body, &x, &losses, curves.kept_epoch, room).map_err(err);
     }
     let (top, bottom) = body.split_vertically((HEIGHT - HEADER) * 11 / 20);
-    panel(&top, &x, &losses, curves.kept_epoch).map_err(err)?;
     let scores = Panel {
         y: score_axis(
             curves.score,
@@ -123,7 +123,21 @@ pub fn picture<DB: DrawingBackend>(
         train: &train_score,
         val: &val_score,
     };
-    panel(&bottom, &x, &scores, curves.kept_epoch).map_err(err)
+    // One width for both panels' label areas, so that their epochs line up.
+    let room = label_room(&[&losses, &scores]);
+    panel(&top, &x, &losses, curves.kept_epoch, room).map_err(err)?;
+    panel(&bottom, &x, &scores, curves.kept_epoch, room).map_err(err)
+}
+
+/// The width of the value axis's label area: the widest tick label of `panels`, the tick
+/// marks and the axis description.
+fn label_room(panels: &[&Panel<'_>]) -> u32 {
+    let widest = panels
+        .iter()
+        .flat_map(|p| &p.y.ticks.labels)
+        .map(|l| width(l, LABEL))
+        .max();
+    widest.unwrap_or(0) + 44
 }
 
 /// The title and the line under it, centred, shrunk to fit the width.
@@ -192,16 +206,16 @@ fn panel<DB: DrawingBackend>(
     x: &Axis,
     panel: &Panel<'_>,
     kept: Option<usize>,
+    label_room: u32,
 ) -> Result<(), AreaError<DB>> {
     let y = &panel.y;
-    let widest = y.ticks.labels.iter().map(|l| width(l, LABEL)).max();
     let mut chart = ChartBuilder::on(area)
         .margin_top(10)
         .margin_bottom(6)
         .margin_left(12)
         .margin_right(28)
         .x_label_area_size(48)
-        .y_label_area_size(widest.unwrap_or(0) + 44)
+        .y_label_area_size(label_room)
         .build_cartesian_2d(x.ranged(), y.ranged())?;
     let x_label = |v: &f64| x.ticks.label_at(*v);
     let y_label = |v: &f64| y.ticks.label_at(*v);
