@@ -76,6 +76,9 @@ pub struct Curves<'a> {
     pub train_r2: &'a [Option<f64>],
     /// The epoch whose weights were kept, marked on the curves.
     pub kept_epoch: Option<usize>,
+    /// Whether the training loss includes an L2 penalty (said in the legend: it lifts the
+    /// training curve above the validation one).
+    pub penalized: bool,
 }
 
 impl Curves<'_> {

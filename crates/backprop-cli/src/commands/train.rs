@@ -213,6 +213,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
             },
             train_r2: &train_r2,
             kept_epoch: report.kept_epoch(),
+            penalized: plan.config.l2_penalty > 0.0,
         };
         plot::draw(path, &curves)?;
         if !plan.json {

@@ -181,7 +181,13 @@ fn legend<DB: DrawingBackend>(
         .iter()
         .map(|(_, label, _)| SWATCH + 8 + width(label, LABEL) as i32)
         .collect();
-    let total = widths.iter().sum::<i32>() + GAP * (items.len() as i32 - 1);
+    let aside = "(train loss includes the L2 penalty)";
+    let aside_width = if curves.penalized {
+        GAP + width(aside, LABEL) as i32
+    } else {
+        0
+    };
+    let total = widths.iter().sum::<i32>() + GAP * (items.len() as i32 - 1) + aside_width;
     let mut x = (WIDTH as i32 - total) / 2;
     let left = Pos::new(HPos::Left, VPos::Center);
     for ((color, label, ring), w) in items.iter().zip(&widths) {
@@ -196,6 +202,10 @@ fn legend<DB: DrawingBackend>(
         let style = (FAMILY, LABEL).into_font().color(&BLACK).pos(left);
         area.draw(&Text::new(label.clone(), (x + SWATCH + 8, y), style))?;
         x += w + GAP;
+    }
+    if curves.penalized {
+        let style = (FAMILY, LABEL).into_font().color(&GREY).pos(left);
+        area.draw(&Text::new(aside, (x, y), style))?;
     }
     Ok(())
 }
