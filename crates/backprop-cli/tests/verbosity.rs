@@ -142,6 +142,10 @@ fn quiet_eval_predict_export_cv_and_gradcheck_print_their_result_only() {
     ];
     let (stdout, _) = run(&dir, &cv);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let (verbose, _) = run(&dir, &cv[..cv.len() - 1]);
+    assert!(!verbose.contains("time       fold"), "{verbose}");
+    let (verbose, _) = run(&dir, &[&cv[..cv.len() - 1], &["-v"]].concat());
+    assert!(verbose.contains("time       fold 3: "), "{verbose}");
     assert!(
         stdout.starts_with("accuracy ") && stdout.contains(" ± "),
         "{stdout}"

@@ -381,3 +381,59 @@ fn fitted_text(text: &str, size: u32, room: u32) -> (String, u32) {
     }
     (String::new(), 12)
 }
+
+#[cfg(test)]
+mod tests {
+    use backprop::train::EpochInfo;
+
+    use super::*;
+
+    fn epoch(epoch: usize, loss: f64, r2: Option<f64>) -> EpochInfo {
+        EpochInfo {
+            epoch,
+            epochs: 5,
+            train_loss: loss,
+            train_accuracy: None,
+            val_loss: Some(loss * 1.1),
+            val_accuracy: None,
+            val_r2: r2,
+            lr: 1e-3,
+            seconds: 0.1,
+            samples_per_second: 1000.0,
+        }
+    }
+
+    fn svg(history: &[EpochInfo], train_r2: &[Option<f64>]) -> String {
+        super::super::font::register().unwrap();
+        let curves = Curves {
+            title: "t.csv · 2-8-1 relu · adam".into(),
+            subtitle: "5 epochs".into(),
+            history,
+            score: Score::R2,
+            train_r2,
+            kept_epoch: history.last().map(|h| h.epoch),
+            penalized: false,
+        };
+        let mut out = String::new();
+        {
+            let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
+            picture(&root, &curves).unwrap();
+            root.present().unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn no_epoch_one_epoch_and_odd_values_still_draw() {
+        assert!(svg(&[], &[]).contains("t.csv"));
+        assert!(svg(&[epoch(1, 0.5, Some(0.2))], &[Some(0.1)]).contains(">\n1\n<"));
+        let wild = [
+            epoch(1, f64::NAN, Some(-3e6)),
+            epoch(2, f64::INFINITY, None),
+            epoch(3, 2e18, Some(0.5)),
+            epoch(4, 0.0, Some(1.0)),
+        ];
+        let text = svg(&wild, &[None, Some(-1e9), None, Some(0.99)]);
+        assert!(text.contains("R²") && text.contains("-1e9"), "{text:.2000}");
+    }
+}

@@ -165,6 +165,16 @@ impl Outcome<'_> {
         if let Some(warning) = self.not_converged() {
             anstream::println!("{}{warning}", style::label("warning", 11));
         }
+        if verbosity::verbose() {
+            for (fold, run) in self.folds.iter().zip(&self.done.runs) {
+                println!(
+                    "time       fold {}: {:.2}s on worker {}",
+                    self.label(fold),
+                    run.seconds,
+                    run.worker
+                );
+            }
+        }
         let share = self.done.share;
         println!(
             "ran        {:.1}s on {}, {} each; at most {} at once",
