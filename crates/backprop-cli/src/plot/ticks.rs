@@ -81,7 +81,8 @@ pub fn log_ticks(low: f64, high: f64) -> Ticks {
     }
     Ticks {
         positions: values.iter().map(|v| v.log10()).collect(),
-        labels: values.iter().map(|&v| compact(v, v)).collect(),
+        // Powers from 1e4 up in one form: `1000, 1e4, 1e5` rather than `10000, 1e5`.
+        labels: values.iter().map(|&v| written(v, v, 1e4)).collect(),
     }
 }
 
@@ -102,6 +103,11 @@ fn round_step(raw: f64, mantissas: &[f64]) -> f64 {
 /// decimals between 0.001 and 99,999 (`0.25`, `1200`), otherwise a mantissa and exponent
 /// (`5e8`, `1.5e9`, `2e-4`, trailing zeros dropped).
 pub fn compact(value: f64, step: f64) -> String {
+    written(value, step, 1e5)
+}
+
+/// [`compact`] with plain decimals below `plain_below` (and from 0.001).
+fn written(value: f64, step: f64, plain_below: f64) -> String {
     if value == 0.0 {
         return "0".to_string();
     }
@@ -112,7 +118,7 @@ pub fn compact(value: f64, step: f64) -> String {
         let extra = i32::from(((step.abs() / 10f64.powi(power)) * 10.0).round() as i64 % 10 != 0);
         (-power + extra).max(0)
     };
-    if (1e-3..1e5).contains(&magnitude) {
+    if (1e-3..plain_below).contains(&magnitude) {
         let decimals = decimals_for(step) as usize;
         return format!("{value:.decimals$}");
     }
@@ -189,6 +195,10 @@ mod tests {
         let ticks = log_ticks(3e15, 2e18);
         assert_eq!(ticks.labels, ["1e16", "1e17", "1e18"]);
         assert_eq!(ticks.label_at(17.0), "1e17");
+        assert_eq!(
+            log_ticks(50.0, 2e6).labels,
+            ["100", "1000", "1e4", "1e5", "1e6"]
+        );
     }
 
     #[test]
