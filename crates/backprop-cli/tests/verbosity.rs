@@ -175,4 +175,18 @@ fn quiet_tune_prints_the_saved_line() {
     );
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(stdout.starts_with("saved      t.safetensors ("), "{stdout}");
+    let verbose = [
+        "tune",
+        "builtin:moons",
+        "--trials",
+        "3",
+        "--epochs",
+        "3",
+        "--save",
+        "t.safetensors",
+        "-v",
+    ];
+    let (stdout, _) = run(&dir, &verbose);
+    assert!(stdout.contains("\ntime       search "), "{stdout}");
+    assert!(stdout.ends_with(")\n") && stdout.contains("\nsaved      t.safetensors"));
 }

@@ -228,6 +228,13 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
         progress.result(&Value::Object(event).to_string());
     } else {
         say(&format!("log        {}", tune.log.display()));
+        if crate::verbosity::verbose() {
+            say(&format!(
+                "time       search {search_seconds:.2}s, retrain {retrain_seconds:.2}s, test and \
+                 saving {:.2}s",
+                (seconds - search_seconds - retrain_seconds).max(0.0)
+            ));
+        }
         progress.result(&format!(
             "saved      {} ({seconds:.1}s)",
             plan.save.display()
