@@ -19,6 +19,14 @@ pub struct Cli {
     /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, value_name = "WHEN", value_enum, global = true, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+    /// Print errors, warnings and the final line only: no header, notes, epoch lines or
+    /// progress bar.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: the batch loss and learning rate every few training steps, the time spent
+    /// reading, training and saving, the rows read.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 /// `--color`.

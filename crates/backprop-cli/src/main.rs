@@ -4,7 +4,9 @@
 //! struct of `train` that clap and `--config FILE.toml` share; [`tune_args`] and
 //! [`tune_space`] for `tune`), one module per subcommand ([`commands`]; `tune` trains its
 //! trials with [`tune_trial`] and reports them with [`tune_report`]), progress and text
-//! output ([`progress`], [`report`], [`plot`]). Files are read and written by
+//! output ([`progress`], [`report`], [`plot`] with [`train_r2`] for a regression's training
+//! R²), how much is printed ([`verbosity`]: `--quiet`, `-v`) and in which colours
+//! ([`style`]). Files are read and written by
 //! `backprop-data`, and every number is computed by the engine (`backprop`): [`scoring`]
 //! only asks it for the loss, predictions and metrics.
 
@@ -24,10 +26,12 @@ mod resume;
 mod scoring;
 mod style;
 mod train_args;
+mod train_r2;
 mod tune_args;
 mod tune_report;
 mod tune_space;
 mod tune_trial;
+mod verbosity;
 
 use std::process::ExitCode;
 
@@ -38,6 +42,7 @@ use cli::Command;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     style::set_color(cli.color);
+    verbosity::set(cli.quiet, cli.verbose);
     match run(cli) {
         Ok(code) => code,
         Err(err) => {

@@ -1,22 +1,28 @@
-//! `--plot`: training and validation loss per epoch (top panel) and validation accuracy
-//! (bottom panel, classification with validation data), drawn with plotters as SVG or PNG.
+//! `--plot`: the curves of a training run, drawn with plotters as SVG or PNG: the loss per
+//! epoch (top panel; on a log scale when it spans more than a decade) and the accuracy
+//! (classification) or R² (regression) per epoch (bottom panel, on an axis fitted to its
+//! values), each for the training and the validation rows, with a marker at the kept epoch.
+//! The title names the data, the network and the optimizer; a line under it says how many
+//! epochs ran, which one was kept and whether patience stopped the run early.
 //!
-//! Axis labels, captions and the legend need a font. Where none can be found (a bare CI
-//! machine) the chart is drawn without text: the same curves and frame, train loss in blue,
-//! validation loss in orange, accuracy in green. `BACKPROP_PLOT_NO_TEXT=1` forces that mode.
+//! The text is drawn with a font built into the binary ([`font`]), so a machine without any
+//! installed fonts draws the same picture.
+
+mod chart;
+mod font;
+mod ticks;
 
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context};
-use backprop::train::EpochInfo;
-use plotters::coord::Shift;
+use backprop::train::{EpochInfo, TrainReport};
+use backprop::Architecture;
 use plotters::prelude::*;
 
-const WIDTH: u32 = 800;
-const HEIGHT: u32 = 600;
-const TRAIN: RGBColor = RGBColor(31, 119, 180);
-const VAL: RGBColor = RGBColor(255, 127, 14);
-const ACCURACY: RGBColor = RGBColor(44, 160, 44);
+/// Size of the picture in pixels.
+pub const WIDTH: u32 = 900;
+/// Height of the picture in pixels.
+pub const HEIGHT: u32 = 650;
 
 /// The image formats `--plot` writes, told by the file's extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,151 +48,133 @@ pub fn format_of(path: &Path) -> anyhow::Result<PlotFormat> {
     }
 }
 
-/// Draws the curves of `history` to `path` (SVG or PNG by extension).
-pub fn draw(path: &Path, history: &[EpochInfo]) -> anyhow::Result<()> {
+/// A curve's `(epoch, value)` points.
+type Points = Vec<(f64, f64)>;
+
+/// The score drawn in the bottom panel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Score {
+    /// Classification: the fraction of rows classified right.
+    Accuracy,
+    /// Regression: the coefficient of determination.
+    R2,
+}
+
+/// What a plot shows: a run's history and what to say about it.
+#[derive(Clone, Debug)]
+pub struct Curves<'a> {
+    /// The title: `iris.csv · 4-16-3 relu · adam`.
+    pub title: String,
+    /// The line under the title: epochs run, the kept epoch, an early stop.
+    pub subtitle: String,
+    /// The epochs, in order.
+    pub history: &'a [EpochInfo],
+    /// The bottom panel's score.
+    pub score: Score,
+    /// The training rows' R² per epoch (regression; the engine reports the training
+    /// accuracy itself), aligned with `history`; empty when not measured.
+    pub train_r2: &'a [Option<f64>],
+    /// The epoch whose weights were kept, marked on the curves.
+    pub kept_epoch: Option<usize>,
+    /// Whether the training loss includes an L2 penalty (said in the legend: it lifts the
+    /// training curve above the validation one).
+    pub penalized: bool,
+}
+
+impl Curves<'_> {
+    /// The training and validation score per epoch, as `(epoch, value)` points.
+    fn scores(&self) -> (Points, Points) {
+        let train = self.history.iter().enumerate().filter_map(|(i, h)| {
+            let value = match self.score {
+                Score::Accuracy => h.train_accuracy,
+                Score::R2 => self.train_r2.get(i).copied().flatten(),
+            };
+            value.map(|v| (h.epoch as f64, v))
+        });
+        let val = self.history.iter().filter_map(|h| {
+            let value = match self.score {
+                Score::Accuracy => h.val_accuracy,
+                Score::R2 => h.val_r2,
+            };
+            value.map(|v| (h.epoch as f64, v))
+        });
+        (finite(train), finite(val))
+    }
+
+    /// The training and validation loss per epoch.
+    fn losses(&self) -> (Points, Points) {
+        let train = self.history.iter().map(|h| (h.epoch as f64, h.train_loss));
+        let val = self
+            .history
+            .iter()
+            .filter_map(|h| h.val_loss.map(|l| (h.epoch as f64, l)));
+        (finite(train), finite(val))
+    }
+}
+
+/// The title of a run's plot: the data's file name, the layer widths with the hidden
+/// activation, and the optimizer: `iris.csv · 4-16-3 relu · adam`.
+pub fn title(data: &str, arch: &Architecture, optimizer: &str) -> String {
+    let name = data.rsplit(['/', '\\']).next().unwrap_or(data);
+    let widths: Vec<String> = std::iter::once(arch.inputs)
+        .chain(arch.hidden.iter().map(|layer| layer.units))
+        .chain(std::iter::once(arch.outputs))
+        .map(|w| w.to_string())
+        .collect();
+    let activation = arch
+        .hidden
+        .first()
+        .map_or_else(String::new, |layer| format!(" {}", layer.activation));
+    format!("{name} · {}{activation} · {optimizer}", widths.join("-"))
+}
+
+/// The line under the title: `47 of 200 epochs · stopped early (patience 10) · kept epoch 37`.
+pub fn subtitle(report: &TrainReport, max_epochs: usize, patience: usize) -> String {
+    let ran = report.history.len();
+    let mut parts = vec![if ran == max_epochs {
+        format!("{ran} epochs")
+    } else {
+        format!("{ran} of {max_epochs} epochs")
+    }];
+    if report.stopped_early && report.unfinished_epoch.is_none() && patience > 0 {
+        parts.push(format!("stopped early (patience {patience})"));
+    }
+    if report.unfinished_epoch.is_some() {
+        parts.push("interrupted".to_string());
+    }
+    if let Some(kept) = report.kept_epoch() {
+        let monitored = match report.history.last().and_then(|e| e.val_loss) {
+            Some(_) => "validation",
+            None => "training",
+        };
+        if report.restored_best {
+            parts.push(format!("kept epoch {kept} (lowest {monitored} loss)"));
+        } else {
+            parts.push(format!("kept epoch {kept}"));
+        }
+    }
+    parts.join(" · ")
+}
+
+/// Draws `curves` to `path` (SVG or PNG by extension).
+pub fn draw(path: &Path, curves: &Curves<'_>) -> anyhow::Result<()> {
     let context = || format!("cannot draw the plot {}", path.display());
-    let text = fonts_available();
+    font::register().with_context(context)?;
     match format_of(path)? {
         PlotFormat::Svg => {
             let root = SVGBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
-            panels(&root, history, text).with_context(context)?;
+            chart::picture(&root, curves).with_context(context)?;
             root.present()
                 .map_err(|e| anyhow!("{e}"))
                 .with_context(context)
         }
         PlotFormat::Png => {
             let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
-            panels(&root, history, text).with_context(context)?;
+            chart::picture(&root, curves).with_context(context)?;
             root.present()
                 .map_err(|e| anyhow!("{e}"))
                 .with_context(context)
         }
-    }
-}
-
-/// Whether text can be drawn: a font for `sans-serif` can be found and measured.
-fn fonts_available() -> bool {
-    if std::env::var_os("BACKPROP_PLOT_NO_TEXT").is_some_and(|v| v != "0") {
-        return false;
-    }
-    ("sans-serif", 14).into_font().box_size("0.5").is_ok()
-}
-
-fn panels<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    history: &[EpochInfo],
-    text: bool,
-) -> anyhow::Result<()> {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("{e}");
-    root.fill(&WHITE).map_err(err)?;
-    let accuracy: Vec<(f64, f64)> = history
-        .iter()
-        .filter_map(|h| h.val_accuracy.map(|a| (h.epoch as f64, a)))
-        .collect();
-    let train: Vec<(f64, f64)> = finite(history.iter().map(|h| (h.epoch as f64, h.train_loss)));
-    let val: Vec<(f64, f64)> = finite(
-        history
-            .iter()
-            .filter_map(|h| h.val_loss.map(|l| (h.epoch as f64, l))),
-    );
-    let (top, bottom) = if accuracy.is_empty() {
-        (root.clone(), None)
-    } else {
-        let (top, bottom) = root.split_vertically(HEIGHT * 3 / 5);
-        (top, Some(bottom))
-    };
-    let epochs = history.len().max(2) as f64;
-    let x_range = 1.0..epochs;
-    let high = train
-        .iter()
-        .chain(&val)
-        .map(|p| p.1)
-        .fold(0.0f64, f64::max)
-        .max(1e-12)
-        * 1.05;
-    let mut chart = builder(&top, text, "loss per epoch")
-        .build_cartesian_2d(x_range.clone(), 0.0..high)
-        .map_err(err)?;
-    frame(&mut chart, text, "loss").map_err(err)?;
-    let series = [
-        (&train, TRAIN, "train loss"),
-        (&val, VAL, "validation loss"),
-    ];
-    for (points, color, label) in series {
-        if points.is_empty() {
-            continue;
-        }
-        let drawn = chart
-            .draw_series(LineSeries::new(
-                points.iter().copied(),
-                color.stroke_width(2),
-            ))
-            .map_err(err)?;
-        if text {
-            drawn
-                .label(label)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color));
-        }
-    }
-    if text {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
-    }
-    if let Some(bottom) = bottom {
-        let mut chart = builder(&bottom, text, "validation accuracy")
-            .build_cartesian_2d(x_range, 0.0..1.0)
-            .map_err(err)?;
-        frame(&mut chart, text, "accuracy").map_err(err)?;
-        chart
-            .draw_series(LineSeries::new(accuracy, ACCURACY.stroke_width(2)))
-            .map_err(err)?;
-    }
-    Ok(())
-}
-
-/// A chart builder with room for labels and a caption when text is drawn.
-fn builder<'a, 'b, DB: DrawingBackend>(
-    area: &'a DrawingArea<DB, Shift>,
-    text: bool,
-    caption: &str,
-) -> ChartBuilder<'a, 'b, DB> {
-    let mut builder = ChartBuilder::on(area);
-    builder.margin(15);
-    if text {
-        builder
-            .caption(caption, ("sans-serif", 18))
-            .x_label_area_size(35)
-            .y_label_area_size(55);
-    }
-    builder
-}
-
-type Chart<'a, DB> = ChartContext<
-    'a,
-    DB,
-    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
->;
-
-/// Axes with labels when text is drawn; a plain frame otherwise.
-fn frame<DB: DrawingBackend>(
-    chart: &mut Chart<'_, DB>,
-    text: bool,
-    y_desc: &str,
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    if text {
-        chart.configure_mesh().x_desc("epoch").y_desc(y_desc).draw()
-    } else {
-        let (x, y) = (chart.x_range(), chart.y_range());
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(x.start, y.start), (x.end, y.end)],
-                BLACK.stroke_width(1),
-            )))
-            .map(|_| ())
     }
 }
 

@@ -1,14 +1,22 @@
 //! Reporting a training run as it goes: one line per epoch (text or JSON on stdout) and, when
 //! stderr is a terminal, a progress bar over the steps of the current epoch; for a search,
-//! a bar over its trials ([`SearchProgress`]).
+//! a bar over its trials ([`SearchProgress`]). Under `--quiet` only [`Progress::result`]
+//! prints (no bar, no epoch lines); under `-v` a line every few steps gives the batch loss
+//! and learning rate. A text epoch line that lowers the monitored loss (validation, else
+//! training) is coloured as the best so far (on a terminal).
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use backprop::train::{EpochInfo, StepInfo};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde_json::{Map, Value};
+
+use crate::{style, verbosity};
+
+/// Verbose step lines per epoch, about.
+const STEP_LINES_PER_EPOCH: usize = 10;
 
 /// Epoch lines on stdout and an optional progress bar on stderr.
 pub struct Progress {
@@ -16,6 +24,8 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     /// Rows of the last step's batch, for the bar's samples/s.
     batch_rows: Arc<AtomicUsize>,
+    /// The bits of the lowest monitored loss of the epochs so far (to colour a new best).
+    lowest: AtomicU64,
 }
 
 impl Progress {
@@ -25,7 +35,7 @@ impl Progress {
     pub fn new(json: bool) -> Self {
         let batch_rows = Arc::new(AtomicUsize::new(0));
         let rows = Arc::clone(&batch_rows);
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = (std::io::stderr().is_terminal() && !verbosity::quiet()).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
             bar.set_style(
                 ProgressStyle::with_template(
@@ -47,6 +57,7 @@ impl Progress {
             json,
             bar,
             batch_rows,
+            lowest: AtomicU64::new(f64::INFINITY.to_bits()),
         }
     }
 
@@ -56,11 +67,20 @@ impl Progress {
             json: false,
             bar: None,
             batch_rows: Arc::new(AtomicUsize::new(0)),
+            lowest: AtomicU64::new(f64::INFINITY.to_bits()),
         }
     }
 
-    /// Advances the bar by one step.
+    /// Advances the bar by one step; under `-v` (text output), prints the step's batch loss
+    /// and learning rate every tenth of an epoch and at its last step.
     pub fn step(&self, info: &StepInfo) {
+        let every = info.steps_per_epoch.div_ceil(STEP_LINES_PER_EPOCH).max(1);
+        if verbosity::verbose()
+            && !self.json
+            && (info.step.is_multiple_of(every) || info.step == info.steps_per_epoch)
+        {
+            self.println(&step_text(info));
+        }
         if let Some(bar) = &self.bar {
             self.batch_rows.store(info.rows, Ordering::Relaxed);
             if info.step == 1 {
@@ -77,21 +97,36 @@ impl Progress {
         }
     }
 
-    /// Prints the epoch's line.
+    /// Prints the epoch's line (a text line that lowers the monitored loss in the best
+    /// epoch's colour).
     pub fn epoch(&self, info: &EpochInfo) {
+        let monitored = info.val_loss.unwrap_or(info.train_loss);
+        let best = monitored < f64::from_bits(self.lowest.load(Ordering::Relaxed));
+        if best {
+            self.lowest.store(monitored.to_bits(), Ordering::Relaxed);
+        }
         let line = if self.json {
             epoch_json(info).to_string()
+        } else if best {
+            style::best(&epoch_text(info))
         } else {
             epoch_text(info)
         };
         self.println(&line);
     }
 
-    /// Prints a line above the bar (or plainly without one).
+    /// Prints a line above the bar (or plainly without one); nothing under `--quiet`.
     pub fn println(&self, line: &str) {
+        if !verbosity::quiet() {
+            self.result(line);
+        }
+    }
+
+    /// Prints a line that `--quiet` keeps: the final one.
+    pub fn result(&self, line: &str) {
         match &self.bar {
-            Some(bar) => bar.suspend(|| println!("{line}")),
-            None => println!("{line}"),
+            Some(bar) => bar.suspend(|| anstream::println!("{line}")),
+            None => anstream::println!("{line}"),
         }
     }
 
@@ -112,7 +147,7 @@ pub struct SearchProgress {
 impl SearchProgress {
     /// A bar over `trials` trials, or a clock when there is no trial limit.
     pub fn new(trials: Option<usize>) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = (std::io::stderr().is_terminal() && !verbosity::quiet()).then(|| {
             let (bar, template) = match trials {
                 Some(n) => (
                     ProgressBar::with_draw_target(Some(n as u64), ProgressDrawTarget::stderr()),
@@ -144,11 +179,18 @@ impl SearchProgress {
         }
     }
 
-    /// Prints a line above the bar (or plainly without one).
+    /// Prints a line above the bar (or plainly without one); nothing under `--quiet`.
     pub fn println(&self, line: &str) {
+        if !verbosity::quiet() {
+            self.result(line);
+        }
+    }
+
+    /// Prints a line that `--quiet` keeps: the final one.
+    pub fn result(&self, line: &str) {
         match &self.bar {
-            Some(bar) => bar.suspend(|| println!("{line}")),
-            None => println!("{line}"),
+            Some(bar) => bar.suspend(|| anstream::println!("{line}")),
+            None => anstream::println!("{line}"),
         }
     }
 
@@ -158,6 +200,15 @@ impl SearchProgress {
             bar.finish_and_clear();
         }
     }
+}
+
+/// `  step  40/120  batch loss 0.2345  lr 1.0e-3  64 rows` (`-v`).
+pub fn step_text(info: &StepInfo) -> String {
+    let width = info.steps_per_epoch.to_string().len();
+    format!(
+        "  step {:>width$}/{}  batch loss {:.4}  lr {:.1e}  {} rows",
+        info.step, info.steps_per_epoch, info.loss, info.lr, info.rows
+    )
 }
 
 /// The JSON object of an epoch: `"event": "epoch"`, `epoch`, `epochs`, `train_loss`, `train_accuracy`,
@@ -275,6 +326,23 @@ mod tests {
         assert_eq!(thousands(1_234_567.0), "1,234,567");
         assert_eq!(thousands(0.2), "0");
         assert_eq!(thousands(f64::NAN), "0");
+    }
+
+    #[test]
+    fn step_lines_read_well() {
+        let info = StepInfo {
+            epoch: 2,
+            epochs: 5,
+            step: 4,
+            steps_per_epoch: 12,
+            rows: 64,
+            loss: 0.25,
+            lr: 1e-3,
+        };
+        assert_eq!(
+            step_text(&info),
+            "  step  4/12  batch loss 0.2500  lr 1.0e-3  64 rows"
+        );
     }
 
     #[test]

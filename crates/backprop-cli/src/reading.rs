@@ -136,7 +136,7 @@ pub fn names(text: &str) -> Vec<String> {
 /// Prints each note on standard error as `note: ...`.
 pub fn print_notes(notes: &[Note]) {
     for note in notes {
-        eprintln!("note: {note}");
+        crate::style::note(&note.to_string());
     }
 }
 

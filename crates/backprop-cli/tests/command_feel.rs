@@ -195,3 +195,62 @@ fn colour_only_when_asked_or_on_a_terminal() {
         );
     }
 }
+
+#[test]
+fn a_train_run_is_coloured_only_when_asked() {
+    let dir = Dir::new();
+    let args = [
+        "train",
+        "builtin:moons",
+        "--layers",
+        "8",
+        "--epochs",
+        "3",
+        "--patience",
+        "0",
+        "--save",
+        "m.safetensors",
+    ];
+    let run = |extra: &[&str], no_color: bool| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(extra);
+        let mut command = dir.command(&all);
+        if no_color {
+            command.env("NO_COLOR", "1");
+        } else {
+            command.env_remove("NO_COLOR");
+        }
+        let out = command.output().expect("run");
+        assert!(out.status.success());
+        (
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (stdout, _) = run(&["--color", "always"], false);
+    // The epochs that lower the loss are in the best epoch's colour, the warning's label in
+    // its own; the text between the escapes is the plain line.
+    assert!(stdout.contains("\x1b[1m\x1b[32mepoch 1/3"), "{stdout:?}");
+    assert!(
+        stdout.contains("warning\x1b[0m    not converged"),
+        "{stdout:?}"
+    );
+    let (_, stderr) = run(&["--color", "always", "--json"], false);
+    assert!(
+        stderr.contains("\x1b[") && stderr.contains("warning:"),
+        "{stderr:?}"
+    );
+    for (extra, no_color) in [
+        (&["--color", "never"][..], false),
+        (&["--color", "never", "--json"][..], false),
+        (&[][..], true),
+        (&[][..], false),
+    ] {
+        let (stdout, stderr) = run(extra, no_color);
+        assert!(!stdout.contains('\x1b'), "{stdout:?}");
+        assert!(!stderr.contains('\x1b'), "{stderr:?}");
+        if !extra.contains(&"--json") {
+            assert!(stdout.contains("epoch 1/3  train loss"), "{stdout:?}");
+        }
+    }
+}

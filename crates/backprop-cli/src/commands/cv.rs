@@ -78,7 +78,7 @@ pub fn run(args: CvArgs) -> anyhow::Result<ExitCode> {
     let share = ThreadShare::new(plan.config.threads, rows.folds.len())?;
     let task = rows.metadata.preprocessing.target.task();
     if plan.json {
-        rows.notes.iter().for_each(|note| eprintln!("note: {note}"));
+        rows.notes.iter().for_each(|note| crate::style::note(note));
     } else {
         let progress = Progress::text_only();
         print_header(

@@ -63,6 +63,13 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     write_atomic(&args.output, &bytes)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     let pre = &model.metadata.preprocessing;
+    crate::verbosity::detail(&format!(
+        "{}: {}, {} parameters, {} bytes written",
+        args.model.display(),
+        model.network.architecture(),
+        model.network.architecture().parameter_count(),
+        bytes.len()
+    ));
     match format {
         ExportFormat::Onnx => {
             let inputs = if onnx::inputs::single_input(pre) {
@@ -81,10 +88,13 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
             );
         }
         ExportFormat::Torch => {
-            eprintln!(
-                "wrote {} (PyTorch nn.Sequential state dict)",
-                args.output.display()
-            );
+            // Under --quiet the Python that loads it is the final (and only) output.
+            if !crate::verbosity::quiet() {
+                eprintln!(
+                    "wrote {} (PyTorch nn.Sequential state dict)",
+                    args.output.display()
+                );
+            }
             let file = args.output.to_string_lossy();
             print!("{}", torch_export::python_snippet(&model, &file));
         }

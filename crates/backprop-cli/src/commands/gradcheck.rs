@@ -27,14 +27,14 @@ pub fn run(args: &GradcheckArgs) -> anyhow::Result<ExitCode> {
         loss.output_activation(),
     );
     let report = random_gradient_check(&arch, &loss, args.batch, args.seed)?;
-    println!(
+    crate::verbosity::info(&format!(
         "gradient check: layers {}, activation {activation}, loss {}, batch {}, seed {}",
         args.layers,
         loss.name(),
         args.batch,
         args.seed
-    );
-    println!("{report}");
+    ));
+    crate::verbosity::info(&report.to_string());
     let worst = report.worst();
     if worst > args.tolerance {
         println!(

@@ -12,6 +12,7 @@ use crate::reading::print_notes;
 
 /// Writes one row per input row: the prediction, then (with `--proba`) one probability per class.
 pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
+    let start = std::time::Instant::now();
     let model = Model::load(&args.model)?;
     let preprocessor = &model.metadata.preprocessing;
     let classes = preprocessor.target.classes();
@@ -39,6 +40,14 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
         outputs: predictions::width(&model),
     };
     predictions::write_csv(&mut csv, &outputs, &format)?;
+    crate::verbosity::detail(&format!(
+        "predicted {} rows of {} with {} ({}) in {:.3}s",
+        data.rows,
+        args.data,
+        args.model.display(),
+        model.network.architecture(),
+        start.elapsed().as_secs_f64()
+    ));
     match &args.output {
         Some(path) => {
             write_atomic(path, &csv).with_context(|| format!("cannot write {}", path.display()))?

@@ -30,10 +30,14 @@ use crate::plot;
 use crate::progress::{number, Progress};
 use crate::resume;
 use crate::scoring::{score, Metrics, Scores};
+use crate::style;
 use crate::train_args::{TrainArgs, TrainPlan};
+use crate::train_r2::TrainingSample;
+use crate::verbosity;
 
 /// Runs `backprop train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
+    let begun = Instant::now();
     let mut plan = args.with_config_file()?.resolve()?;
     if let Some(path) = &plan.plot {
         plot::format_of(path)?;
@@ -106,7 +110,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let rows = prepared.rows;
     let progress = Progress::new(plan.json);
     if plan.json {
-        notes.iter().for_each(|note| eprintln!("note: {note}"));
+        notes.iter().for_each(|note| style::note(note));
     } else {
         print_header(
             &progress,
@@ -120,8 +124,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
             progress.println(line);
         }
     }
+    // The training R² of a regression, for the plot's score panel.
+    let sample = match &plan.plot {
+        Some(_) => TrainingSample::new(&prepared, &plan.config)?,
+        None => None,
+    };
     let mut observer = RunObserver {
         progress: &progress,
+        sample: sample.as_ref().map(|s| (s, &loss)),
+        train_r2: Vec::new(),
         checkpoints: match &plan.checkpoint {
             Some(dir) => {
                 // The run's optimizer settings, for the rules of a later --resume.
@@ -136,6 +147,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         last_step: None,
     };
     let start = Instant::now();
+    let reading_seconds = start.duration_since(begun).as_secs_f64();
     let config = &plan.config;
     interrupt::install()?;
     let result = prepared.train(
@@ -149,6 +161,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let seconds = start.elapsed().as_secs_f64();
     let interrupted = observer.interrupted;
     let last_step = observer.last_step;
+    let train_r2 = std::mem::take(&mut observer.train_r2);
 
     let test_metrics = match (&test, &plan.test) {
         (Some(data), Some(spec)) => Some(test_scores(&net, &loss, &metadata, data, spec)?),
@@ -165,6 +178,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
             progress.println(&test_text(metrics, rows));
         }
     }
+    let saving = Instant::now();
     let mut metadata = metadata;
     metadata.training = summary(&plan, &report, test_metrics.as_ref(), seconds);
     if interrupted {
@@ -172,38 +186,63 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         // The epochs ran, not the ones asked for: the run did not converge, it was cut.
         report.converged = true;
     }
+    let arch = metadata.architecture.clone();
     Model::new(metadata.clone(), net)?.save(&plan.save)?;
+    let saving_seconds = saving.elapsed().as_secs_f64();
     let warning = (!report.converged).then(|| not_converged(&report));
-    if plan.json {
-        if let Some(warning) = &warning {
-            eprintln!("warning: {warning}");
-        }
-    } else {
-        if let Some(warning) = &warning {
-            progress.println(&format!("warning    {warning}"));
-        }
-        if interrupted {
-            progress.println(&interrupted_line(&report, last_step, &plan.save));
-        } else {
-            progress.println(&format!(
-                "{}saved      {} ({:.1}s)",
-                stop_line(&report),
-                plan.save.display(),
-                seconds
-            ));
-        }
+    match &warning {
+        Some(warning) if plan.json || verbosity::quiet() => style::warning(warning),
+        Some(warning) => progress.println(&format!("{}{warning}", style::label("warning", 11))),
+        None => {}
     }
     if let Some(path) = &plan.plot {
-        plot::draw(path, &report.history)?;
+        let curves = plot::Curves {
+            title: plot::title(&plan.data, &arch, plan.config.optimizer.name()),
+            subtitle: plot::subtitle(
+                &report,
+                plan.config.epochs,
+                plan.config
+                    .early_stopping
+                    .as_ref()
+                    .map_or(0, |e| e.patience),
+            ),
+            history: &report.history,
+            score: match task {
+                backprop_data::Task::Classify => plot::Score::Accuracy,
+                backprop_data::Task::Regress => plot::Score::R2,
+            },
+            train_r2: &train_r2,
+            kept_epoch: report.kept_epoch(),
+            penalized: plan.config.l2_penalty > 0.0,
+        };
+        plot::draw(path, &curves)?;
         if !plan.json {
             progress.println(&format!("plot       {}", path.display()));
         }
     }
+    if verbosity::verbose() && !plan.json {
+        progress.println(&format!(
+            "time       reading {reading_seconds:.2}s, training {seconds:.2}s, test and \
+             saving {:.2}s",
+            saving_seconds
+        ));
+    }
     if plan.json {
-        progress.println(&summary_line(&metadata.training, &plan).to_string());
+        progress.result(&summary_line(&metadata.training, &plan).to_string());
         if interrupted {
             eprintln!("{}", interrupted_line(&report, last_step, &plan.save));
         }
+    } else if interrupted {
+        progress.result(&interrupted_line(&report, last_step, &plan.save));
+    } else {
+        if let Some(line) = stop_line(&report) {
+            progress.println(&line);
+        }
+        progress.result(&format!(
+            "saved      {} ({:.1}s)",
+            plan.save.display(),
+            seconds
+        ));
     }
     if interrupted {
         return Ok(ExitCode::from(interrupt::EXIT_STATUS));
@@ -307,16 +346,21 @@ pub(crate) fn test_text(metrics: &Map<String, Value>, rows: usize) -> String {
     }
 }
 
-fn stop_line(report: &TrainReport) -> String {
+/// `stopped    early after epoch N; kept the weights of epoch K` or `best       epoch K (its
+/// weights are kept)`, the first word in the best epoch's colour; `None` when the last epoch's
+/// weights are kept.
+fn stop_line(report: &TrainReport) -> Option<String> {
     let last = report.history.len();
     match (report.stopped_early, report.kept_epoch()) {
-        (true, Some(kept)) if report.restored_best => {
-            format!("stopped    early after epoch {last}; kept the weights of epoch {kept}\n")
-        }
-        (false, Some(kept)) if report.restored_best && kept != last => {
-            format!("best       epoch {kept} (its weights are kept)\n")
-        }
-        _ => String::new(),
+        (true, Some(kept)) if report.restored_best => Some(format!(
+            "{}early after epoch {last}; kept the weights of epoch {kept}",
+            style::label("stopped", 11)
+        )),
+        (false, Some(kept)) if report.restored_best && kept != last => Some(format!(
+            "{}epoch {kept} (its weights are kept)",
+            style::label("best", 11)
+        )),
+        _ => None,
     }
 }
 
@@ -353,7 +397,7 @@ pub(crate) fn print_header(
         pre.target.name()
     ));
     for note in notes {
-        progress.println(&format!("note       {note}"));
+        progress.println(&format!("{}{note}", style::label("note", 11)));
     }
     let task = match pre.target.classes() {
         Some(classes) => {
@@ -489,6 +533,10 @@ fn not_converged(report: &TrainReport) -> String {
 /// is warned about once and training goes on.
 struct RunObserver<'p> {
     progress: &'p Progress,
+    /// The training rows to measure a regression's R² on after each epoch, for the plot.
+    sample: Option<(&'p TrainingSample, &'p Loss)>,
+    /// That R² per epoch (`None` for epochs before a resume).
+    train_r2: Vec<Option<f64>>,
     checkpoints: Option<CheckpointWriter>,
     /// Whether a failed checkpoint write has been warned about (once per run).
     checkpoint_warned: bool,
@@ -511,13 +559,17 @@ impl Observer<f32> for RunObserver<'_> {
 
     fn on_epoch(&mut self, info: &EpochInfo, checkpoint: &Checkpoint<'_, f32>) -> Control {
         self.progress.epoch(info);
+        if let Some((sample, loss)) = self.sample {
+            self.train_r2.resize(info.epoch, None);
+            self.train_r2[info.epoch - 1] = sample.r2(checkpoint.network(), loss);
+        }
         if let Some(writer) = &self.checkpoints {
             let state: TrainState = checkpoint.state();
             // A checkpoint that cannot be written (a full disk) is a warning, not the end of
             // the run: the final --save may still succeed, and the previous checkpoint stays.
             if let Err(e) = writer.write(checkpoint.network(), &state) {
                 if !self.checkpoint_warned {
-                    eprintln!("warning: {e} (training goes on without this checkpoint)");
+                    style::warning(&format!("{e} (training goes on without this checkpoint)"));
                     self.checkpoint_warned = true;
                 }
             }

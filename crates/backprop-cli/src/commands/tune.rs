@@ -53,7 +53,7 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
     let progress = SearchProgress::new(if plan.json { None } else { tune.trials });
     let say = |line: &str| progress.println(line);
     if plan.json {
-        notes.iter().for_each(|note| eprintln!("note: {note}"));
+        notes.iter().for_each(|note| crate::style::note(note));
     } else {
         say(&header(&tune, &table, &prepared, &notes));
         say(&log.borrow().line_header());
@@ -225,12 +225,19 @@ pub fn run(args: TuneArgs) -> anyhow::Result<ExitCode> {
         if interrupted {
             event.insert("stop_reason".into(), "interrupted".into());
         }
-        say(&Value::Object(event).to_string());
+        progress.result(&Value::Object(event).to_string());
     } else {
-        say(&format!(
-            "saved      {} ({seconds:.1}s)\nlog        {}",
-            plan.save.display(),
-            tune.log.display()
+        say(&format!("log        {}", tune.log.display()));
+        if crate::verbosity::verbose() {
+            say(&format!(
+                "time       search {search_seconds:.2}s, retrain {retrain_seconds:.2}s, test and \
+                 saving {:.2}s",
+                (seconds - search_seconds - retrain_seconds).max(0.0)
+            ));
+        }
+        progress.result(&format!(
+            "saved      {} ({seconds:.1}s)",
+            plan.save.display()
         ));
     }
     if interrupted {

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::{fold_label, FoldResult};
 use crate::progress::number;
+use crate::{style, verbosity};
 
 /// The names of [`FoldResult::scores`], as printed and as JSON keys.
 pub(super) fn score_names(task: Task) -> [&'static str; 3] {
@@ -22,7 +23,7 @@ pub(super) fn score_names(task: Task) -> [&'static str; 3] {
 
 /// A bar over the folds on a terminal; hidden otherwise.
 pub(super) fn fold_bar(folds: usize) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() || verbosity::quiet() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(folds as u64), ProgressDrawTarget::stderr());
@@ -95,14 +96,31 @@ impl Outcome<'_> {
         fold_label(fold, self.kfold.repeats)
     }
 
-    /// The fold notes, the per-fold table, then `score  mean ± std` lines.
+    /// The fold notes, the per-fold table, then `score  mean ± std` lines; under `--quiet`
+    /// only those scores, on one line (and a warning on stderr).
     pub fn print_text(&self) {
+        let names = score_names(self.task);
+        if verbosity::quiet() {
+            if let Some(warning) = self.not_converged() {
+                style::warning(&warning);
+            }
+            let scores: Vec<String> = names
+                .iter()
+                .zip(self.summaries())
+                .map(|(name, s)| format!("{name} {} ± {}", figure(s.mean), figure(s.std)))
+                .collect();
+            anstream::println!("{}", scores.join("  "));
+            return;
+        }
         for (fold, run) in self.folds.iter().zip(&self.done.runs) {
             for note in &run.output.notes {
-                println!("note       fold {}: {note}", self.label(fold));
+                anstream::println!(
+                    "{}fold {}: {note}",
+                    style::label("note", 11),
+                    self.label(fold)
+                );
             }
         }
-        let names = score_names(self.task);
         let mut rows: Vec<Vec<String>> = vec![["fold", "train", "test", "epochs", "kept"]
             .iter()
             .chain(&names)
@@ -145,7 +163,17 @@ impl Outcome<'_> {
             println!("{name:<width$}  {} ± {}", figure(s.mean), figure(s.std));
         }
         if let Some(warning) = self.not_converged() {
-            println!("warning    {warning}");
+            anstream::println!("{}{warning}", style::label("warning", 11));
+        }
+        if verbosity::verbose() {
+            for (fold, run) in self.folds.iter().zip(&self.done.runs) {
+                println!(
+                    "time       fold {}: {:.2}s on worker {}",
+                    self.label(fold),
+                    run.seconds,
+                    run.worker
+                );
+            }
         }
         let share = self.done.share;
         println!(
@@ -182,7 +210,7 @@ impl Outcome<'_> {
         let names = score_names(self.task);
         for (fold, run) in self.folds.iter().zip(&self.done.runs) {
             for note in &run.output.notes {
-                eprintln!("note: fold {}: {note}", self.label(fold));
+                style::note(&format!("fold {}: {note}", self.label(fold)));
             }
             let r = &run.output;
             let mut line = Map::new();
@@ -199,12 +227,12 @@ impl Outcome<'_> {
             }
             line.insert("worker".into(), run.worker.into());
             line.insert("seconds".into(), json_number(run.seconds));
-            println!("{}", Value::Object(line));
+            verbosity::info(&Value::Object(line).to_string());
         }
         if let Some(warning) = self.not_converged() {
-            eprintln!("warning: {warning}");
+            style::warning(&warning);
         }
-        println!("{}", self.summary_json());
+        anstream::println!("{}", self.summary_json());
     }
 
     /// `cv_<score>_mean` and `cv_<score>_std` for every score, what was cut, whether every
