@@ -8,6 +8,12 @@
 //! requests in the server than jobs gathered and being computed), so a lone request is not
 //! held back by `max_wait`. A panic in the computation becomes an error answer for the
 //! batch's requests; the worker carries on.
+//!
+//! A small request that is the only prediction in the server (nothing queued, gathered or
+//! being computed) is not queued at all: [`Batcher::alone`] computes it on the calling
+//! thread, on this thread alone ([`backprop::compute::on_this_thread`]), so that answering
+//! it wakes no other thread (handing it to a worker and back cost more than its product).
+//! As soon as a second request is in flight, requests are queued and batched again.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,6 +21,7 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TryS
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use backprop::compute::on_this_thread;
 use backprop_data::{predictions, Model};
 use tokio::sync::oneshot;
 
@@ -22,6 +29,11 @@ use crate::metrics::Metrics;
 
 /// Jobs a model's queue holds before new requests are refused with 503.
 const QUEUE_JOBS: usize = 4096;
+
+/// The most multiply-adds (rows × weights) of a lone request computed on the calling thread
+/// ([`Batcher::alone`]): about 50 µs of work, four rows of a 784-256-128-10 network, so that
+/// the network thread is never held long.
+const ALONE_WORK: usize = 1 << 20;
 
 /// The answer to one job: the model's outputs for its rows, or what went wrong.
 pub type Answer = Result<Vec<f32>, String>;
@@ -48,6 +60,7 @@ pub struct BatchConfig {
 pub struct Batcher {
     queue: SyncSender<Job>,
     inputs: usize,
+    shared: Arc<Shared>,
 }
 
 /// What a worker shares with the others of its model.
@@ -96,7 +109,36 @@ impl Batcher {
             let shared = Arc::clone(&shared);
             pool.spawn(move || work(&shared));
         }
-        Self { queue, inputs }
+        Self {
+            queue,
+            inputs,
+            shared,
+        }
+    }
+
+    /// The answer to `rows` rows of inputs `x`, computed here, on the calling thread alone,
+    /// when they are few ([`ALONE_WORK`]) and theirs is the only prediction request in the
+    /// server with nothing gathered or being computed; else `None`, and they are to be
+    /// [`Batcher::submit`]ted. Counted as a batch of its own in the metrics.
+    pub fn alone(&self, x: &[f32], rows: usize) -> Option<Answer> {
+        let shared = &self.shared;
+        let weights = shared.model.network.parameters().len();
+        if rows.saturating_mul(weights) > ALONE_WORK || shared.metrics.predicting() > 1 {
+            return None;
+        }
+        // Counted as gathered while it runs, so that a worker gathering a batch meanwhile
+        // does not wait for it.
+        if shared
+            .taken
+            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return None;
+        }
+        shared.metrics.batch(rows);
+        let answer = compute(&shared.model, x);
+        shared.taken.fetch_sub(1, Ordering::SeqCst);
+        Some(answer)
     }
 
     /// Queues `x` (whole rows of the model's inputs); the answer comes on the receiver.
@@ -120,14 +162,13 @@ fn work(shared: &Shared) {
         for job in &jobs {
             x.extend_from_slice(&job.x);
         }
-        let model = &shared.model;
-        let outputs = catch_unwind(AssertUnwindSafe(|| predictions::outputs(model, &x)));
-        let width = predictions::width(model);
+        let outputs = compute(&shared.model, &x);
+        let width = predictions::width(&shared.model);
         let mut start = 0;
         for job in jobs {
             let answer = match &outputs {
                 Ok(outputs) => Ok(outputs[start * width..(start + job.rows) * width].to_vec()),
-                Err(_) => Err("the computation failed (a bug: please report it)".to_string()),
+                Err(message) => Err(message.clone()),
             };
             start += job.rows;
             // The client may have gone; its answer is then dropped.
@@ -135,6 +176,17 @@ fn work(shared: &Shared) {
             shared.taken.fetch_sub(1, Ordering::SeqCst);
         }
     }
+}
+
+/// The model's outputs for the rows `x`, or the error answer when the computation panics.
+///
+/// On the calling thread alone: a worker's pool threads are all busy with batches of their
+/// own (none would take a share), and a lone request runs on a network thread.
+fn compute(model: &Model, x: &[f32]) -> Answer {
+    catch_unwind(AssertUnwindSafe(|| {
+        on_this_thread(|| predictions::outputs(model, x))
+    }))
+    .map_err(|_| "the computation failed (a bug: please report it)".to_string())
 }
 
 /// The next batch, or `None` once the queue is closed and empty.
