@@ -272,9 +272,10 @@ impl<'a, T> Block<'a, T> {
     }
 }
 
-/// Calls `f(top, height, first_column, width)` for the tiles of a `rows × cols` output: the
-/// column blocks of [`for_each_column_block`], and row blocks of [`ROW_CHUNK`] rows once
-/// there are more rows than that.
+/// Calls `f(top, height, first_column, width)` for the tiles of a `rows × cols` output: row
+/// blocks of [`ROW_CHUNK`] rows once there are more rows than that, each cut into the column
+/// blocks of [`for_each_column_block`] unless there are [`BLOCKS_PER_THREAD`] row blocks per
+/// thread or more (then each tile has all the columns).
 fn for_each_tile<F>(rows: usize, cols: usize, work: usize, f: F)
 where
     F: Fn(usize, usize, usize, usize) + Sync + Send,
@@ -283,8 +284,15 @@ where
     // `if rows > ROW_CHUNK { ROW_CHUNK } else { rows.max(1) }` into `rows.max(1)` (LLVM
     // wrongly narrows the range of `rows`); `every_element_is_in_one_tile_on_any_pool` checks.
     let row_chunk = rows.clamp(1, ROW_CHUNK);
-    let width = block_width(cols, work);
     let row_blocks = rows.div_ceil(row_chunk);
+    // With row blocks enough for every thread, the tiles are whole rows: each then reads its
+    // rows of the left operand (the larger one in a large batch) once, not once per column
+    // block.
+    let width = if row_blocks >= BLOCKS_PER_THREAD * pool_threads() {
+        cols.max(1)
+    } else {
+        block_width(cols, work)
+    };
     let col_blocks = cols.div_ceil(width);
     let run = |t: usize| {
         let (rb, cb) = (t / col_blocks, t % col_blocks);
