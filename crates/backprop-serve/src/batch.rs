@@ -10,10 +10,11 @@
 //! batch's requests; the worker carries on.
 //!
 //! A small request that is the only prediction in the server (nothing queued, gathered or
-//! being computed) is not queued at all: [`Batcher::alone`] computes it on the calling
-//! thread, on this thread alone ([`backprop::compute::on_this_thread`]), so that answering
-//! it wakes no other thread (handing it to a worker and back cost more than its product).
-//! As soon as a second request is in flight, requests are queued and batched again.
+//! being computed), after a run of requests that came alone too (a client sending one at a
+//! time), is not queued at all: [`Batcher::alone`] computes it on the calling thread, on
+//! this thread alone ([`backprop::compute::on_this_thread`]), so that answering it wakes no
+//! other thread (handing it to a worker and back cost more than its product). As soon as a
+//! second request is in flight, requests are queued and batched again.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,6 +35,9 @@ const QUEUE_JOBS: usize = 4096;
 /// ([`Batcher::alone`]): about 50 µs of work, four rows of a 784-256-128-10 network, so that
 /// the network thread is never held long.
 const ALONE_WORK: usize = 1 << 20;
+
+/// Requests in a row that came alone before [`Batcher::alone`] computes one.
+const ALONE_STREAK: usize = 16;
 
 /// The answer to one job: the model's outputs for its rows, or what went wrong.
 pub type Answer = Result<Vec<f32>, String>;
@@ -69,8 +73,11 @@ struct Shared {
     model: Arc<Model>,
     config: BatchConfig,
     metrics: Arc<Metrics>,
-    /// Jobs gathered by a worker and not yet answered.
+    /// Jobs gathered by a worker (or computed by [`Batcher::alone`]) and not yet answered.
     taken: AtomicUsize,
+    /// Prediction requests in a row that found no other in the server (at most
+    /// [`ALONE_STREAK`]).
+    alone_streak: AtomicUsize,
 }
 
 struct Queue {
@@ -104,6 +111,7 @@ impl Batcher {
             config,
             metrics,
             taken: AtomicUsize::new(0),
+            alone_streak: AtomicUsize::new(0),
         });
         for _ in 0..config.threads.max(1) {
             let shared = Arc::clone(&shared);
@@ -117,15 +125,27 @@ impl Batcher {
     }
 
     /// The answer to `rows` rows of inputs `x`, computed here, on the calling thread alone,
-    /// when they are few ([`ALONE_WORK`]) and theirs is the only prediction request in the
-    /// server with nothing gathered or being computed; else `None`, and they are to be
-    /// [`Batcher::submit`]ted. Counted as a batch of its own in the metrics.
+    /// when they are few ([`ALONE_WORK`]), theirs is the only prediction request in the
+    /// server with nothing gathered or being computed, and the [`ALONE_STREAK`] requests
+    /// before came alone too; else `None`, and they are to be [`Batcher::submit`]ted.
+    /// Counted as a batch of its own in the metrics.
     pub fn alone(&self, x: &[f32], rows: usize) -> Option<Answer> {
         let shared = &self.shared;
         let weights = shared.model.network.parameters().len();
-        if rows.saturating_mul(weights) > ALONE_WORK || shared.metrics.predicting() > 1 {
+        if rows.saturating_mul(weights) > ALONE_WORK {
             return None;
         }
+        if shared.metrics.predicting() > 1 {
+            shared.alone_streak.store(0, Ordering::Relaxed);
+            return None;
+        }
+        // Only once requests have come alone for a while: under load a request is alone now
+        // and then, and computing it here would compete for the cores with the workers.
+        let streak = shared.alone_streak.fetch_add(1, Ordering::Relaxed);
+        if streak < ALONE_STREAK {
+            return None;
+        }
+        shared.alone_streak.store(ALONE_STREAK, Ordering::Relaxed);
         // Counted as gathered while it runs, so that a worker gathering a batch meanwhile
         // does not wait for it.
         if shared
