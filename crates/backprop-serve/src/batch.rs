@@ -248,3 +248,72 @@ fn gather(shared: &Shared) -> Option<Vec<Job>> {
     }
     Some(jobs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backprop::{Activation, Architecture, Init, Loss, Network, OutputActivation};
+    use backprop_data::{ModelMetadata, Preprocessor, TargetSchema};
+
+    /// A 4-input, 3-class classifier.
+    fn model() -> Model {
+        let target = TargetSchema::Classify {
+            name: "label".into(),
+            classes: vec!["a".into(), "b".into(), "c".into()],
+            numeric: false,
+        };
+        let names = ["w", "x", "y", "z"].map(String::from).to_vec();
+        let arch = Architecture::new(4, &[6, 5], Activation::Tanh, 3, OutputActivation::Softmax);
+        let network = Network::new(arch.clone(), Init::Auto, 5).unwrap();
+        let pre = Preprocessor::numeric(names, target);
+        let metadata = ModelMetadata::new(arch, Loss::cross_entropy(), pre, Default::default());
+        Model::new(metadata, network).unwrap()
+    }
+
+    /// A request is computed alone only after `ALONE_STREAK` requests in a row came alone,
+    /// never while another is in flight (which starts the streak over), and its answer has
+    /// the bits of the queued path.
+    #[test]
+    fn a_lone_request_is_computed_alone_after_a_streak() {
+        let model = Arc::new(model());
+        let metrics = Arc::new(Metrics::default());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let config = BatchConfig {
+            max_batch: 16,
+            max_wait: Duration::from_micros(100),
+            threads: 1,
+        };
+        let batcher = Batcher::start(Arc::clone(&model), config, Arc::clone(&metrics), &pool);
+        let x = [0.5f32, -1.0, 2.0, 0.25];
+        let queued = || {
+            let answer = batcher.submit(x.to_vec()).unwrap();
+            let answer = answer.blocking_recv().unwrap().unwrap();
+            // The worker counts the job answered just after sending its answer.
+            while batcher.shared.taken.load(Ordering::SeqCst) != 0 {
+                std::thread::yield_now();
+            }
+            answer
+        };
+        let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let expected = bits(&queued());
+        let request = metrics.start_predicting();
+        for _ in 0..ALONE_STREAK {
+            assert!(batcher.alone(&x, 1).is_none(), "computed before the streak");
+        }
+        let answer = batcher.alone(&x, 1).expect("computed alone").unwrap();
+        assert_eq!(bits(&answer), expected);
+        {
+            let _other = metrics.start_predicting();
+            assert!(
+                batcher.alone(&x, 1).is_none(),
+                "computed beside another request"
+            );
+        }
+        assert!(batcher.alone(&x, 1).is_none(), "the streak starts over");
+        assert_eq!(bits(&queued()), expected);
+        drop(request);
+    }
+}
