@@ -125,10 +125,10 @@ impl Batcher {
     }
 
     /// The answer to `rows` rows of inputs `x`, computed here, on the calling thread alone,
-    /// when they are few ([`ALONE_WORK`]), theirs is the only prediction request in the
-    /// server with nothing gathered or being computed, and the [`ALONE_STREAK`] requests
-    /// before came alone too; else `None`, and they are to be [`Batcher::submit`]ted.
-    /// Counted as a batch of its own in the metrics.
+    /// when they are few (`ALONE_WORK`: at most 2²⁰ rows × weights), theirs is the only
+    /// prediction request in the server with nothing gathered or being computed, and the
+    /// `ALONE_STREAK` (16) requests before came alone too; else `None`, and they are to be
+    /// [`Batcher::submit`]ted. Counted as a batch of its own in the metrics.
     pub fn alone(&self, x: &[f32], rows: usize) -> Option<Answer> {
         let shared = &self.shared;
         let weights = shared.model.network.parameters().len();
