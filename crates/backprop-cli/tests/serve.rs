@@ -639,6 +639,35 @@ fn bad_requests_get_located_errors() {
     assert_eq!(server.get("/v2/health/ready").0, 200, "still healthy");
 }
 
+/// A client sending one request at a time: past the first few, each is computed on the
+/// network thread (`Batcher::alone`), with the bits `backprop predict` writes.
+#[test]
+fn requests_one_at_a_time_answer_as_predict_does() {
+    let dir = Dir::new();
+    models(&dir);
+    let rows = table(60, false);
+    dir.write("rows.csv", &rows);
+    let expected = bits(&predict(&dir, "m.safetensors", "rows.csv"));
+    let recs = records(&rows);
+    let server = Server::start(&dir, &["m.safetensors"]);
+    for (i, record) in recs.iter().enumerate() {
+        let body = json!({"instances": [record], "params": {"proba": true}});
+        let (status, value) = server.post("/invocations", &body);
+        assert_eq!(status, 200, "{value}");
+        assert_eq!(
+            bits(&answers(&value)),
+            [expected[i].clone()],
+            "row {}",
+            i + 1
+        );
+    }
+    let (_, metrics) = server.get("/metrics");
+    assert!(
+        metrics.contains("backprop_batch_rows_bucket{le=\"1\"} 60"),
+        "{metrics}"
+    );
+}
+
 #[test]
 fn a_burst_of_concurrent_requests_is_answered() {
     let dir = Dir::new();

@@ -8,6 +8,13 @@
 //! requests in the server than jobs gathered and being computed), so a lone request is not
 //! held back by `max_wait`. A panic in the computation becomes an error answer for the
 //! batch's requests; the worker carries on.
+//!
+//! A small request that is the only prediction in the server (nothing queued, gathered or
+//! being computed), after a run of requests that came alone too (a client sending one at a
+//! time), is not queued at all: [`Batcher::alone`] computes it on the calling thread, on
+//! this thread alone ([`backprop::compute::on_this_thread`]), so that answering it wakes no
+//! other thread (handing it to a worker and back cost more than its product). As soon as a
+//! second request is in flight, requests are queued and batched again.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,6 +22,7 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TryS
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use backprop::compute::on_this_thread;
 use backprop_data::{predictions, Model};
 use tokio::sync::oneshot;
 
@@ -22,6 +30,14 @@ use crate::metrics::Metrics;
 
 /// Jobs a model's queue holds before new requests are refused with 503.
 const QUEUE_JOBS: usize = 4096;
+
+/// The most multiply-adds (rows × weights) of a lone request computed on the calling thread
+/// ([`Batcher::alone`]): about 50 µs of work, four rows of a 784-256-128-10 network, so that
+/// the network thread is never held long.
+const ALONE_WORK: usize = 1 << 20;
+
+/// Requests in a row that came alone before [`Batcher::alone`] computes one.
+const ALONE_STREAK: usize = 16;
 
 /// The answer to one job: the model's outputs for its rows, or what went wrong.
 pub type Answer = Result<Vec<f32>, String>;
@@ -48,6 +64,7 @@ pub struct BatchConfig {
 pub struct Batcher {
     queue: SyncSender<Job>,
     inputs: usize,
+    shared: Arc<Shared>,
 }
 
 /// What a worker shares with the others of its model.
@@ -56,8 +73,11 @@ struct Shared {
     model: Arc<Model>,
     config: BatchConfig,
     metrics: Arc<Metrics>,
-    /// Jobs gathered by a worker and not yet answered.
+    /// Jobs gathered by a worker (or computed by [`Batcher::alone`]) and not yet answered.
     taken: AtomicUsize,
+    /// Prediction requests in a row that found no other in the server (at most
+    /// [`ALONE_STREAK`]).
+    alone_streak: AtomicUsize,
 }
 
 struct Queue {
@@ -91,12 +111,54 @@ impl Batcher {
             config,
             metrics,
             taken: AtomicUsize::new(0),
+            alone_streak: AtomicUsize::new(0),
         });
         for _ in 0..config.threads.max(1) {
             let shared = Arc::clone(&shared);
             pool.spawn(move || work(&shared));
         }
-        Self { queue, inputs }
+        Self {
+            queue,
+            inputs,
+            shared,
+        }
+    }
+
+    /// The answer to `rows` rows of inputs `x`, computed here, on the calling thread alone,
+    /// when they are few (`ALONE_WORK`: at most 2²⁰ rows × weights), theirs is the only
+    /// prediction request in the server with nothing gathered or being computed, and the
+    /// `ALONE_STREAK` (16) requests before came alone too; else `None`, and they are to be
+    /// [`Batcher::submit`]ted. Counted as a batch of its own in the metrics.
+    pub fn alone(&self, x: &[f32], rows: usize) -> Option<Answer> {
+        let shared = &self.shared;
+        let weights = shared.model.network.parameters().len();
+        if rows.saturating_mul(weights) > ALONE_WORK {
+            return None;
+        }
+        if shared.metrics.predicting() > 1 {
+            shared.alone_streak.store(0, Ordering::Relaxed);
+            return None;
+        }
+        // Only once requests have come alone for a while: under load a request is alone now
+        // and then, and computing it here would compete for the cores with the workers.
+        let streak = shared.alone_streak.fetch_add(1, Ordering::Relaxed);
+        if streak < ALONE_STREAK {
+            return None;
+        }
+        shared.alone_streak.store(ALONE_STREAK, Ordering::Relaxed);
+        // Counted as gathered while it runs, so that a worker gathering a batch meanwhile
+        // does not wait for it.
+        if shared
+            .taken
+            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return None;
+        }
+        shared.metrics.batch(rows);
+        let answer = compute(&shared.model, x);
+        shared.taken.fetch_sub(1, Ordering::SeqCst);
+        Some(answer)
     }
 
     /// Queues `x` (whole rows of the model's inputs); the answer comes on the receiver.
@@ -120,14 +182,13 @@ fn work(shared: &Shared) {
         for job in &jobs {
             x.extend_from_slice(&job.x);
         }
-        let model = &shared.model;
-        let outputs = catch_unwind(AssertUnwindSafe(|| predictions::outputs(model, &x)));
-        let width = predictions::width(model);
+        let outputs = compute(&shared.model, &x);
+        let width = predictions::width(&shared.model);
         let mut start = 0;
         for job in jobs {
             let answer = match &outputs {
                 Ok(outputs) => Ok(outputs[start * width..(start + job.rows) * width].to_vec()),
-                Err(_) => Err("the computation failed (a bug: please report it)".to_string()),
+                Err(message) => Err(message.clone()),
             };
             start += job.rows;
             // The client may have gone; its answer is then dropped.
@@ -135,6 +196,17 @@ fn work(shared: &Shared) {
             shared.taken.fetch_sub(1, Ordering::SeqCst);
         }
     }
+}
+
+/// The model's outputs for the rows `x`, or the error answer when the computation panics.
+///
+/// On the calling thread alone: a worker's pool threads are all busy with batches of their
+/// own (none would take a share), and a lone request runs on a network thread.
+fn compute(model: &Model, x: &[f32]) -> Answer {
+    catch_unwind(AssertUnwindSafe(|| {
+        on_this_thread(|| predictions::outputs(model, x))
+    }))
+    .map_err(|_| "the computation failed (a bug: please report it)".to_string())
 }
 
 /// The next batch, or `None` once the queue is closed and empty.
@@ -175,4 +247,73 @@ fn gather(shared: &Shared) -> Option<Vec<Job>> {
         jobs.push(job);
     }
     Some(jobs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backprop::{Activation, Architecture, Init, Loss, Network, OutputActivation};
+    use backprop_data::{ModelMetadata, Preprocessor, TargetSchema};
+
+    /// A 4-input, 3-class classifier.
+    fn model() -> Model {
+        let target = TargetSchema::Classify {
+            name: "label".into(),
+            classes: vec!["a".into(), "b".into(), "c".into()],
+            numeric: false,
+        };
+        let names = ["w", "x", "y", "z"].map(String::from).to_vec();
+        let arch = Architecture::new(4, &[6, 5], Activation::Tanh, 3, OutputActivation::Softmax);
+        let network = Network::new(arch.clone(), Init::Auto, 5).unwrap();
+        let pre = Preprocessor::numeric(names, target);
+        let metadata = ModelMetadata::new(arch, Loss::cross_entropy(), pre, Default::default());
+        Model::new(metadata, network).unwrap()
+    }
+
+    /// A request is computed alone only after `ALONE_STREAK` requests in a row came alone,
+    /// never while another is in flight (which starts the streak over), and its answer has
+    /// the bits of the queued path.
+    #[test]
+    fn a_lone_request_is_computed_alone_after_a_streak() {
+        let model = Arc::new(model());
+        let metrics = Arc::new(Metrics::default());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let config = BatchConfig {
+            max_batch: 16,
+            max_wait: Duration::from_micros(100),
+            threads: 1,
+        };
+        let batcher = Batcher::start(Arc::clone(&model), config, Arc::clone(&metrics), &pool);
+        let x = [0.5f32, -1.0, 2.0, 0.25];
+        let queued = || {
+            let answer = batcher.submit(x.to_vec()).unwrap();
+            let answer = answer.blocking_recv().unwrap().unwrap();
+            // The worker counts the job answered just after sending its answer.
+            while batcher.shared.taken.load(Ordering::SeqCst) != 0 {
+                std::thread::yield_now();
+            }
+            answer
+        };
+        let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let expected = bits(&queued());
+        let request = metrics.start_predicting();
+        for _ in 0..ALONE_STREAK {
+            assert!(batcher.alone(&x, 1).is_none(), "computed before the streak");
+        }
+        let answer = batcher.alone(&x, 1).expect("computed alone").unwrap();
+        assert_eq!(bits(&answer), expected);
+        {
+            let _other = metrics.start_predicting();
+            assert!(
+                batcher.alone(&x, 1).is_none(),
+                "computed beside another request"
+            );
+        }
+        assert!(batcher.alone(&x, 1).is_none(), "the streak starts over");
+        assert_eq!(bits(&queued()), expected);
+        drop(request);
+    }
 }

@@ -37,5 +37,5 @@ pub(crate) mod path;
 pub mod real;
 pub(crate) mod simd;
 
-pub use parallel::parallel_task_count;
+pub use parallel::{on_this_thread, parallel_task_count};
 pub use path::{force_kernel_path, kernel_path, supported_kernel_paths, KernelPath};

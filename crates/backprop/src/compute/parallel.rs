@@ -14,6 +14,7 @@
 //! The blocks are disjoint views of one buffer shared among the threads; this module is the
 //! only place that builds them, so its callers stay safe.
 
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -38,6 +39,41 @@ const PARALLEL_MIN_WORK: usize = 1 << 16;
 
 /// Rows per block of [`Split::Tiles`] once a product has more than this many rows.
 pub(crate) const ROW_CHUNK: usize = 256;
+
+thread_local! {
+    /// Set while [`on_this_thread`] runs: products then stay on the calling thread.
+    static ON_THIS_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with every matrix product of the engine (forward and backward passes,
+/// prediction) on the calling thread alone, whatever rayon pool it is on: no block is handed
+/// to another thread, so no other thread is woken. The results are the same bits as on any
+/// pool (the block split never changes a sum, see the module docs).
+///
+/// For a caller that already runs beside other work and whose product is small, such as a
+/// server answering a lone single-row request on its network thread, where waking a pool
+/// thread would cost more than the product.
+pub fn on_this_thread<R>(f: impl FnOnce() -> R) -> R {
+    /// Restores the previous setting, also when `f` panics.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ON_THIS_THREAD.set(self.0);
+        }
+    }
+    let _restore = Restore(ON_THIS_THREAD.replace(true));
+    f()
+}
+
+/// Threads the products may use now: the current rayon pool's, or 1 inside
+/// [`on_this_thread`].
+fn pool_threads() -> usize {
+    if ON_THIS_THREAD.get() {
+        1
+    } else {
+        rayon::current_num_threads()
+    }
+}
 
 /// How [`matmul_in_blocks`] cuts a product's output into blocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,7 +186,7 @@ pub(crate) fn matmul_in_blocks<T: Real, F>(
 /// kernels, so blocks start on panel boundaries of any path), at least [`MIN_BLOCK_WIDTH`]
 /// wide.
 fn block_width(cols: usize, work: usize) -> usize {
-    let threads = rayon::current_num_threads();
+    let threads = pool_threads();
     if threads == 1 || work < PARALLEL_MIN_WORK {
         return cols.max(1);
     }
@@ -236,9 +272,10 @@ impl<'a, T> Block<'a, T> {
     }
 }
 
-/// Calls `f(top, height, first_column, width)` for the tiles of a `rows × cols` output: the
-/// column blocks of [`for_each_column_block`], and row blocks of [`ROW_CHUNK`] rows once
-/// there are more rows than that.
+/// Calls `f(top, height, first_column, width)` for the tiles of a `rows × cols` output: row
+/// blocks of [`ROW_CHUNK`] rows once there are more rows than that, each cut into the column
+/// blocks of [`for_each_column_block`] unless there are [`BLOCKS_PER_THREAD`] row blocks per
+/// thread or more (then each tile has all the columns).
 fn for_each_tile<F>(rows: usize, cols: usize, work: usize, f: F)
 where
     F: Fn(usize, usize, usize, usize) + Sync + Send,
@@ -247,8 +284,15 @@ where
     // `if rows > ROW_CHUNK { ROW_CHUNK } else { rows.max(1) }` into `rows.max(1)` (LLVM
     // wrongly narrows the range of `rows`); `every_element_is_in_one_tile_on_any_pool` checks.
     let row_chunk = rows.clamp(1, ROW_CHUNK);
-    let width = block_width(cols, work);
     let row_blocks = rows.div_ceil(row_chunk);
+    // With row blocks enough for every thread, the tiles are whole rows: each then reads its
+    // rows of the left operand (the larger one in a large batch) once, not once per column
+    // block.
+    let width = if row_blocks >= BLOCKS_PER_THREAD * pool_threads() {
+        cols.max(1)
+    } else {
+        block_width(cols, work)
+    };
     let col_blocks = cols.div_ceil(width);
     let run = |t: usize| {
         let (rb, cb) = (t / col_blocks, t % col_blocks);
@@ -301,7 +345,7 @@ fn run_all<F>(tasks: usize, work: usize, run: F)
 where
     F: Fn(usize) + Sync + Send,
 {
-    if tasks <= 1 || work < PARALLEL_MIN_WORK || rayon::current_num_threads() == 1 {
+    if tasks <= 1 || work < PARALLEL_MIN_WORK || pool_threads() == 1 {
         (0..tasks).for_each(run);
     } else {
         count_parallel_tasks(tasks);
@@ -366,6 +410,47 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Inside `on_this_thread`, a product large enough to be shared on a pool of two runs
+    /// every block on the calling thread, with the bits it has when shared.
+    #[test]
+    fn on_this_thread_keeps_every_block_on_the_caller() {
+        let (m, k, n) = (2 * ROW_CHUNK + 7, 64, 256);
+        let lhs: Vec<f32> = (0..m * k).map(|i| (i % 13) as f32 / 6.0 - 1.0).collect();
+        let rhs: Vec<f32> = (0..k * n).map(|i| (i % 11) as f32 / 5.0 - 1.0).collect();
+        let (lhs, rhs) = (MatRef::row_major(&lhs, m, k), MatRef::row_major(&rhs, k, n));
+        let product = |alone: bool| {
+            let mut out = vec![0.0f32; m * n];
+            let threads = std::sync::Mutex::new(Vec::new());
+            pool(2).install(|| {
+                let mut run = || {
+                    let caller = std::thread::current().id();
+                    matmul_in_blocks(Split::Tiles, &mut out, None, lhs, rhs.into(), |_| {
+                        threads
+                            .lock()
+                            .unwrap()
+                            .push(std::thread::current().id() == caller)
+                    })
+                };
+                if alone {
+                    on_this_thread(run)
+                } else {
+                    run()
+                }
+            });
+            let threads = threads.into_inner().unwrap();
+            assert!(threads.len() > 1, "the product was cut into blocks");
+            (out, threads.iter().all(|&on_caller| on_caller))
+        };
+        let (shared, _) = product(false);
+        let (alone, all_on_caller) = product(true);
+        assert!(all_on_caller, "a block ran on another thread");
+        assert!(shared
+            .iter()
+            .zip(&alone)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(!ON_THIS_THREAD.get(), "the setting is restored");
     }
 
     /// A product large enough to be cut into several blocks, its epilogue marking what it
