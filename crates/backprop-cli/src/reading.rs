@@ -2,7 +2,7 @@
 //! and the notes the data layer returns about what it decided.
 
 use anyhow::{bail, Context};
-use backprop_data::{Decimal, EncodeOptions, LoadOptions, Note};
+use backprop_data::{Decimal, EncodeOptions, LoadOptions};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 
@@ -131,13 +131,6 @@ pub fn names(text: &str) -> Vec<String> {
         .map(|name| name.trim().to_string())
         .filter(|name| !name.is_empty())
         .collect()
-}
-
-/// Prints each note on standard error as `note: ...`.
-pub fn print_notes(notes: &[Note]) {
-    for note in notes {
-        crate::style::note(&note.to_string());
-    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,13 @@ pub fn note(message: &str) {
     }
 }
 
+/// Prints each of `notes` (what reading the data decided) as a [`note`].
+pub fn print_notes(notes: &[backprop_data::Note]) {
+    for each in notes {
+        note(&each.to_string());
+    }
+}
+
 /// Prints `warning: MESSAGE` on standard error, the prefix yellow (also under `--quiet`).
 pub fn warning(message: &str) {
     anstream::eprintln!("{WARNING}warning:{WARNING:#} {message}");

@@ -76,7 +76,8 @@ pub struct TrainArgs {
     /// 0: none. Every row trains, and early stopping watches the training loss, as
     /// scikit-learn's defaults do; a 10% split was 11 rows of iris, whose noise stopped
     /// training at epoch 1, and was worse or equal on each of the 17 datasets measured).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::accepted::finite)]
+    #[serde(default, deserialize_with = "crate::accepted::finite_number")]
     pub val_fraction: Option<f64>,
     /// Hidden layer widths, comma-separated (default 256,128); empty for none. In the
     /// config file also a list: `layers = [256, 128]`.
@@ -94,24 +95,28 @@ pub struct TrainArgs {
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerName>,
     /// Learning rate (default: the optimizer's usual one, 0.001 for adam, 0.01 for sgd).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::accepted::finite)]
+    #[serde(default, deserialize_with = "crate::accepted::finite_number")]
     pub lr: Option<f64>,
     /// Momentum for sgd and rmsprop (default 0).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::accepted::finite)]
+    #[serde(default, deserialize_with = "crate::accepted::finite_number")]
     pub momentum: Option<f64>,
     /// Nesterov momentum (sgd).
     #[arg(long)]
     #[serde(default)]
     pub nesterov: bool,
     /// Weight decay (L2 added to the gradient; decoupled for adamw, default 0.01 there).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::accepted::finite)]
+    #[serde(default, deserialize_with = "crate::accepted::finite_number")]
     pub weight_decay: Option<f64>,
     /// L2 penalty on the weights (not the biases), as scikit-learn's alpha: each batch's mean
     /// loss gains alpha/(2·rows)·ΣW², with every optimizer (default: a fixed penalty spread
     /// over the training rows, 100 / rows for classification and 1000 / rows for regression,
     /// where a network fits the noise of a standardized target within a few epochs; 0 turns
     /// it off).
-    #[arg(long, value_name = "ALPHA")]
+    #[arg(long, value_name = "ALPHA", value_parser = crate::accepted::finite)]
+    #[serde(default, deserialize_with = "crate::accepted::finite_number")]
     pub l2: Option<f64>,
     /// Mini-batch size (default 64; as large as the data or more means full batch).
     #[arg(long)]
@@ -126,12 +131,14 @@ pub struct TrainArgs {
     pub patience: Option<usize>,
     /// The smallest decrease of the monitored loss that counts as an improvement for early
     /// stopping (default 0).
-    #[arg(long, value_name = "DELTA")]
+    #[arg(long, value_name = "DELTA", value_parser = crate::accepted::finite)]
+    #[serde(default, deserialize_with = "crate::accepted::finite_number")]
     pub min_delta: Option<f64>,
     /// Dropout probability on hidden layers (default: 0.2 for classification with at least
     /// 1000 training rows, else 0: it costs accuracy on small sets, and R² in regression,
     /// which the L2 penalty regularizes).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::accepted::finite)]
+    #[serde(default, deserialize_with = "crate::accepted::finite_number")]
     pub dropout: Option<f64>,
     /// Random seed for initialization, shuffling, splitting and dropout (default 0).
     #[arg(long)]
@@ -158,16 +165,16 @@ pub struct TrainArgs {
     pub no_shuffle: bool,
     /// Start from these weights: a backprop model, a bare safetensors weights file, or a
     /// PyTorch nn.Sequential state dict.
-    #[arg(long, value_name = "MODEL")]
+    #[arg(long, value_name = "MODEL", value_parser = crate::accepted::utf8_path)]
     pub init: Option<PathBuf>,
     /// Where to save the trained model (default model.safetensors).
-    #[arg(long, value_name = "MODEL")]
+    #[arg(long, value_name = "MODEL", value_parser = crate::accepted::utf8_path)]
     pub save: Option<PathBuf>,
     /// Save a checkpoint into this folder after every epoch.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = crate::accepted::utf8_path)]
     pub checkpoint: Option<PathBuf>,
     /// Continue training from the checkpoint in this folder.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = crate::accepted::utf8_path)]
     pub resume: Option<PathBuf>,
     /// Read settings from a TOML file.
     #[arg(long, value_name = "FILE.toml")]
@@ -178,7 +185,7 @@ pub struct TrainArgs {
     #[serde(default)]
     pub json: bool,
     /// Draw the loss and accuracy curves to an SVG or PNG file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = crate::accepted::utf8_path)]
     pub plot: Option<PathBuf>,
 }
 
@@ -514,13 +521,16 @@ impl TrainArgs {
 fn read_config(path: &Path) -> anyhow::Result<TrainArgs> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the config file {}", path.display()))?;
-    toml::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: {}",
-            path.display(),
-            e.to_string().trim_end().replace('\n', " ")
-        )
-    })
+    parse_config(&text, &path.display().to_string())
+}
+
+/// Parses the text of a `--config` file named `name` (for messages): TOML with the flags'
+/// names (`_` for `-`). An unknown key, a value of the wrong type or bad TOML is an error that
+/// names the file, the line and column, and the key; ranges are checked later, by
+/// [`TrainArgs::resolve`].
+pub fn parse_config(text: &str, name: &str) -> anyhow::Result<TrainArgs> {
+    toml::from_str(text)
+        .map_err(|e| anyhow::anyhow!("{name}: {}", e.to_string().trim_end().replace('\n', " ")))
 }
 
 /// The optimizer from its name and the options given for it; an option the optimizer does not
@@ -745,6 +755,48 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("epochz"), "{err}");
+    }
+
+    /// Every setting, given in the file, comes through the merge with an empty command line
+    /// unchanged (the merge goes through JSON, which has no NaN or infinity: those are refused
+    /// when the file is read, with the line and column).
+    #[test]
+    fn the_merge_keeps_every_setting_and_refuses_non_finite_numbers() {
+        let names = match serde_json::to_value(TrainArgs::default()) {
+            Ok(Value::Object(fields)) => fields.keys().cloned().collect::<Vec<_>>(),
+            _ => unreachable!("settings serialize to an object"),
+        };
+        let mut floats = 0;
+        for key in &names {
+            for value in ["nan", "inf", "-inf"] {
+                let err = parse_config(&format!("{key} = {value}"), "a.toml").unwrap_err();
+                assert!(err.to_string().contains("line 1, column"), "{key}: {err}");
+            }
+            let samples = [
+                "0.25",
+                "3",
+                "true",
+                "\"4\"",
+                "\"classify\"",
+                "\"mse\"",
+                "\"sgd\"",
+                "\"error\"",
+                "\"comma\"",
+                "\"minmax\"",
+                "\"none\"",
+            ];
+            let given = samples
+                .iter()
+                .find_map(|value| parse_config(&format!("{key} = {value}"), "a.toml").ok())
+                .unwrap_or_else(|| panic!("{key} takes none of the sample values"));
+            floats += usize::from(parse_config(&format!("{key} = 0.25"), "a.toml").is_ok());
+            let merged = TrainArgs::default().over(given.clone());
+            assert_eq!(format!("{merged:?}"), format!("{given:?}"), "{key}");
+        }
+        assert_eq!(floats, 7, "the number settings");
+        let err = parse_config("epochs = 2\nlr = nan\n", "a.toml").unwrap_err();
+        assert!(err.to_string().contains("line 2, column 6"), "{err}");
+        assert!(err.to_string().contains("not a finite number"), "{err}");
     }
 
     #[test]

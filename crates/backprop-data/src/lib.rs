@@ -52,6 +52,8 @@ pub mod cells;
 pub mod checkpoint;
 pub mod csv;
 pub mod date;
+#[cfg(feature = "parquet")]
+mod embedded_schema;
 pub mod encoding;
 pub mod error;
 pub mod idx;

@@ -19,9 +19,14 @@
 //!   UTC instants then); times of day: `HH:MM:SS[.fff]`;
 //! - null: an empty cell, a missing value as in a CSV file.
 //!
-//! Any other type (lists, structs, maps, binary, 16-bit floats, durations) is an
+//! Any other type (lists, structs, maps, binary, 16-bit floats) is an
 //! [`Error::UnsupportedColumn`] naming the column and its type, before any data is read.
 //! Column names are trimmed like a CSV header. Rows are records, numbered from 1 in messages.
+//!
+//! The types are those of the Arrow schema that Arrow writers (pyarrow, arrow-rs) store in the
+//! file's metadata (`ARROW:schema`), where it passes the checks of `embedded_schema.rs`
+//! (the parquet crate's decoder of it panics on a type it does not know; found by the
+//! `parquet` fuzz target, issue 14), else those of the Parquet schema alone.
 
 use crate::csv::{check_names, resolve_target};
 use crate::error::{Error, Result};
@@ -37,7 +42,11 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, PrimitiveArray};
 use arrow_schema::{DataType, TimeUnit};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use parquet::arrow::ARROW_SCHEMA_META_KEY;
+use parquet::errors::ParquetError;
 use std::fmt::{Display, Write};
 use std::path::Path;
 
@@ -48,8 +57,50 @@ pub fn load(path: &Path, target: &TargetSelect) -> Result<Table> {
         file: name.clone(),
         message,
     };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(open(path)?)
-        .map_err(|e| format_error(format!("not a readable Parquet file ({e})")))?;
+    let not_readable = |e: ParquetError| format_error(format!("not a readable Parquet file ({e})"));
+    let file = open(path)?;
+    // The footer first, without the embedded Arrow schema, which is decoded only if it is
+    // safe to (see the module doc). The parquet crate reads the last entry of that key.
+    let plain = ArrowReaderMetadata::load(
+        &file,
+        ArrowReaderOptions::new().with_skip_arrow_metadata(true),
+    )
+    .map_err(not_readable)?;
+    // The parquet crate asserts (panics) on a column chunk's negative offset or size, found
+    // by the `parquet` fuzz target: refused here first.
+    for (group, row_group) in plain.metadata().row_groups().iter().enumerate() {
+        for (column, chunk) in row_group.columns().iter().enumerate() {
+            let start = chunk
+                .dictionary_page_offset()
+                .unwrap_or(chunk.data_page_offset());
+            if start < 0 || chunk.compressed_size() < 0 {
+                return Err(format_error(format!(
+                    "not a readable Parquet file (row group {}, column {}: offset {start}, \
+                     size {}; neither may be negative)",
+                    group + 1,
+                    column + 1,
+                    chunk.compressed_size()
+                )));
+            }
+        }
+    }
+    let hints: Vec<Option<&str>> = plain
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry.key == ARROW_SCHEMA_META_KEY)
+        .map(|entry| entry.value.as_deref())
+        .collect();
+    let decodable = |hint: &Option<&str>| hint.is_none_or(crate::embedded_schema::is_decodable);
+    let metadata = if !hints.is_empty() && hints.iter().all(decodable) {
+        ArrowReaderMetadata::try_new(plain.metadata().clone(), ArrowReaderOptions::new())
+            .map_err(not_readable)?
+    } else {
+        plain
+    };
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
     let fields = builder.schema().fields().clone();
     if fields.is_empty() {
         return Err(format_error("the file has no columns".to_string()));

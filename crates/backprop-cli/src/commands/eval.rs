@@ -6,9 +6,9 @@ use backprop_data::{load_encoded, Model};
 use serde_json::json;
 
 use crate::cli::EvalArgs;
-use crate::reading::print_notes;
 use crate::report::{classification_text, regression_text};
 use crate::scoring::{score, Metrics};
+use crate::style::print_notes;
 use crate::verbosity;
 
 /// Loads the model and the data, predicts, and prints the metrics (under `--quiet`, the

@@ -8,7 +8,7 @@ use backprop_data::predictions::{self, Format};
 use backprop_data::{load_encoded, write_atomic, Model};
 
 use crate::cli::PredictArgs;
-use crate::reading::print_notes;
+use crate::style::print_notes;
 
 /// Writes one row per input row: the prediction, then (with `--proba`) one probability per class.
 pub fn run(args: &PredictArgs) -> anyhow::Result<ExitCode> {
