@@ -163,6 +163,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let last_step = observer.last_step;
     let train_r2 = std::mem::take(&mut observer.train_r2);
 
+    // From here on: the test rows (if any) and the save, for `-v`'s time line.
+    let saving = Instant::now();
     let test_metrics = match (&test, &plan.test) {
         (Some(data), Some(spec)) => Some(test_scores(&net, &loss, &metadata, data, spec)?),
         _ => None,
@@ -178,7 +180,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
             progress.println(&test_text(metrics, rows));
         }
     }
-    let saving = Instant::now();
     let mut metadata = metadata;
     metadata.training = summary(&plan, &report, test_metrics.as_ref(), seconds);
     if interrupted {
@@ -186,7 +187,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         // The epochs ran, not the ones asked for: the run did not converge, it was cut.
         report.converged = true;
     }
-    let arch = metadata.architecture.clone();
     Model::new(metadata.clone(), net)?.save(&plan.save)?;
     let saving_seconds = saving.elapsed().as_secs_f64();
     let warning = (!report.converged).then(|| not_converged(&report));
@@ -197,7 +197,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(path) = &plan.plot {
         let curves = plot::Curves {
-            title: plot::title(&plan.data, &arch, plan.config.optimizer.name()),
+            title: plot::title(
+                &plan.data,
+                &metadata.architecture,
+                plan.config.optimizer.name(),
+            ),
             subtitle: plot::subtitle(
                 &report,
                 plan.config.epochs,
