@@ -3,7 +3,8 @@
 //! Same scheme as the AVX2 kernel (see `kernel`): for each `p` of the `k` block in order,
 //! broadcast `A[i][p]` and multiply-add the 32 values of row `p` of the `B` panel, then write
 //! the tile once (`C = acc` on the first block, `C += acc` after). Each element is therefore
-//! summed exactly as the few-rows kernel sums it on the same 32-wide panels.
+//! summed exactly as the few-rows kernel sums it on the same 32-wide panels. The last tile of
+//! a product whose width leaves at most 16 columns over uses six registers, for half the work.
 
 use super::kernel::{Tile, MR};
 
@@ -64,7 +65,9 @@ pub(crate) unsafe fn micro_rows<T>(_: usize, _: *const T, _: usize, _: *const T,
     unreachable!("the AVX-512 micro-kernel exists on x86_64 only")
 }
 
-/// The 6 × 32 tile kernel; `a_at(p, i)` is where `A[i][p]` is.
+/// The 6 × 32 tile kernel; `a_at(p, i)` is where `A[i][p]` is. A tile of at most 16 columns
+/// (the last of a narrow product: 100 or 10 outputs) computes only the left half of the panel,
+/// with the same operations on each of its elements, so the same bits at half the work.
 ///
 /// # Safety
 /// `a_at(p, i)` must be valid for reads for `p < kc`, `i < MR`; `bp` and the tile as
@@ -78,25 +81,46 @@ unsafe fn micro_with(
     bp: *const f32,
     tile: Tile<f32>,
 ) {
+    // SAFETY: this function's contract; a tile of at most 16 columns reads and writes a part
+    // of what the 32-wide one does.
+    unsafe {
+        if tile.cols <= 16 {
+            micro_halves::<1>(kc, a_at, bp, tile)
+        } else {
+            micro_halves::<2>(kc, a_at, bp, tile)
+        }
+    }
+}
+
+/// [`micro_with`] on the first `H` 16-wide halves of each 32-wide panel row (`H` is 1 or 2).
+///
+/// # Safety
+/// As [`micro_with`], with `tile.cols ≤ 16·H`.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn micro_halves<const H: usize>(
+    kc: usize,
+    a_at: impl Fn(usize, usize) -> *const f32,
+    bp: *const f32,
+    tile: Tile<f32>,
+) {
     use std::arch::x86_64::*;
-    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+    let mut acc = [[_mm512_setzero_ps(); H]; MR];
     for i in 0..tile.rows {
         // SAFETY: the first element of row `i` of the tile; a prefetch reads nothing.
         unsafe { _mm_prefetch::<_MM_HINT_T0>(tile.c.add(i * tile.c_rs) as *const i8) };
     }
-    let step = |p: usize, acc: &mut [[__m512; 2]; MR]| {
-        // SAFETY: row `p < kc` of the 32-wide `B` panel.
-        let (b0, b1) = unsafe {
-            (
-                _mm512_loadu_ps(bp.add(p * 32)),
-                _mm512_loadu_ps(bp.add(p * 32 + 16)),
-            )
-        };
+    let step = |p: usize, acc: &mut [[__m512; H]; MR]| {
+        // SAFETY: half `h < H ≤ 2` of row `p < kc` of the 32-wide `B` panel.
+        let b: [__m512; H] =
+            std::array::from_fn(|h| unsafe { _mm512_loadu_ps(bp.add(p * 32 + h * 16)) });
         for (i, acc) in acc.iter_mut().enumerate() {
             // SAFETY: `A[i][p]`, valid by the contract on `a_at`.
             let a = _mm512_set1_ps(unsafe { *a_at(p, i) });
-            acc[0] = _mm512_fmadd_ps(a, b0, acc[0]);
-            acc[1] = _mm512_fmadd_ps(a, b1, acc[1]);
+            for (acc, &b) in acc.iter_mut().zip(&b) {
+                *acc = _mm512_fmadd_ps(a, b, *acc);
+            }
         }
     };
     let unrolled = kc - kc % 4;
@@ -112,20 +136,18 @@ unsafe fn micro_with(
         step(p, &mut acc);
         p += 1;
     }
-    if tile.rows == MR && tile.cols == 32 && tile.c_cs == 1 {
+    if tile.rows == MR && tile.cols == 16 * H && tile.c_cs == 1 {
         for (i, acc) in acc.iter().enumerate() {
-            // SAFETY: row `i` of a full tile: 32 contiguous elements of `C` (column stride 1).
-            unsafe {
-                let out = tile.c.add(i * tile.c_rs);
-                if tile.first {
-                    _mm512_storeu_ps(out, acc[0]);
-                    _mm512_storeu_ps(out.add(16), acc[1]);
-                } else {
-                    _mm512_storeu_ps(out, _mm512_add_ps(_mm512_loadu_ps(out), acc[0]));
-                    _mm512_storeu_ps(
-                        out.add(16),
-                        _mm512_add_ps(_mm512_loadu_ps(out.add(16)), acc[1]),
-                    );
+            for (h, &acc) in acc.iter().enumerate() {
+                // SAFETY: half `h` of row `i` of a full tile: 16 contiguous elements of `C`
+                // (column stride 1).
+                unsafe {
+                    let out = tile.c.add(i * tile.c_rs + h * 16);
+                    if tile.first {
+                        _mm512_storeu_ps(out, acc);
+                    } else {
+                        _mm512_storeu_ps(out, _mm512_add_ps(_mm512_loadu_ps(out), acc));
+                    }
                 }
             }
         }
@@ -133,10 +155,9 @@ unsafe fn micro_with(
     }
     let mut spill = [[0.0f32; 32]; MR];
     for (row, acc) in spill.iter_mut().zip(&acc) {
-        // SAFETY: the 32 values of a local row.
-        unsafe {
-            _mm512_storeu_ps(row.as_mut_ptr(), acc[0]);
-            _mm512_storeu_ps(row.as_mut_ptr().add(16), acc[1]);
+        for (h, &acc) in acc.iter().enumerate() {
+            // SAFETY: 16 of the 32 values of a local row.
+            unsafe { _mm512_storeu_ps(row.as_mut_ptr().add(h * 16), acc) };
         }
     }
     for (i, row) in spill.iter().enumerate().take(tile.rows) {

@@ -427,7 +427,8 @@ mod tests {
     /// `tolerance` is relative to the largest possible term sum, `k/4`.
     fn check_against_reference<T: Real>(tolerance: f64) {
         // Past every block size of the kernel (k > 256, m > 96, n > 512), below MR rows, and
-        // k not a multiple of 8 (the f32 transposing pack's remainder).
+        // k not a multiple of 8 (the f32 transposing pack's remainder); last column tiles of
+        // 1 to 31 columns, exactly 16 of them in full rows (the half-width AVX-512 tile).
         for &(m, k, n) in &[
             (1, 1, 1),
             (3, 5, 2),
@@ -436,6 +437,8 @@ mod tests {
             (2, 300, 19),
             (101, 300, 530),
             (13, 803, 40),
+            (6, 7, 16),
+            (12, 20, 48),
         ] {
             let cast = |v: Vec<f64>| v.into_iter().map(T::from_f64).collect::<Vec<T>>();
             let a = cast(filled(m * k, 1));
