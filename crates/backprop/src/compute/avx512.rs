@@ -3,8 +3,8 @@
 //! Same scheme as the AVX2 kernel (see `kernel`): for each `p` of the `k` block in order,
 //! broadcast `A[i][p]` and multiply-add the 32 values of row `p` of the `B` panel, then write
 //! the tile once (`C = acc` on the first block, `C += acc` after). Each element is therefore
-//! summed exactly as the few-rows kernel sums it on the same 32-wide panels. The last tile of
-//! a product whose width leaves at most 16 columns over uses six registers, for half the work.
+//! summed exactly as the few-rows kernel sums it on the same 32-wide panels. The last tiles of
+//! a product compute only the rows and the 16-wide halves they keep.
 
 use super::kernel::{Tile, MR};
 
@@ -65,9 +65,11 @@ pub(crate) unsafe fn micro_rows<T>(_: usize, _: *const T, _: usize, _: *const T,
     unreachable!("the AVX-512 micro-kernel exists on x86_64 only")
 }
 
-/// The 6 × 32 tile kernel; `a_at(p, i)` is where `A[i][p]` is. A tile of at most 16 columns
-/// (the last of a narrow product: 100 or 10 outputs) computes only the left half of the panel,
-/// with the same operations on each of its elements, so the same bits at half the work.
+/// The 6 × 32 tile kernel; `a_at(p, i)` is where `A[i][p]` is. The last tiles of a product
+/// compute only what they keep: the left half of the panel when at most 16 columns are left
+/// (a layer of 100 units, 10 outputs), and only the rows that are left (a batch of 32 is five
+/// tiles of 6 rows and one of 2). Each kept element goes through the same operations, so the
+/// bits are the same, for less work.
 ///
 /// # Safety
 /// `a_at(p, i)` must be valid for reads for `p < kc`, `i < MR`; `bp` and the tile as
@@ -81,42 +83,56 @@ unsafe fn micro_with(
     bp: *const f32,
     tile: Tile<f32>,
 ) {
-    // SAFETY: this function's contract; a tile of at most 16 columns reads and writes a part
-    // of what the 32-wide one does.
+    /// `micro_tile::<H, R>` for the tile's halves `H` and rows `R`.
+    macro_rules! dispatch {
+        ($h:literal) => {
+            match tile.rows {
+                1 => micro_tile::<$h, 1>(kc, a_at, bp, tile),
+                2 => micro_tile::<$h, 2>(kc, a_at, bp, tile),
+                3 => micro_tile::<$h, 3>(kc, a_at, bp, tile),
+                4 => micro_tile::<$h, 4>(kc, a_at, bp, tile),
+                5 => micro_tile::<$h, 5>(kc, a_at, bp, tile),
+                _ => micro_tile::<$h, MR>(kc, a_at, bp, tile),
+            }
+        };
+    }
+    // SAFETY: this function's contract; a tile of fewer rows or of at most 16 columns reads
+    // and writes a part of what the full one does.
     unsafe {
         if tile.cols <= 16 {
-            micro_halves::<1>(kc, a_at, bp, tile)
+            dispatch!(1)
         } else {
-            micro_halves::<2>(kc, a_at, bp, tile)
+            dispatch!(2)
         }
     }
 }
 
-/// [`micro_with`] on the first `H` 16-wide halves of each 32-wide panel row (`H` is 1 or 2).
+/// [`micro_with`] on the first `R` rows of `A` and the first `H` 16-wide halves of each
+/// 32-wide panel row (`H` is 1 or 2, `R` at most [`MR`]).
 ///
 /// # Safety
-/// As [`micro_with`], with `tile.cols ≤ 16·H`.
+/// As [`micro_with`], with `tile.rows ≤ R` and `tile.cols ≤ 16·H`.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn micro_halves<const H: usize>(
+unsafe fn micro_tile<const H: usize, const R: usize>(
     kc: usize,
     a_at: impl Fn(usize, usize) -> *const f32,
     bp: *const f32,
     tile: Tile<f32>,
 ) {
     use std::arch::x86_64::*;
-    let mut acc = [[_mm512_setzero_ps(); H]; MR];
+    let mut acc = [[_mm512_setzero_ps(); H]; R];
     for i in 0..tile.rows {
         // SAFETY: the first element of row `i` of the tile; a prefetch reads nothing.
         unsafe { _mm_prefetch::<_MM_HINT_T0>(tile.c.add(i * tile.c_rs) as *const i8) };
     }
-    let step = |p: usize, acc: &mut [[__m512; H]; MR]| {
+    let step = |p: usize, acc: &mut [[__m512; H]; R]| {
         // SAFETY: half `h < H ≤ 2` of row `p < kc` of the 32-wide `B` panel.
         let b: [__m512; H] =
             std::array::from_fn(|h| unsafe { _mm512_loadu_ps(bp.add(p * 32 + h * 16)) });
         for (i, acc) in acc.iter_mut().enumerate() {
-            // SAFETY: `A[i][p]`, valid by the contract on `a_at`.
+            // SAFETY: `A[i][p]`, `i < R ≤ MR`, valid by the contract on `a_at`.
             let a = _mm512_set1_ps(unsafe { *a_at(p, i) });
             for (acc, &b) in acc.iter_mut().zip(&b) {
                 *acc = _mm512_fmadd_ps(a, b, *acc);
@@ -136,7 +152,7 @@ unsafe fn micro_halves<const H: usize>(
         step(p, &mut acc);
         p += 1;
     }
-    if tile.rows == MR && tile.cols == 16 * H && tile.c_cs == 1 {
+    if tile.rows == R && tile.cols == 16 * H && tile.c_cs == 1 {
         for (i, acc) in acc.iter().enumerate() {
             for (h, &acc) in acc.iter().enumerate() {
                 // SAFETY: half `h` of row `i` of a full tile: 16 contiguous elements of `C`
@@ -153,7 +169,7 @@ unsafe fn micro_halves<const H: usize>(
         }
         return;
     }
-    let mut spill = [[0.0f32; 32]; MR];
+    let mut spill = [[0.0f32; 32]; R];
     for (row, acc) in spill.iter_mut().zip(&acc) {
         for (h, &acc) in acc.iter().enumerate() {
             // SAFETY: 16 of the 32 values of a local row.

@@ -427,8 +427,9 @@ mod tests {
     /// `tolerance` is relative to the largest possible term sum, `k/4`.
     fn check_against_reference<T: Real>(tolerance: f64) {
         // Past every block size of the kernel (k > 256, m > 96, n > 512), below MR rows, and
-        // k not a multiple of 8 (the f32 transposing pack's remainder); last column tiles of
-        // 1 to 31 columns, exactly 16 of them in full rows (the half-width AVX-512 tile).
+        // k not a multiple of 8 (the f32 transposing pack's remainder); last tiles of 1 to 5
+        // rows and of 1 to 31 columns, and ones of exactly 16 or 32 columns written whole
+        // (the AVX-512 kernel's tiles of fewer rows and of half width).
         for &(m, k, n) in &[
             (1, 1, 1),
             (3, 5, 2),
@@ -439,6 +440,8 @@ mod tests {
             (13, 803, 40),
             (6, 7, 16),
             (12, 20, 48),
+            (8, 9, 32),
+            (5, 3, 16),
         ] {
             let cast = |v: Vec<f64>| v.into_iter().map(T::from_f64).collect::<Vec<T>>();
             let a = cast(filled(m * k, 1));
