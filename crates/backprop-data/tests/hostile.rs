@@ -196,6 +196,28 @@ fn a_negative_column_chunk_offset_is_not_a_panic() {
     );
 }
 
+/// Found by the `parquet` fuzz target with parquet 60: a page whose definition levels claim
+/// more values than its bitmap holds panics inside arrow-buffer (`bit_chunk_iterator.rs:235`,
+/// `offset + len out of bounds`). The decoder's panic is caught and the file is refused,
+/// located, like any other unreadable one.
+#[cfg(feature = "parquet")]
+#[test]
+fn a_panic_of_the_page_decoder_is_an_error() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/definition-levels.parquet");
+    let err = backprop_data::parquet::load(&path, &TargetSelect::Last)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(&format!(
+            "{}: not a readable Parquet file (its pages made the parquet decoder fail: ",
+            path.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("out of bounds"), "{err}");
+}
+
 /// Found by the `parquet` fuzz target: a dictionary-encoded data page whose bit width of the
 /// indices is over 32 (254 here) tripped an assertion deep in the page decoder of parquet 59
 /// (`util/bit_util.rs:719`, `num_bits <= T::BIT_CAPACITY`). parquet 60 checks the width and
