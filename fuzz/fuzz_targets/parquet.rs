@@ -20,7 +20,19 @@ fn file() -> &'static PathBuf {
     })
 }
 
+/// libfuzzer-sys's panic hook aborts on every panic, even one that is caught. `parquet::load`
+/// catches the panics of the parquet crate's page decoders on purpose (they become an error,
+/// see `crates/backprop-data/src/parquet.rs`), so this target replaces that hook with one that
+/// prints the panic on one line (no backtrace, which would slow the run): a panic that
+/// escapes `load` still ends the run, as libfuzzer-sys aborts when its own `catch_unwind`
+/// around the target sees one, and prints the stack then.
+fn caught_panics_are_errors() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| std::panic::set_hook(Box::new(|info| eprintln!("panic: {info}"))));
+}
+
 fuzz_target!(|data: &[u8]| {
+    caught_panics_are_errors();
     std::fs::write(file(), data).expect("the scratch file is writable");
     let Ok(table) = parquet::load(file(), &TargetSelect::Last) else {
         return;
