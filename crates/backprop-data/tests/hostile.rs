@@ -159,6 +159,23 @@ fn a_100_mb_cell_is_quoted_short_with_its_length() {
     );
 }
 
+/// The error of loading `tests/data/NAME` as a Parquet file, which must start with the file's
+/// path, `: ` and `start`.
+#[cfg(feature = "parquet")]
+fn parquet_error(name: &str, start: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    let err = backprop_data::parquet::load(&path, &TargetSelect::Last)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(&format!("{}: {start}", path.display())),
+        "{err}"
+    );
+    err
+}
+
 /// Found by the `parquet` fuzz target: a file whose embedded Arrow schema (`ARROW:schema`)
 /// names a type the Arrow decoder does not know (128) panicked inside the parquet crate.
 /// The reader now takes the types from the Parquet schema alone, and gets as far as the
@@ -166,15 +183,7 @@ fn a_100_mb_cell_is_quoted_short_with_its_length() {
 #[cfg(feature = "parquet")]
 #[test]
 fn an_unknown_type_in_the_embedded_arrow_schema_is_not_a_panic() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/arrow-schema-unknown-type.parquet");
-    let err = backprop_data::parquet::load(&path, &TargetSelect::Last)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.starts_with(&format!("{}: cannot read the rows", path.display())),
-        "{err}"
-    );
+    parquet_error("arrow-schema-unknown-type.parquet", "cannot read the rows");
 }
 
 /// Found by the `parquet` fuzz target: a column chunk whose footer gives a negative offset
@@ -182,17 +191,9 @@ fn an_unknown_type_in_the_embedded_arrow_schema_is_not_a_panic() {
 #[cfg(feature = "parquet")]
 #[test]
 fn a_negative_column_chunk_offset_is_not_a_panic() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/negative-column-offset.parquet");
-    let err = backprop_data::parquet::load(&path, &TargetSelect::Last)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.starts_with(&format!(
-            "{}: not a readable Parquet file (row group",
-            path.display()
-        )),
-        "{err}"
+    parquet_error(
+        "negative-column-offset.parquet",
+        "not a readable Parquet file (row group",
     );
 }
 
@@ -203,17 +204,9 @@ fn a_negative_column_chunk_offset_is_not_a_panic() {
 #[cfg(feature = "parquet")]
 #[test]
 fn a_panic_of_the_page_decoder_is_an_error() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/definition-levels.parquet");
-    let err = backprop_data::parquet::load(&path, &TargetSelect::Last)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.starts_with(&format!(
-            "{}: not a readable Parquet file (its pages made the parquet decoder fail: ",
-            path.display()
-        )),
-        "{err}"
+    let err = parquet_error(
+        "definition-levels.parquet",
+        "not a readable Parquet file (its pages made the parquet decoder fail: ",
     );
     assert!(err.contains("out of bounds"), "{err}");
 }
@@ -225,14 +218,6 @@ fn a_panic_of_the_page_decoder_is_an_error() {
 #[cfg(feature = "parquet")]
 #[test]
 fn an_index_bit_width_over_32_is_not_a_panic() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rle-bit-width.parquet");
-    let err = backprop_data::parquet::load(&path, &TargetSelect::Last)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.starts_with(&format!("{}: cannot read the rows", path.display())),
-        "{err}"
-    );
+    let err = parquet_error("rle-bit-width.parquet", "cannot read the rows");
     assert!(err.contains("bit width 254"), "{err}");
 }
