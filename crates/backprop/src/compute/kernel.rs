@@ -674,7 +674,9 @@ unsafe fn micro_f32_avx2_rows<T>(_: usize, _: *const T, _: usize, _: *const T, _
     unreachable!("the AVX2 micro-kernel exists on x86_64 only")
 }
 
-/// The 6 × 16 AVX2 tile kernel; `a_at(p, i)` is where `A[i][p]` is.
+/// The 6 × 16 AVX2 tile kernel; `a_at(p, i)` is where `A[i][p]` is. As the AVX-512 one, the
+/// last tiles of a product compute only the rows they keep and, with at most 8 columns left,
+/// the left half of the panel: the same operations on each kept element, so the same bits.
 ///
 /// # Safety
 /// `a_at(p, i)` must be valid for reads for `p < kc`, `i < MR`; `bp` and the tile as
@@ -688,26 +690,61 @@ unsafe fn micro_f32_avx2_with(
     bp: *const f32,
     tile: Tile<f32>,
 ) {
+    /// `micro_f32_avx2_tile::<H, R>` for the tile's halves `H` and rows `R`.
+    macro_rules! dispatch {
+        ($h:literal) => {
+            match tile.rows {
+                1 => micro_f32_avx2_tile::<$h, 1>(kc, a_at, bp, tile),
+                2 => micro_f32_avx2_tile::<$h, 2>(kc, a_at, bp, tile),
+                3 => micro_f32_avx2_tile::<$h, 3>(kc, a_at, bp, tile),
+                4 => micro_f32_avx2_tile::<$h, 4>(kc, a_at, bp, tile),
+                5 => micro_f32_avx2_tile::<$h, 5>(kc, a_at, bp, tile),
+                _ => micro_f32_avx2_tile::<$h, MR>(kc, a_at, bp, tile),
+            }
+        };
+    }
+    // SAFETY: this function's contract; a tile of fewer rows or of at most 8 columns reads
+    // and writes a part of what the full one does.
+    unsafe {
+        if tile.cols <= 8 {
+            dispatch!(1)
+        } else {
+            dispatch!(2)
+        }
+    }
+}
+
+/// [`micro_f32_avx2_with`] on the first `R` rows of `A` and the first `H` 8-wide halves of
+/// each 16-wide panel row (`H` is 1 or 2, `R` at most [`MR`]).
+///
+/// # Safety
+/// As [`micro_f32_avx2_with`], with `tile.rows ≤ R` and `tile.cols ≤ 8·H`.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn micro_f32_avx2_tile<const H: usize, const R: usize>(
+    kc: usize,
+    a_at: impl Fn(usize, usize) -> *const f32,
+    bp: *const f32,
+    tile: Tile<f32>,
+) {
     use std::arch::x86_64::*;
-    let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+    let mut acc = [[_mm256_setzero_ps(); H]; R];
     // Bring the tile of C into cache while the products run.
     for i in 0..tile.rows {
         // SAFETY: the first element of row `i` of the tile; a prefetch reads nothing.
         unsafe { _mm_prefetch::<_MM_HINT_T0>(tile.c.add(i * tile.c_rs) as *const i8) };
     }
-    let step = |p: usize, acc: &mut [[__m256; 2]; MR]| {
-        // SAFETY: row `p < kc` of the 16-wide `B` panel.
-        let (b0, b1) = unsafe {
-            (
-                _mm256_loadu_ps(bp.add(p * 16)),
-                _mm256_loadu_ps(bp.add(p * 16 + 8)),
-            )
-        };
+    let step = |p: usize, acc: &mut [[__m256; H]; R]| {
+        // SAFETY: half `h < H ≤ 2` of row `p < kc` of the 16-wide `B` panel.
+        let b: [__m256; H] =
+            std::array::from_fn(|h| unsafe { _mm256_loadu_ps(bp.add(p * 16 + h * 8)) });
         for (i, acc) in acc.iter_mut().enumerate() {
-            // SAFETY: `A[i][p]`, valid by the contract on `a_at`.
+            // SAFETY: `A[i][p]`, `i < R ≤ MR`, valid by the contract on `a_at`.
             let a = unsafe { _mm256_broadcast_ss(&*a_at(p, i)) };
-            acc[0] = _mm256_fmadd_ps(a, b0, acc[0]);
-            acc[1] = _mm256_fmadd_ps(a, b1, acc[1]);
+            for (acc, &b) in acc.iter_mut().zip(&b) {
+                *acc = _mm256_fmadd_ps(a, b, *acc);
+            }
         }
     };
     let unrolled = kc - kc % 4;
@@ -723,31 +760,28 @@ unsafe fn micro_f32_avx2_with(
         step(p, &mut acc);
         p += 1;
     }
-    if tile.rows == MR && tile.cols == 16 && tile.c_cs == 1 {
+    if tile.rows == R && tile.cols == 8 * H && tile.c_cs == 1 {
         for (i, acc) in acc.iter().enumerate() {
-            // SAFETY: row `i` of a full tile: 16 contiguous elements of `C` (column stride 1).
-            unsafe {
-                let out = tile.c.add(i * tile.c_rs);
-                if tile.first {
-                    _mm256_storeu_ps(out, acc[0]);
-                    _mm256_storeu_ps(out.add(8), acc[1]);
-                } else {
-                    _mm256_storeu_ps(out, _mm256_add_ps(_mm256_loadu_ps(out), acc[0]));
-                    _mm256_storeu_ps(
-                        out.add(8),
-                        _mm256_add_ps(_mm256_loadu_ps(out.add(8)), acc[1]),
-                    );
+            for (h, &acc) in acc.iter().enumerate() {
+                // SAFETY: half `h` of row `i` of a full tile: 8 contiguous elements of `C`
+                // (column stride 1).
+                unsafe {
+                    let out = tile.c.add(i * tile.c_rs + h * 8);
+                    if tile.first {
+                        _mm256_storeu_ps(out, acc);
+                    } else {
+                        _mm256_storeu_ps(out, _mm256_add_ps(_mm256_loadu_ps(out), acc));
+                    }
                 }
             }
         }
         return;
     }
-    let mut spill = [[0.0f32; 16]; MR];
+    let mut spill = [[0.0f32; 16]; R];
     for (row, acc) in spill.iter_mut().zip(&acc) {
-        // SAFETY: the 16 values of a local row.
-        unsafe {
-            _mm256_storeu_ps(row.as_mut_ptr(), acc[0]);
-            _mm256_storeu_ps(row.as_mut_ptr().add(8), acc[1]);
+        for (h, &acc) in acc.iter().enumerate() {
+            // SAFETY: 8 of the 16 values of a local row.
+            unsafe { _mm256_storeu_ps(row.as_mut_ptr().add(h * 8), acc) };
         }
     }
     for (i, row) in spill.iter().enumerate().take(tile.rows) {

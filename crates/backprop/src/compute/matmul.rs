@@ -428,8 +428,9 @@ mod tests {
     fn check_against_reference<T: Real>(tolerance: f64) {
         // Past every block size of the kernel (k > 256, m > 96, n > 512), below MR rows, and
         // k not a multiple of 8 (the f32 transposing pack's remainder); last tiles of 1 to 5
-        // rows and of 1 to 31 columns, and ones of exactly 16 or 32 columns written whole
-        // (the AVX-512 kernel's tiles of fewer rows and of half width).
+        // rows below at least 6 (fewer rows in all go to the few-rows kernel) and of 1 to 31
+        // columns, and ones of exactly 8, 16 or 32 columns written whole (the kernels' tiles
+        // of fewer rows and of half width).
         for &(m, k, n) in &[
             (1, 1, 1),
             (3, 5, 2),
@@ -442,6 +443,8 @@ mod tests {
             (12, 20, 48),
             (8, 9, 32),
             (5, 3, 16),
+            (9, 20, 24),
+            (15, 11, 8),
         ] {
             let cast = |v: Vec<f64>| v.into_iter().map(T::from_f64).collect::<Vec<T>>();
             let a = cast(filled(m * k, 1));
