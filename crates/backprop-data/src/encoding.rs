@@ -338,6 +338,16 @@ pub(crate) fn fit_column(
             options.scaler,
         );
         minmax += auto_minmax(options.scaler, chosen);
+        if let Some(row) = out_of_scale(&scan.numbers, offset, scale) {
+            return Err(not_of_kind(
+                table,
+                column,
+                row,
+                "a number the scaler can bring into range (the column's spread overflows: \
+                 max − min, the mean or the standard deviation is not finite, or a scaled \
+                 value is beyond ±3.4e38)",
+            ));
+        }
         filled(format!("the median {fill}"), &mut notes, indicator);
         Encoding::Numeric {
             offset,
@@ -590,6 +600,21 @@ pub const AUTO_MINMAX_SHARE: f64 = 0.5;
 
 /// The offset and scale of `scaler` for these values, with the scaler that produced them
 /// (what [`Scaler::Auto`] chose; the scaler itself otherwise).
+/// The row of a value whose scaled input would not be a finite `f32` (numbers near the
+/// ends of `f64`, found by the `parquet` fuzz target: `1e308` and `-1e308` overflow
+/// `max − min` and the variance), the one farthest from the offset; `None` when all are fine.
+fn out_of_scale(numbers: &[(usize, f64)], offset: f64, scale: f64) -> Option<usize> {
+    let bad = |&&(_, v): &&(usize, f64)| !scaled(v, offset, scale).is_finite();
+    if !offset.is_finite() || !scale.is_finite() || numbers.iter().any(|n| bad(&n)) {
+        let farthest = numbers.iter().max_by(|a, b| {
+            let distance = |v: f64| (v / 2.0 - offset / 2.0).abs();
+            distance(a.1).total_cmp(&distance(b.1))
+        });
+        return farthest.map(|&(row, _)| row);
+    }
+    None
+}
+
 pub(crate) fn fit_scale(values: &[f64], scaler: Scaler) -> (f64, f64, Scaler) {
     let n = values.len() as f64;
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);

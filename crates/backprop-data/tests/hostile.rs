@@ -159,6 +159,36 @@ fn a_100_mb_cell_is_quoted_short_with_its_length() {
     );
 }
 
+/// Found by the `parquet` fuzz target (the same in any format): numbers near the ends of
+/// `f64` overflow the scaler (`1e308 − (−1e308)` is infinite, and so is the variance), which
+/// gave a preprocessing that fails its own validation and, in the command, "feature 1 of row
+/// 1 is NaN". Now a located error names the value farthest out; `--scaler none` refuses what
+/// would not fit an `f32`.
+#[test]
+fn numbers_the_scaler_cannot_bring_into_range_are_located() {
+    let text = "x,y\n5,a\n1e308,b\n-1e308,a\n7,b\n";
+    let table = csv::read(text.as_bytes(), b',', "huge.csv", &TargetSelect::Last).unwrap();
+    let message = Preprocessor::fit(&table, &FitOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.starts_with("huge.csv:3: column \"x\" (1): \"1e308\" is not a number the scaler"),
+        "{message}"
+    );
+    let text = "x,y\n5,a\n1e39,b\n";
+    let table = csv::read(text.as_bytes(), b',', "f32.csv", &TargetSelect::Last).unwrap();
+    let none = FitOptions {
+        scaler: backprop_data::Scaler::None,
+        ..FitOptions::default()
+    };
+    let message = Preprocessor::fit(&table, &none).unwrap_err().to_string();
+    assert!(message.starts_with("f32.csv:3: "), "{message}");
+    // Large numbers that scale into range are fine.
+    let text = "x,y\n5,a\n1e300,b\n-1e300,a\n";
+    let table = csv::read(text.as_bytes(), b',', "big.csv", &TargetSelect::Last).unwrap();
+    Preprocessor::fit(&table, &FitOptions::default()).unwrap();
+}
+
 /// The error of loading `tests/data/NAME` as a Parquet file, which must start with the file's
 /// path, `: ` and `start`.
 #[cfg(feature = "parquet")]
