@@ -512,7 +512,7 @@ fn missing_value(table: &Table, column: &Column, row: usize, why: &str) -> Error
     }
 }
 
-fn not_of_kind(table: &Table, column: &Column, row: usize, expected: &str) -> Error {
+pub(crate) fn not_of_kind(table: &Table, column: &Column, row: usize, expected: &str) -> Error {
     Error::NotOfKind {
         location: table.location(column, row),
         column: column.name.clone(),

@@ -64,6 +64,8 @@ pub mod npy;
 pub mod onnx;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+#[cfg(feature = "parquet")]
+mod parquet_footer;
 pub mod predictions;
 pub mod preprocess;
 pub mod pytorch;

@@ -61,8 +61,10 @@ pub fn load(path: &Path, target: &TargetSelect) -> Result<Table> {
     let file = open(path)?;
     // The footer first, without the embedded Arrow schema, which is decoded only if it is
     // safe to (see the module doc). The parquet crate reads the last entry of that key.
-    let plain = ArrowReaderMetadata::load(
-        &file,
+    // Decoded under a deadline (see `parquet_footer.rs`).
+    let footer = std::sync::Arc::new(crate::parquet_footer::decode(&file, &name)?);
+    let plain = ArrowReaderMetadata::try_new(
+        footer,
         ArrowReaderOptions::new().with_skip_arrow_metadata(true),
     )
     .map_err(not_readable)?;

@@ -276,6 +276,9 @@ impl TargetSchema {
                 _ => Task::Regress,
             },
         });
+        if let (Task::Regress, Some(values)) = (task, numbers) {
+            check_in_f32_range(table, column, &rows, values)?;
+        }
         let schema = match (task, numbers) {
             (Task::Regress, Some(values)) => TargetSchema::Regress {
                 name,
@@ -359,6 +362,7 @@ impl TargetSchema {
                         table.cell(column, row, na_values),
                     ));
                 }
+                check_in_f32_range(table, column, &cells.rows, &cells.numbers)?;
                 EncodedTargets::Values(cells.numbers.iter().map(|&v| v as f32).collect())
             }
             TargetSchema::Classify {
@@ -435,6 +439,28 @@ fn scan(table: &Table, column: &Column, na_values: &[String]) -> Result<TargetCe
         cells.rows.push(row);
     }
     Ok(cells)
+}
+
+/// Refuses, located, the first regression target beyond the range of an `f32` (±3.4e38):
+/// the network learns `f32` targets, where such a value is an infinity, and its mean and
+/// standard deviation overflow (`1e308`; found while fixing the `parquet` fuzz target's
+/// scaler overflow of the features, issue 14). `rows[i]` holds `values[i]`.
+fn check_in_f32_range(
+    table: &Table,
+    column: &Column,
+    rows: &[usize],
+    values: &[f64],
+) -> Result<()> {
+    match values.iter().position(|v| v.abs() > f64::from(f32::MAX)) {
+        Some(i) => Err(crate::encoding::not_of_kind(
+            table,
+            column,
+            rows[i],
+            "a regression target within the range of a 32-bit float (±3.4e38), which the \
+             network learns in",
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The note about rows without a target, if there are any.

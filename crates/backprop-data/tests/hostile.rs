@@ -189,6 +189,43 @@ fn numbers_the_scaler_cannot_bring_into_range_are_located() {
     Preprocessor::fit(&table, &FitOptions::default()).unwrap();
 }
 
+/// The same for a regression target: the network learns `f32` targets, where `1e300` is an
+/// infinity (and `1e308`'s mean and deviation overflow), which trained on NaN losses. Now the
+/// first value beyond ±3.4e38 is a located error, when the target is fitted and when a later
+/// file is encoded; classes named by such numbers are still fine.
+#[test]
+fn regression_targets_beyond_f32_are_located() {
+    use backprop_data::{TargetScaler, TargetSchema, Task};
+    let text = "x,y\n1,0.5\n2,1e300\n3,-1e308\n4,2.5\n";
+    let table = csv::read(text.as_bytes(), b',', "huge.csv", &TargetSelect::Last).unwrap();
+    for scaler in [TargetScaler::Standard, TargetScaler::None] {
+        let message = TargetSchema::fit(&table, Some(Task::Regress), scaler, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.starts_with(
+                "huge.csv:3: column \"y\" (2): \"1e300\" is not a regression \
+                 target within the range of a 32-bit float"
+            ),
+            "{message}"
+        );
+    }
+    let fine = "x,y\n1,0.5\n2,3e38\n3,-3e38\n4,2.5\n";
+    let table = csv::read(fine.as_bytes(), b',', "fine.csv", &TargetSelect::Last).unwrap();
+    let (schema, _, _) =
+        TargetSchema::fit(&table, Some(Task::Regress), TargetScaler::Standard, &[]).unwrap();
+    let later = "x,y\n1,0.5\n2,4e38\n";
+    let later = csv::read(later.as_bytes(), b',', "later.csv", &TargetSelect::Last).unwrap();
+    let message = schema.encode(&later, &[]).unwrap_err().to_string();
+    assert!(
+        message.starts_with("later.csv:3: column \"y\" (2): \"4e38\""),
+        "{message}"
+    );
+    let classes = "x,y\n1,1e300\n2,0\n3,1e300\n4,0\n5,0\n";
+    let table = csv::read(classes.as_bytes(), b',', "classes.csv", &TargetSelect::Last).unwrap();
+    TargetSchema::fit(&table, Some(Task::Classify), TargetScaler::Standard, &[]).unwrap();
+}
+
 /// The error of loading `tests/data/NAME` as a Parquet file, which must start with the file's
 /// path, `: ` and `start`.
 #[cfg(feature = "parquet")]
@@ -250,4 +287,55 @@ fn a_panic_of_the_page_decoder_is_an_error() {
 fn an_index_bit_width_over_32_is_not_a_panic() {
     let err = parquet_error("rle-bit-width.parquet", "cannot read the rows");
     assert!(err.contains("bit width 254"), "{err}");
+}
+
+/// Found by the `parquet` fuzz target: a footer of a few bytes that claims lists of 2³¹
+/// booleans kept the parquet crate's Thrift decoder busy (39 s for the fuzzer's 1,175-byte
+/// file; its skipper of unknown fields takes a boolean of a list as zero bytes). Decoding
+/// the footer is bounded: such a file is refused once its deadline has passed. Here one
+/// unknown field of the file's metadata holds 100 lists of 2³¹ − 1 booleans, which would
+/// take the decoder minutes.
+#[cfg(feature = "parquet")]
+#[test]
+fn a_footer_that_claims_billions_of_booleans_is_refused_in_seconds() {
+    // FileMetaData { 15: list<list<bool>> of 100 lists of 2^31 - 1 booleans }: field header
+    // (id delta 15, type list), list header (size in a varint, element type list), then the
+    // inner list headers (size in a varint, element type bool), then the struct's stop.
+    let mut footer = vec![0xf9, 0xf9, 100];
+    for _ in 0..100 {
+        footer.extend([0xf1, 0xff, 0xff, 0xff, 0xff, 0x07]);
+    }
+    footer.push(0x00);
+    let mut file = b"PAR1".to_vec();
+    file.extend(&footer);
+    file.extend((footer.len() as u32).to_le_bytes());
+    file.extend(b"PAR1");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("billions.parquet");
+    std::fs::write(&path, &file).unwrap();
+    let start = std::time::Instant::now();
+    let err = backprop_data::parquet::load(&path, &TargetSelect::Last)
+        .unwrap_err()
+        .to_string();
+    let seconds = start.elapsed().as_secs_f64();
+    assert!(
+        err.starts_with(&format!(
+            "{}: not a readable Parquet file (its footer of 604 bytes was still being decoded \
+             after 3 s",
+            path.display()
+        )),
+        "{err}"
+    );
+    assert!(seconds < 10.0, "{seconds} s");
+}
+
+/// The fuzzer's own input of the case above: refused, located, within the deadline (or by
+/// the decoder's own error, whichever comes first).
+#[cfg(feature = "parquet")]
+#[test]
+fn the_fuzzers_slow_footer_is_refused_in_seconds() {
+    let start = std::time::Instant::now();
+    parquet_error("thrift-skip.parquet", "not a readable Parquet file (");
+    let seconds = start.elapsed().as_secs_f64();
+    assert!(seconds < 10.0, "{seconds} s");
 }
