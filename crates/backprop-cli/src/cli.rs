@@ -73,6 +73,11 @@ pub enum Command {
     /// protocols), batching concurrent requests.
     #[command(after_help = examples::SERVE)]
     Serve(ServeArgs),
+    /// Watch and steer training in the browser: the playground of 2-D datasets (spirals,
+    /// xor, moons, circles, regression), live decision boundary and loss curves, the whole
+    /// run in the page's URL.
+    #[command(after_help = examples::STUDIO)]
+    Studio(StudioArgs),
     /// Describe a saved model.
     #[command(after_help = examples::INSPECT)]
     Inspect(InspectArgs),
@@ -225,6 +230,20 @@ pub struct ServeArgs {
     /// `info`: one line per request on standard error.
     #[arg(long, value_enum, default_value_t = LogLevel::Off)]
     pub log: LogLevel,
+}
+
+/// `backprop studio`.
+#[derive(Debug, Args)]
+pub struct StudioArgs {
+    /// The address to listen on (loopback: the page trains whatever it is asked to).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// The port (0: any free port; the address is printed).
+    #[arg(long, default_value_t = 8090)]
+    pub port: u16,
+    /// Open the page in the default browser once the studio listens.
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// `backprop serve --log`.

@@ -12,6 +12,7 @@ Common commands:
   predict   Write a saved model's predictions as CSV
   inspect   Describe a saved model
   tune      Search for good training settings
+  studio    Watch and steer training in the browser
   datasets  List the built-in datasets
 
 Start with:  backprop train builtin:iris
@@ -57,6 +58,13 @@ Examples:
   backprop serve model.safetensors
   backprop serve iris=iris.safetensors houses=houses.safetensors --port 9000 --log info
   curl -d '{\"inputs\": [[5.1, 3.5, 1.4, 0.2]]}' localhost:8080/invocations";
+
+/// `backprop studio --help`.
+pub const STUDIO: &str = "\
+Examples:
+  backprop studio --open
+  backprop studio --port 9000
+  then http://127.0.0.1:8090/?dataset=spirals&features=x,y,sinx,siny&layers=8,8";
 
 /// `backprop inspect --help`.
 pub const INSPECT: &str = "\

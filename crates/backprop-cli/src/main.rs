@@ -68,6 +68,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => commands::eval::run(&args),
         Command::Predict(args) => commands::predict::run(&args),
         Command::Serve(args) => commands::serve::run(&args),
+        Command::Studio(args) => commands::studio::run(&args),
         Command::Inspect(args) => commands::inspect::run(&args),
         Command::Export(args) => commands::export::run(&args),
         Command::Datasets => commands::datasets::run(),

@@ -32,6 +32,7 @@ fn every_command_help_ends_with_examples() {
         "eval",
         "predict",
         "serve",
+        "studio",
         "inspect",
         "export",
         "gradcheck",

@@ -66,6 +66,7 @@ pub mod onnx;
 pub mod parquet;
 #[cfg(feature = "parquet")]
 mod parquet_footer;
+pub mod plane;
 pub mod predictions;
 pub mod preprocess;
 pub mod pytorch;

@@ -38,7 +38,7 @@ pub(crate) fn decode(file: &File, name: &str) -> Result<ParquetMetaData> {
     let footer_bytes = claimed_footer_length(file).map_err(io_error)?;
     let reader = file.try_clone().map_err(io_error)?;
     let (send, receive) = mpsc::channel();
-    std::thread::Builder::new()
+    let decoder = std::thread::Builder::new()
         .name("parquet footer".to_string())
         .spawn(move || {
             let decoded =
@@ -48,7 +48,13 @@ pub(crate) fn decode(file: &File, name: &str) -> Result<ParquetMetaData> {
         })
         .map_err(io_error)?;
     let limit = deadline(footer_bytes);
-    match receive.recv_timeout(limit) {
+    let decoded = receive.recv_timeout(limit);
+    if decoded.is_ok() {
+        // The thread has sent its result and is ending: joined, not left behind (only a
+        // decoder past its deadline is).
+        let _ = decoder.join();
+    }
+    match decoded {
         Ok(Ok(Ok(metadata))) => Ok(metadata),
         Ok(Ok(Err(e))) => Err(format_error(format!("not a readable Parquet file ({e})"))),
         Ok(Err(_)) => Err(format_error(

@@ -105,8 +105,9 @@ pub fn serve(
     })
 }
 
-/// Resolves on SIGTERM or Ctrl-C (SIGINT).
-async fn stop_signal() {
+/// Resolves on SIGTERM or Ctrl-C (SIGINT): the graceful shutdown of `backprop serve` and
+/// `backprop studio`.
+pub async fn stop_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

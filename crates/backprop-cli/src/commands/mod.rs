@@ -11,5 +11,6 @@ pub mod inspect;
 pub mod man;
 pub mod predict;
 pub mod serve;
+pub mod studio;
 pub mod train;
 pub mod tune;
