@@ -52,11 +52,16 @@ pub struct Config {
     pub host: String,
     /// The port (0: any free one; the address is passed to `ready`).
     pub port: u16,
+    /// The most runs at once ([`MAX_RUNS`] in `backprop studio`).
+    pub max_runs: usize,
 }
 
+/// The most runs at once by default (one per open page); a page past it is told so.
+pub const MAX_RUNS: usize = 8;
+
 /// The runs in progress, by id.
-#[derive(Default)]
 struct Studio {
+    max_runs: usize,
     next_id: AtomicU64,
     runs: Mutex<HashMap<u64, Arc<RunControl>>>,
 }
@@ -76,14 +81,14 @@ pub fn serve(config: &Config, ready: impl FnOnce(SocketAddr)) -> std::io::Result
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
         ready(listener.local_addr()?);
-        axum::serve(listener, router())
+        axum::serve(listener, router(config.max_runs))
             .with_graceful_shutdown(backprop_serve::stop_signal())
             .await
     })
 }
 
-/// The studio's routes.
-pub fn router() -> Router {
+/// The studio's routes, for at most `max_runs` runs at once.
+pub fn router(max_runs: usize) -> Router {
     Router::new()
         .route(
             "/",
@@ -99,7 +104,11 @@ pub fn router() -> Router {
         )
         .route("/api/run", get(start_run))
         .route("/api/runs/{id}/{action}", post(control_run))
-        .with_state(Arc::new(Studio::default()))
+        .with_state(Arc::new(Studio {
+            max_runs,
+            next_id: AtomicU64::new(0),
+            runs: Mutex::default(),
+        }))
 }
 
 fn asset(kind: &'static str, body: &'static str) -> Response {
@@ -126,9 +135,20 @@ impl Drop for Forget {
 
 async fn start_run(State(studio): State<Arc<Studio>>, RawQuery(query): RawQuery) -> Response {
     let (reports, receiver) = tokio::sync::mpsc::channel::<run::Report>(16);
+    let running = studio.runs.lock().unwrap_or_else(|e| e.into_inner()).len();
     let plan = serde_urlencoded::from_str::<Settings>(query.as_deref().unwrap_or(""))
         .map_err(|e| format!("invalid settings: {e}"))
-        .and_then(|s| s.plan());
+        .and_then(|s| s.plan())
+        .and_then(|plan| {
+            if running >= studio.max_runs {
+                Err(format!(
+                    "{running} runs are in progress, the most at once: close another page or \
+                     stop its run first"
+                ))
+            } else {
+                Ok(plan)
+            }
+        });
     let forget = match plan {
         Ok(plan) => {
             let id = studio.next_id.fetch_add(1, Ordering::Relaxed) + 1;

@@ -10,24 +10,32 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// One studio for all the tests of this file, on a free port.
+/// A studio on a free port, for at most `max_runs` runs at once.
+fn start_studio(max_runs: usize) -> SocketAddr {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let config = backprop_studio::Config {
+            host: "127.0.0.1".to_string(),
+            port: 0,
+            max_runs,
+        };
+        backprop_studio::serve(&config, |addr| tx.send(addr).unwrap()).unwrap();
+    });
+    rx.recv_timeout(Duration::from_secs(10)).unwrap()
+}
+
+/// One studio for the tests of this file (but the one of the most runs at once).
 fn studio() -> SocketAddr {
     static ADDR: OnceLock<SocketAddr> = OnceLock::new();
-    *ADDR.get_or_init(|| {
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let config = backprop_studio::Config {
-                host: "127.0.0.1".to_string(),
-                port: 0,
-            };
-            backprop_studio::serve(&config, |addr| tx.send(addr).unwrap()).unwrap();
-        });
-        rx.recv_timeout(Duration::from_secs(10)).unwrap()
-    })
+    *ADDR.get_or_init(|| start_studio(backprop_studio::MAX_RUNS))
 }
 
 fn request(method: &str, path: &str) -> TcpStream {
-    let mut stream = TcpStream::connect(studio()).unwrap();
+    request_to(studio(), method, path)
+}
+
+fn request_to(addr: SocketAddr, method: &str, path: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
@@ -58,7 +66,11 @@ struct Events {
 
 impl Events {
     fn open(query: &str) -> Self {
-        let mut lines = BufReader::new(request("GET", &format!("/api/run?{query}")));
+        Self::open_at(studio(), query)
+    }
+
+    fn open_at(addr: SocketAddr, query: &str) -> Self {
+        let mut lines = BufReader::new(request_to(addr, "GET", &format!("/api/run?{query}")));
         let mut status = String::new();
         lines.read_line(&mut status).unwrap();
         assert!(status.starts_with("HTTP/1.1 200"), "{status}");
@@ -233,4 +245,35 @@ fn the_page_and_its_assets_are_served() {
     assert!(page.contains("<script src=\"/studio.js\">"), "{page:.200}");
     assert_eq!(call("GET", "/studio.js").0, 200);
     assert_eq!(call("GET", "/studio.css").0, 200);
+}
+
+#[test]
+fn a_run_past_the_most_at_once_is_told_so() {
+    let addr = start_studio(2);
+    let query = "dataset=xor&points=20&epochs=100000&speed=1";
+    let mut open: Vec<Events> = (0..2).map(|_| Events::open_at(addr, query)).collect();
+    for events in &mut open {
+        assert_eq!(events.next().unwrap().0, "start");
+    }
+    let refused: Vec<_> = Events::open_at(addr, query).collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    let message = refused[0].1["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("2 runs are in progress, the most at once: close another page"),
+        "{message}"
+    );
+    // A closed page frees its place.
+    drop(open.pop());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (name, _) = Events::open_at(addr, query).next().unwrap();
+        if name == "start" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the closed page's run still counts after 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -13,6 +13,7 @@ pub fn run(args: &StudioArgs) -> anyhow::Result<ExitCode> {
     let config = Config {
         host: args.host.clone(),
         port: args.port,
+        max_runs: backprop_studio::MAX_RUNS,
     };
     serve(&config, |addr| {
         let url = format!("http://{addr}/");
