@@ -61,7 +61,7 @@ pub fn load(path: &Path, target: &TargetSelect) -> Result<Table> {
     let file = open(path)?;
     // The footer first, without the embedded Arrow schema, which is decoded only if it is
     // safe to (see the module doc). The parquet crate reads the last entry of that key.
-    // Decoded under a deadline (see `parquet_footer.rs`).
+    // (See `parquet_footer.rs` for what guards its decoding.)
     let footer = std::sync::Arc::new(crate::parquet_footer::decode(&file, &name)?);
     let plain = ArrowReaderMetadata::try_new(
         footer,

@@ -122,6 +122,20 @@ pub fn grid(cells: usize, extent: f64) -> Vec<f64> {
         .collect()
 }
 
+/// The smallest and largest of `values`, as the range that a regressor's shades span
+/// ([`shades`]); `(0, 1)` when there are no values.
+pub fn value_range(values: &[f64]) -> (f32, f32) {
+    if values.is_empty() {
+        return (0.0, 1.0);
+    }
+    let (low, high) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), &v| {
+            (low.min(v), high.max(v))
+        });
+    (low as f32, high as f32)
+}
+
 /// Each value of `values` as a shade from 0 (at or below `low`) to 255 (at or above `high`).
 pub fn shades(values: &[f32], low: f32, high: f32) -> Vec<u8> {
     let span = if high > low { high - low } else { 1.0 };
@@ -131,9 +145,43 @@ pub fn shades(values: &[f32], low: f32, high: f32) -> Vec<u8> {
         .collect()
 }
 
+/// The shades of each unit of a layer's activations (row-major, `units` columns, one row per
+/// grid cell): per unit, its values from its own smallest (0) to its largest (255), so that
+/// a neuron whose values vary little still shows where on the plane it is high or low.
+pub fn unit_shades(activations: &[f32], units: usize) -> Vec<Vec<u8>> {
+    (0..units)
+        .map(|unit| {
+            let column: Vec<f32> = activations
+                .iter()
+                .skip(unit)
+                .step_by(units)
+                .copied()
+                .collect();
+            let wide: Vec<f64> = column.iter().map(|&v| f64::from(v)).collect();
+            let (low, high) = value_range(&wide);
+            shades(&column, low, high)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_unit_is_shaded_over_its_own_range() {
+        // Two units over three cells: the first from -1 to 1, the second from 10 to 20.
+        let shades = unit_shades(&[-1.0, 10.0, 0.0, 20.0, 1.0, 15.0], 2);
+        assert_eq!(shades, vec![vec![0, 128, 255], vec![0, 255, 128]]);
+    }
+
+    #[test]
+    fn the_range_of_values_is_theirs_not_zeros() {
+        // All above zero and all below zero: neither end is pulled to 0.
+        assert_eq!(value_range(&[2.0, 5.0, 3.0]), (2.0, 5.0));
+        assert_eq!(value_range(&[-4.0, -1.5]), (-4.0, -1.5));
+        assert_eq!(value_range(&[]), (0.0, 1.0));
+    }
 
     #[test]
     fn features_expand_in_the_order_given() {

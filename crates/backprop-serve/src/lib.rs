@@ -37,6 +37,7 @@
 
 pub mod app;
 pub mod batch;
+pub mod listen;
 pub mod metrics;
 pub mod mlflow;
 pub mod reply;
@@ -48,6 +49,7 @@ use std::sync::Arc;
 
 use backprop_data::Model;
 pub use batch::BatchConfig;
+pub use listen::{serve_until_stopped, stop_signal, Listen};
 
 /// How to serve.
 #[derive(Clone, Debug)]
@@ -83,47 +85,21 @@ pub fn serve(
         .thread_name(|i| format!("backprop-compute-{i}"))
         .build()
         .map_err(std::io::Error::other)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_io()
-        .enable_time()
-        .thread_name("backprop-http")
-        .build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
-        let app = Arc::new(app::App::new(
+    let listen = Listen {
+        host: &config.host,
+        port: config.port,
+        thread_name: "backprop-http",
+        worker_threads: None,
+    };
+    let app = || {
+        app::router(Arc::new(app::App::new(
             models,
             config.batch,
             config.max_body,
             config.log,
             config.strict,
             &pool,
-        ));
-        ready(listener.local_addr()?);
-        axum::serve(listener, app::router(app))
-            .with_graceful_shutdown(stop_signal())
-            .await
-    })
-}
-
-/// Resolves on SIGTERM or Ctrl-C (SIGINT): the graceful shutdown of `backprop serve` and
-/// `backprop studio`.
-pub async fn stop_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+        )))
     };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+    serve_until_stopped(&listen, app, ready)
 }

@@ -14,12 +14,14 @@ var COLOR0 = [245, 147, 34], COLOR1 = [8, 119, 189];
 
 // What the tests read: the state, the loss curve, the run's facts and a hash of the heatmap.
 var studio = window.studio = {
-  state: "ready", run: null, curve: [], gridHash: 0, gridUpdates: 0, error: null
+  state: "ready", run: null, curve: [], gridHash: 0, gridUpdates: 0, error: null,
+  neuronCanvases: 0, neuronHash: 0, neuronUpdates: 0
 };
 var source = null, stepWhenStarted = false;
 var form = document.getElementById("settings");
 var boundary = document.getElementById("boundary");
 var curveCanvas = document.getElementById("curve");
+var NEURONS_NOTE = document.getElementById("neurons-note").textContent;
 
 function $(id) { return document.getElementById(id); }
 
@@ -99,19 +101,68 @@ function shade(v) {
   });
 }
 
+// Fills `image` with the colours of `shades` (0-255 each); returns `hash` extended by them
+// (what the tests compare).
+function paint(image, shades, hash) {
+  for (var i = 0; i < shades.length; i++) {
+    var c = shade(shades[i]);
+    image.data[4 * i] = c[0]; image.data[4 * i + 1] = c[1]; image.data[4 * i + 2] = c[2];
+    image.data[4 * i + 3] = 255;
+    hash = (hash * 31 + shades[i]) % 1000000007;
+  }
+  return hash;
+}
+
+// One small canvas per hidden neuron, a column per layer; none for a larger network.
+function buildNeurons(run) {
+  var box = $("neurons");
+  box.textContent = "";
+  studio.neuronCanvases = 0;
+  var total = run.hidden.reduce(function (a, b) { return a + b; }, 0);
+  $("neurons-note").textContent = NEURONS_NOTE;
+  if (total > 64) {
+    $("neurons-note").textContent = "This network has " + total +
+      " hidden neurons; thumbnails are drawn for up to 64.";
+    return;
+  }
+  run.hidden.forEach(function (units, layer) {
+    var column = document.createElement("div");
+    column.className = "layer";
+    var title = document.createElement("small");
+    title.textContent = "layer " + (layer + 1);
+    column.appendChild(title);
+    for (var u = 0; u < units; u++) {
+      var c = document.createElement("canvas");
+      c.width = run.neuron_cells; c.height = run.neuron_cells;
+      c.setAttribute("aria-label", "layer " + (layer + 1) + ", neuron " + (u + 1));
+      column.appendChild(c);
+      studio.neuronCanvases += 1;
+    }
+    box.appendChild(column);
+  });
+}
+
+function drawNeurons(layers) {
+  var n = studio.run.neuron_cells, columns = $("neurons").querySelectorAll(".layer");
+  var hash = 0;
+  layers.forEach(function (units, layer) {
+    var canvases = columns[layer].querySelectorAll("canvas");
+    units.forEach(function (cells, u) {
+      var ctx = canvases[u].getContext("2d"), image = ctx.createImageData(n, n);
+      hash = paint(image, cells, hash);
+      ctx.putImageData(image, 0, 0);
+    });
+  });
+  studio.neuronHash = hash;
+  studio.neuronUpdates += 1;
+}
+
 function drawBoundary(grid) {
   var run = studio.run, ctx = boundary.getContext("2d");
   var w = boundary.width, h = boundary.height;
   if (grid) {
     var n = run.grid, image = ctx.createImageData(n, n);
-    var hash = 0;
-    for (var i = 0; i < n * n; i++) {
-      var c = shade(grid[i]);
-      image.data[4 * i] = c[0]; image.data[4 * i + 1] = c[1]; image.data[4 * i + 2] = c[2];
-      image.data[4 * i + 3] = 255;
-      hash = (hash * 31 + grid[i]) % 1000000007;
-    }
-    studio.gridHash = hash;
+    studio.gridHash = paint(image, grid, 0);
     studio.gridUpdates += 1;
     var off = document.createElement("canvas");
     off.width = n; off.height = n;
@@ -190,18 +241,21 @@ function start() {
   saveToUrl();
   studio.curve = [];
   studio.gridUpdates = 0;
+  studio.neuronUpdates = 0;
   drawCurve();
   setState("running", "Starting…");
   source = new EventSource("/api/run?" + query(readSettings()));
   source.addEventListener("start", function (ev) {
     studio.run = JSON.parse(ev.data);
     drawBoundary(null);
+    buildNeurons(studio.run);
     if (stepWhenStarted) { stepWhenStarted = false; post("step"); }
   });
   source.addEventListener("progress", function (ev) {
     var p = JSON.parse(ev.data);
     Array.prototype.push.apply(studio.curve, p.epochs);
     if (p.grid) drawBoundary(p.grid);
+    if (p.neurons) drawNeurons(p.neurons);
     drawCurve();
     if (p.paused) setState("paused", "Paused at " + statusText());
     else if (studio.state !== "paused") setState("running", statusText());
@@ -233,6 +287,8 @@ function reset() {
   studio.curve = [];
   showError("");
   drawCurve();
+  $("neurons").textContent = "";
+  studio.neuronCanvases = 0;
   var ctx = boundary.getContext("2d");
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, boundary.width, boundary.height);

@@ -18,6 +18,7 @@
 //!   the run.
 //! - `POST /api/runs/ID/pause`, `resume`, `step` (one more epoch, then paused), `stop`.
 
+pub mod neurons;
 pub mod run;
 pub mod settings;
 
@@ -72,19 +73,13 @@ struct Studio {
 /// # Errors
 /// If the address cannot be bound or the runtime cannot start.
 pub fn serve(config: &Config, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_io()
-        .enable_time()
-        .thread_name("backprop-studio-http")
-        .build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
-        ready(listener.local_addr()?);
-        axum::serve(listener, router(config.max_runs))
-            .with_graceful_shutdown(backprop_serve::stop_signal())
-            .await
-    })
+    let listen = backprop_serve::Listen {
+        host: &config.host,
+        port: config.port,
+        thread_name: "backprop-studio-http",
+        worker_threads: Some(2),
+    };
+    backprop_serve::serve_until_stopped(&listen, || router(config.max_runs), ready)
 }
 
 /// The studio's routes, for at most `max_runs` runs at once.

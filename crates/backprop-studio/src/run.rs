@@ -1,7 +1,8 @@
 //! One playground run. The engine trains on a thread of its own (never on the server's event
 //! loop); after every epoch the run reports the epoch's losses and, at most every
 //! [`UPDATE_EVERY`] (and whenever it pauses or ends), the network's outputs on a
-//! [`GRID`] × [`GRID`] grid of the plane, the decision boundary the page draws. A run can be
+//! [`GRID`] × [`GRID`] grid of the plane, the decision boundary the page draws (and, for a
+//! small network, each hidden neuron's outputs: [`crate::neurons`]). A run can be
 //! paused, stepped one epoch at a time, resumed and stopped; it stops when nobody listens.
 //!
 //! The reports do not touch training: a run's losses are the same bits whatever the page
@@ -19,6 +20,7 @@ use backprop_data::plane;
 use serde_json::json;
 use tokio::sync::mpsc::Sender;
 
+use crate::neurons::{self, NeuronGrid};
 use crate::settings::Plan;
 
 /// Cells per side of the grid of the decision boundary.
@@ -131,9 +133,7 @@ pub fn start(plan: Plan, id: u64, control: Arc<RunControl>, reports: Sender<Repo
 fn output_range(targets: &SyntheticTargets) -> (f32, f32) {
     match targets {
         SyntheticTargets::Classes { .. } => (0.0, 1.0),
-        SyntheticTargets::Values { values, .. } => values.iter().fold((0.0f32, 0.0f32), |r, &v| {
-            (r.0.min(v as f32), r.1.max(v as f32))
-        }),
+        SyntheticTargets::Values { values, .. } => plane::value_range(values),
     }
 }
 
@@ -181,6 +181,8 @@ fn train(
         "validation": validation,
         "extent": extent,
         "grid": GRID,
+        "neuron_cells": neurons::CELLS,
+        "hidden": plan.architecture.hidden.iter().map(|l| l.units).collect::<Vec<_>>(),
         "task": if classify { "classify" } else { "regress" },
         "low": low,
         "high": high,
@@ -196,6 +198,7 @@ fn train(
         control,
         reports,
         grid: plane::expand(&plane::grid(GRID, extent), &plan.features),
+        neurons: NeuronGrid::new(&plan.architecture, &plan.features, extent),
         classify,
         low,
         high,
@@ -265,6 +268,8 @@ struct Reporter<'a> {
     reports: &'a Sender<Report>,
     /// The network inputs of the grid's cells.
     grid: Vec<f32>,
+    /// The per-neuron thumbnails' grid, for a small network.
+    neurons: Option<NeuronGrid>,
     classify: bool,
     low: f32,
     high: f32,
@@ -298,9 +303,11 @@ impl Reporter<'_> {
         if self.gone {
             return;
         }
+        let neurons = self.neurons.as_mut().map(|grid| grid.shades(network));
         let progress = json!({
             "epochs": std::mem::take(&mut self.pending),
             "grid": self.shades(network),
+            "neurons": neurons,
             "paused": paused,
         });
         if self

@@ -129,6 +129,33 @@ fn whole_run(query: &str) -> (Vec<Vec<f64>>, Value) {
                 if let Some(grid) = data["grid"].as_array() {
                     assert_eq!(grid.len(), 50 * 50);
                 }
+                // Per-neuron thumbnails: a layer per hidden layer of `start`, a neuron per
+                // unit, 16 × 16 shades each (or none for a network above 64 neurons).
+                let hidden: Vec<u64> = start["hidden"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|u| u.as_u64().unwrap())
+                    .collect();
+                if hidden.iter().sum::<u64>() > 64 {
+                    assert!(data["neurons"].is_null(), "{}", data["neurons"]);
+                } else {
+                    let layers = data["neurons"].as_array().unwrap();
+                    let units: Vec<u64> = layers
+                        .iter()
+                        .map(|l| l.as_array().unwrap().len() as u64)
+                        .collect();
+                    assert_eq!(units, hidden);
+                    for neuron in layers.iter().flat_map(|l| l.as_array().unwrap()) {
+                        let shades = neuron.as_array().unwrap();
+                        assert_eq!(shades.len(), 16 * 16);
+                        // Shaded over its own range: its darkest and lightest cells are
+                        // 0 and 255 unless it is constant on the plane.
+                        let values: Vec<u64> = shades.iter().map(|v| v.as_u64().unwrap()).collect();
+                        let (low, high) = (values.iter().min(), values.iter().max());
+                        assert!(low == high || (low == Some(&0) && high == Some(&255)));
+                    }
+                }
             }
             "done" => return (epochs, data),
             other => panic!("unexpected event {other}: {data}"),
@@ -160,6 +187,13 @@ fn a_regression_run_streams_too() {
         whole_run("dataset=regression&points=100&epochs=5&speed=0&features=x,y,xy");
     assert_eq!(done["epochs"], 5);
     assert_eq!(epochs.len(), 5);
+}
+
+#[test]
+fn a_network_above_64_hidden_neurons_gets_no_thumbnails() {
+    // (whole_run checks that `neurons` is null here, and present for the small networks.)
+    let (_, done) = whole_run("dataset=xor&points=100&epochs=3&speed=0&layers=40,40");
+    assert_eq!(done["epochs"], 3);
 }
 
 #[test]

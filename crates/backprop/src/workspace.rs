@@ -96,6 +96,22 @@ impl<T: Real> Workspace<T> {
         &last[..rows * (last.len() / self.capacity.max(1))]
     }
 
+    /// The activations `aˡ` of hidden layer `layer` for the first `rows` rows of the last
+    /// forward pass (row-major, one column per unit): what each hidden neuron computed, as
+    /// `backprop studio` draws it per neuron.
+    ///
+    /// # Panics
+    /// If `layer` is not a hidden layer or `rows` exceeds the capacity.
+    pub fn hidden_activations(&self, layer: usize, rows: usize) -> &[T] {
+        assert!(
+            rows <= self.capacity,
+            "{rows} rows exceed the workspace's {}",
+            self.capacity
+        );
+        let a = &self.a[layer];
+        &a[..rows * (a.len() / self.capacity.max(1))]
+    }
+
     /// Draws fresh inverted-dropout masks for `rows` rows: each hidden unit is kept with
     /// probability `1 − p` and then scaled by `1/(1 − p)`, so no rescaling is needed at
     /// inference. Sampled sequentially from `rng`, so they do not depend on threads.

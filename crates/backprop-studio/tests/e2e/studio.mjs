@@ -86,6 +86,8 @@ async function main() {
       (f) => { const v = eval(f)(); return v !== null && v < 0.1; }, "(" + lastValLoss + ")", 20);
     console.log("validation loss below 0.1 after " + (Date.now() - started) + " ms");
     if (await page.evaluate(() => window.studio.gridHash) === firstHash) fail("the heatmap did not change");
+    const neurons = await page.evaluate(() => [window.studio.neuronCanvases, window.studio.neuronUpdates]);
+    if (neurons[0] !== 16 || neurons[1] < 2) fail("per-neuron thumbnails: " + JSON.stringify(neurons));
     await page.screenshot({ path: shots + "/2-training.png" });
 
     await page.click("#pause");
