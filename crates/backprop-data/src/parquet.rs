@@ -122,11 +122,11 @@ pub fn load(path: &Path, target: &TargetSelect) -> Result<Table> {
     let target = resolve_target(&names, target, &name)?;
 
     let mut cells = vec![TextCells::default(); names.len()];
-    // The page decoders of the parquet and arrow crates still panic on some malformed pages
-    // that pass every check of the footer (arrow-buffer 60's `offset + len out of bounds` on
-    // definition levels, found by the `parquet` fuzz target): such a panic is caught here and
-    // becomes the error of an unreadable file. (The panic's own message is printed first, by
-    // the process's panic hook.)
+    // The page decoders of the parquet and arrow crates panicked on malformed pages that pass
+    // every check of the footer, at seven places the `parquet` fuzz target found; the patched
+    // crate (vendor/PATCHES.md) returns errors there. A panic at a place not yet found is
+    // still caught here and becomes the error of an unreadable file (its own message printed
+    // first, by the process's panic hook).
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<()> {
         let reader = builder
             .build()

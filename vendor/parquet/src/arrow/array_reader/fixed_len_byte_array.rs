@@ -420,7 +420,11 @@ impl ValueDecoder {
                 Ok(to_read)
             }
             Decoder::Dict { decoder } => {
-                let dict = self.dict_page.as_ref().unwrap();
+                // backprop patch: a dictionary-encoded page without a dictionary page, or a
+                // key beyond the dictionary, is an error of the file, not a panic.
+                let dict = self.dict_page.as_ref().ok_or_else(|| {
+                    general_err!("a dictionary-encoded page without a dictionary page before it")
+                })?;
                 if dict.is_empty() {
                     return Ok(0);
                 }
@@ -429,7 +433,14 @@ impl ValueDecoder {
                     out.reserve(keys.len() * self.byte_length);
                     for key in keys {
                         let offset = *key as usize * self.byte_length;
-                        out.extend_from_slice(&dict.as_ref()[offset..offset + self.byte_length]);
+                        let value = dict.as_ref().get(offset..offset + self.byte_length);
+                        let value = value.ok_or_else(|| {
+                            general_err!(
+                                "dictionary key {key} beyond the {} values of the dictionary",
+                                dict.len() / self.byte_length
+                            )
+                        })?;
+                        out.extend_from_slice(value);
                     }
                     Ok(())
                 })

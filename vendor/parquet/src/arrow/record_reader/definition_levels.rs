@@ -333,6 +333,15 @@ impl PackedDecoder {
         let indicator_value = self.decode_header()?;
         let num_values = run_len(indicator_value as u64)? as usize;
         if indicator_value & 1 == 1 {
+            // backprop patch: a bit-packed run must lie within the data (arrow-buffer's
+            // `append_packed_range` asserts it, a panic on a hostile page).
+            if num_values.div_ceil(8) > self.data.len().saturating_sub(self.data_offset) {
+                return Err(ParquetError::EOF(format!(
+                    "a bit-packed run of {num_values} definition levels goes past the end of the \
+                     page's {} bytes",
+                    self.data.len()
+                )));
+            }
             self.packed_count = num_values;
             self.packed_offset = 0;
         } else {

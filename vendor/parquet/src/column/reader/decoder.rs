@@ -369,9 +369,11 @@ impl<T: DataType> ColumnValueDecoder for ColumnValueDecoderImpl<T> {
         }
 
         let decoder = if encoding == Encoding::RLE_DICTIONARY {
-            self.decoders[encoding as usize]
-                .as_mut()
-                .expect("Decoder for dict should have been set")
+            // backprop patch: a dictionary-encoded page in a column chunk without a
+            // dictionary page is an error of the file, not a panic.
+            self.decoders[encoding as usize].as_mut().ok_or_else(|| {
+                general_err!("a dictionary-encoded page without a dictionary page before it")
+            })?
         } else {
             let slot = encoding as usize;
             if self.decoders[slot].is_none() {

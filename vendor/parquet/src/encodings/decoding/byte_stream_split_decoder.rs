@@ -69,6 +69,18 @@ fn join_streams_const<const TYPE_SIZE: usize>(
     }
 }
 
+/// backprop patch: the streams hold `stride` values each; asking for more (a page header
+/// that claims more values than its data holds) indexed past the data, a panic.
+fn check_streams_hold(stride: usize, values_decoded: usize, num_values: usize) -> Result<()> {
+    if values_decoded + num_values > stride {
+        return Err(eof_err!(
+            "a byte-stream-split page holds {stride} values, not {}",
+            values_decoded + num_values
+        ));
+    }
+    Ok(())
+}
+
 // Like the above, but type_size is not known at compile time.
 fn join_streams_variable(
     src: &[u8],
@@ -103,6 +115,7 @@ impl<T: DataType> Decoder<T> for ByteStreamSplitDecoder<T> {
         let raw_out_bytes = unsafe { <T as DataType>::T::slice_as_bytes_mut(buffer) };
         let type_size = T::get_type_size();
         let stride = self.encoded_bytes.len() / type_size;
+        check_streams_hold(stride, self.values_decoded, num_values)?;
         match type_size {
             4 => join_streams_const::<4>(
                 &self.encoded_bytes,
@@ -198,6 +211,7 @@ impl<T: DataType> Decoder<T> for VariableWidthByteStreamSplitDecoder<T> {
         let raw_out_bytes = tmp_vec.as_mut_slice();
 
         let stride = self.encoded_bytes.len() / type_size;
+        check_streams_hold(stride, self.values_decoded, num_values)?;
         match type_size {
             2 => join_streams_const::<2>(
                 &self.encoded_bytes,
