@@ -307,6 +307,12 @@ fn malformed_pages_are_errors_not_panics() {
             "page-dictionary-key-beyond.parquet",
             "dictionary key 13 beyond the 2 values",
         ),
+        // Fuzz finding 10: a Snappy page claiming 1.4 GB, which was zero-filled before
+        // decompressing (its peak memory: crates/backprop-cli/tests/memory_parquet.rs).
+        (
+            "page-snappy-size-claim.parquet",
+            "a Snappy page of 0 bytes cannot decompress to the 1396275880 bytes it claims",
+        ),
     ] {
         let err = parquet_error(file, "cannot read the rows (");
         assert!(err.contains(says), "{file}: {err}");

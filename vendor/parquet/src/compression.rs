@@ -227,7 +227,7 @@ mod snappy_codec {
     use snap::raw::{Decoder, Encoder, decompress_len, max_compress_len};
 
     use crate::compression::Codec;
-    use crate::errors::Result;
+    use crate::errors::{ParquetError, Result};
 
     /// Codec for Snappy compression format.
     pub struct SnappyCodec {
@@ -256,6 +256,16 @@ mod snappy_codec {
                 Some(size) => size,
                 None => decompress_len(input_buf)?,
             };
+            // backprop patch: `len` is the page's claim, and the output is zero-filled to it
+            // before decompressing. No Snappy stream expands more than 64 bytes per 3 bytes of
+            // input (its longest copy element), so a claim past 22 bytes per input byte is
+            // refused first.
+            if len > input_buf.len().saturating_mul(22) {
+                return Err(general_err!(
+                    "a Snappy page of {} bytes cannot decompress to the {len} bytes it claims",
+                    input_buf.len()
+                ));
+            }
             let offset = output_buf.len();
             output_buf.resize(offset + len, 0);
             self.decoder

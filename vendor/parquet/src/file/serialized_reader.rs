@@ -454,7 +454,11 @@ pub(crate) fn decode_page(
                 return Err(general_err!("Invalid page header"));
             }
             let decompressed_size = uncompressed_page_size - offset;
-            let mut decompressed = Vec::with_capacity(uncompressed_page_size);
+            // backprop patch: the uncompressed size is the page header's claim (1.4 GB in a
+            // 2 KB file the fuzzer made); reserve at most 32 bytes per compressed byte up
+            // front, and let the buffer grow if the codec writes more.
+            let reserve = (buffer.len() - offset).saturating_mul(32).saturating_add(offset);
+            let mut decompressed = Vec::with_capacity(uncompressed_page_size.min(reserve));
             decompressed.extend_from_slice(&buffer[..offset]);
             // decompressed size of zero corresponds to a page with no non-null values
             // see https://github.com/apache/parquet-format/blob/master/README.md#data-pages
