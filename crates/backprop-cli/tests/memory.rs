@@ -8,7 +8,6 @@
 mod common;
 
 use std::io::Write;
-use std::time::Duration;
 
 use common::Dir;
 
@@ -24,31 +23,12 @@ fn bomb(dir: &Dir) -> usize {
     50 << 18
 }
 
-/// The `VmHWM` of a live process, in bytes.
-fn peak(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
 #[test]
 fn a_gzip_of_short_rows_costs_near_its_numeric_size() {
     let dir = Dir::new();
     let rows = bomb(&dir) as u64;
-    let mut child = dir
-        .command(&["train", "bomb.csv.gz", "--epochs", "1"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let mut highest = 0;
-    while child.try_wait().unwrap().is_none() {
-        highest = highest.max(peak(pid).unwrap_or(0));
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let output = child.wait_with_output().unwrap();
+    let (highest, output) =
+        common::run_with_peak_memory(dir.command(&["train", "bomb.csv.gz", "--epochs", "1"]));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("only one class"), "{stderr}");
     // Two f32 cells a row: the numeric size. The table keeps each cell's text (1 byte) and

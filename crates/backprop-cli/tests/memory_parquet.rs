@@ -8,17 +8,7 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::Dir;
-
-/// The `VmHWM` of a live process, in bytes.
-fn peak(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
 
 #[test]
 fn a_snappy_page_claiming_gigabytes_is_refused_before_they_are_allocated() {
@@ -28,19 +18,8 @@ fn a_snappy_page_claiming_gigabytes_is_refused_before_they_are_allocated() {
         "/../backprop-data/tests/data/page-snappy-size-claim.parquet"
     );
     std::fs::copy(input, dir.path("claim.parquet")).unwrap();
-    let mut child = dir
-        .command(&["train", "claim.parquet", "--epochs", "1"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let mut highest = 0;
-    while child.try_wait().unwrap().is_none() {
-        highest = highest.max(peak(pid).unwrap_or(0));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let output = child.wait_with_output().unwrap();
+    let (highest, output) =
+        common::run_with_peak_memory(dir.command(&["train", "claim.parquet", "--epochs", "1"]));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("a Snappy page of 0 bytes cannot decompress to the 1396275880 bytes"),

@@ -71,3 +71,30 @@ impl Dir {
         stderr
     }
 }
+
+/// Runs `command` (stdout discarded, stderr piped) to its end, polling its peak resident
+/// memory (`VmHWM` in /proc, every 2 ms); returns that peak in bytes (0 where /proc has no
+/// such line) and the output.
+pub fn run_with_peak_memory(mut command: Command) -> (u64, Output) {
+    let mut child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run backprop");
+    let peak = |pid: u32| -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    };
+    let pid = child.id();
+    let mut highest = 0;
+    while child.try_wait().expect("wait for backprop").is_none() {
+        highest = highest.max(peak(pid).unwrap_or(0));
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    (
+        highest,
+        child.wait_with_output().expect("the output of backprop"),
+    )
+}
