@@ -313,6 +313,12 @@ fn malformed_pages_are_errors_not_panics() {
             "page-snappy-size-claim.parquet",
             "a Snappy page of 0 bytes cannot decompress to the 1396275880 bytes it claims",
         ),
+        // Fuzz finding 11: a DELTA_BYTE_ARRAY page claiming 2.8e14 values, whose lengths were
+        // allocated on that claim (AddressSanitizer: allocation-size-too-big).
+        (
+            "page-delta-count-claim.parquet",
+            "a DELTA_BYTE_ARRAY page claims 282061516853410 values for 60 levels",
+        ),
     ] {
         let err = parquet_error(file, "cannot read the rows (");
         assert!(err.contains(says), "{file}: {err}");

@@ -292,7 +292,11 @@ impl ByteArrayDecoder {
                 ByteArrayDecoderDeltaLength::new(data, validate_utf8)?,
             ),
             Encoding::DELTA_BYTE_ARRAY => {
-                ByteArrayDecoder::DeltaByteArray(ByteArrayDecoderDelta::new(data, validate_utf8)?)
+                ByteArrayDecoder::DeltaByteArray(ByteArrayDecoderDelta::new(
+                    data,
+                    num_levels,
+                    validate_utf8,
+                )?)
             }
             _ => {
                 return Err(general_err!(
@@ -543,9 +547,9 @@ pub struct ByteArrayDecoderDelta {
 }
 
 impl ByteArrayDecoderDelta {
-    fn new(data: Bytes, validate_utf8: bool) -> Result<Self> {
+    fn new(data: Bytes, num_levels: usize, validate_utf8: bool) -> Result<Self> {
         Ok(Self {
-            decoder: DeltaByteArrayDecoder::new(data)?,
+            decoder: DeltaByteArrayDecoder::new(data, num_levels)?,
             validate_utf8,
         })
     }

@@ -253,7 +253,7 @@ impl ByteViewArrayDecoder {
                 ByteViewArrayDecoderDeltaLength::new(data, validate_utf8)?,
             ),
             Encoding::DELTA_BYTE_ARRAY => ByteViewArrayDecoder::DeltaByteArray(
-                ByteViewArrayDecoderDelta::new(data, validate_utf8)?,
+                ByteViewArrayDecoderDelta::new(data, num_levels, validate_utf8)?,
             ),
             _ => {
                 return Err(general_err!(
@@ -668,9 +668,9 @@ pub struct ByteViewArrayDecoderDelta {
 }
 
 impl ByteViewArrayDecoderDelta {
-    fn new(data: Bytes, validate_utf8: bool) -> Result<Self> {
+    fn new(data: Bytes, num_levels: usize, validate_utf8: bool) -> Result<Self> {
         Ok(Self {
-            decoder: DeltaByteArrayDecoder::new(data)?,
+            decoder: DeltaByteArrayDecoder::new(data, num_levels)?,
             validate_utf8,
         })
     }

@@ -526,7 +526,7 @@ impl ColumnValueDecoder for ValueDecoder {
                 decoder: DictIndexDecoder::new(data, num_levels, num_values)?,
             },
             Encoding::DELTA_BYTE_ARRAY => Decoder::Delta {
-                decoder: DeltaByteArrayDecoder::new(data)?,
+                decoder: DeltaByteArrayDecoder::new(data, num_levels)?,
             },
             Encoding::BYTE_STREAM_SPLIT => Decoder::ByteStreamSplit {
                 buf: data,

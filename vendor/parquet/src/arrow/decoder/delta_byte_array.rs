@@ -32,12 +32,21 @@ pub struct DeltaByteArrayDecoder {
 }
 
 impl DeltaByteArrayDecoder {
-    /// Create a new [`DeltaByteArrayDecoder`] with the provided data page
-    pub fn new(data: Bytes) -> Result<Self> {
+    /// Create a new [`DeltaByteArrayDecoder`] with the provided data page, of at most
+    /// `max_values` values (backprop patch: its page's level count).
+    pub fn new(data: Bytes, max_values: usize) -> Result<Self> {
         let mut prefix = DeltaBitPackDecoder::<Int32Type>::new();
         prefix.set_data(data.clone(), 0)?;
 
         let num_prefix = prefix.values_left();
+        // backprop patch: the counts are the page's own claims, and the lengths were
+        // allocated on them (70 TB for a fuzzer's page, an abort): no more than the page's
+        // levels.
+        if num_prefix > max_values {
+            return Err(general_err!(
+                "a DELTA_BYTE_ARRAY page claims {num_prefix} values for {max_values} levels"
+            ));
+        }
         let mut prefix_lengths = vec![0; num_prefix];
         assert_eq!(prefix.get(&mut prefix_lengths)?, num_prefix);
 
@@ -45,6 +54,11 @@ impl DeltaByteArrayDecoder {
         suffix.set_data(data.slice(prefix.get_offset()..), 0)?;
 
         let num_suffix = suffix.values_left();
+        if num_suffix > max_values {
+            return Err(general_err!(
+                "a DELTA_BYTE_ARRAY page claims {num_suffix} suffixes for {max_values} levels"
+            ));
+        }
         let mut suffix_lengths = vec![0; num_suffix];
         assert_eq!(suffix.get(&mut suffix_lengths)?, num_suffix);
 
