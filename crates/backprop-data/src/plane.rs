@@ -124,15 +124,15 @@ pub fn grid(cells: usize, extent: f64) -> Vec<f64> {
 
 /// The smallest and largest of `values`, as the range that a regressor's shades span
 /// ([`shades`]); `(0, 1)` when there are no values.
-pub fn value_range(values: &[f64]) -> (f32, f32) {
-    if values.is_empty() {
-        return (0.0, 1.0);
-    }
+pub fn value_range(values: impl IntoIterator<Item = f64>) -> (f32, f32) {
     let (low, high) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), &v| {
+        .into_iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), v| {
             (low.min(v), high.max(v))
         });
+    if low > high {
+        return (0.0, 1.0);
+    }
     (low as f32, high as f32)
 }
 
@@ -157,8 +157,7 @@ pub fn unit_shades(activations: &[f32], units: usize) -> Vec<Vec<u8>> {
                 .step_by(units)
                 .copied()
                 .collect();
-            let wide: Vec<f64> = column.iter().map(|&v| f64::from(v)).collect();
-            let (low, high) = value_range(&wide);
+            let (low, high) = value_range(column.iter().map(|&v| f64::from(v)));
             shades(&column, low, high)
         })
         .collect()
@@ -178,9 +177,9 @@ mod tests {
     #[test]
     fn the_range_of_values_is_theirs_not_zeros() {
         // All above zero and all below zero: neither end is pulled to 0.
-        assert_eq!(value_range(&[2.0, 5.0, 3.0]), (2.0, 5.0));
-        assert_eq!(value_range(&[-4.0, -1.5]), (-4.0, -1.5));
-        assert_eq!(value_range(&[]), (0.0, 1.0));
+        assert_eq!(value_range([2.0, 5.0, 3.0]), (2.0, 5.0));
+        assert_eq!(value_range([-4.0, -1.5]), (-4.0, -1.5));
+        assert_eq!(value_range([]), (0.0, 1.0));
     }
 
     #[test]

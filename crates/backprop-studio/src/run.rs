@@ -133,7 +133,7 @@ pub fn start(plan: Plan, id: u64, control: Arc<RunControl>, reports: Sender<Repo
 fn output_range(targets: &SyntheticTargets) -> (f32, f32) {
     match targets {
         SyntheticTargets::Classes { .. } => (0.0, 1.0),
-        SyntheticTargets::Values { values, .. } => plane::value_range(values),
+        SyntheticTargets::Values { values, .. } => plane::value_range(values.iter().copied()),
     }
 }
 
